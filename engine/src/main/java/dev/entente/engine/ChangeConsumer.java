@@ -1,0 +1,117 @@
+package dev.entente.engine;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The consumer side of replication: applies a supplier's batch of changelog records atomically
+ * with the RUV. Each record is joined into the entries it touches, appended unchanged to the
+ * changelog (so it can be supplied onwards) and moves its origin's RUV {@code max}. A record at or
+ * below that {@code max} is skipped, which makes applying idempotent; a record whose predecessor is
+ * missing breaks contiguity and fails the whole batch.
+ */
+final class ChangeConsumer {
+    private ChangeConsumer() {
+    }
+
+    /** Applies the batch; the caller holds the commit lock. */
+    static ApplyResult apply(Store s, HybridClock clock, EngineOptions options, ChangeBatch batch, String supplier) {
+        if (s.refreshRequired != null) {
+            throw new RefreshRequiredException("this node must be refreshed before it applies changes from '" + supplier + "': " + s.refreshRequired);
+        }
+        List<Change> changes = new ArrayList<>(batch.records().size());
+        for (ByteString r : batch.records()) {
+            Change c = WireCodec.change(r, "supplier '" + supplier + "'");
+            clock.checkSkew(c.cid(), supplier);
+            changes.add(c);
+        }
+        TreeMap<OriginId, Ruv.Range> ruv = new TreeMap<>(s.ruv.origins());
+        int applied = 0;
+        int skipped = 0;
+        int newConflicts = 0;
+        long maxHlc = 0;
+        long sequence = s.nextFeedSequence;
+        long now = clock.nowMillis();
+        Set<String> redefined = new LinkedHashSet<>();
+        try (CommitBatch b = new CommitBatch(s)) {
+            EntryWriter writer = new EntryWriter(b, s.reapedHorizon, options.validators());
+            for (int i = 0; i < changes.size(); i++) {
+                Change c = changes.get(i);
+                OriginId origin = c.cid().origin();
+                Ruv.Range have = ruv.get(origin);
+                long haveMax = have == null ? 0 : have.max();
+                if (c.cid().hlc() <= haveMax) {
+                    skipped++;
+                    continue;
+                }
+                if (c.prevHlc() != haveMax) {
+                    throw new ChangeGapException(supplier, origin, haveMax, c.prevHlc(), c.cid().hlc());
+                }
+                if (c.cid().hlc() < s.reapedHorizon) {
+                    throw new RefreshRequiredException("supplier '" + supplier + "' sent change " + c.cid() + ", older than the changes this node has already reaped ("
+                            + HybridClock.physicalMillis(s.reapedHorizon) + " ms): applying it could bring back a deleted entry, so this node must be refreshed");
+                }
+                List<FeedEvent.Change> touches = new ArrayList<>();
+                for (Namespace ns : c.namespaces()) {
+                    Namespace current = b.namespace(ns.name());
+                    if (current == null || ns.cid().compareTo(current.cid()) > 0) {
+                        b.putNamespace(ns);
+                        redefined.add(ns.name());
+                        touches.add(new FeedEvent.Change(FeedEvent.Kind.NAMESPACE, ns.name(), null));
+                    }
+                }
+                for (Change.EntryDelta d : c.entries()) {
+                    EntryWriter.Outcome o = writer.apply(d.namespace(), d.id(), d.delta());
+                    if (o.kind() != null) {
+                        touches.add(new FeedEvent.Change(o.kind(), d.namespace(), d.id()));
+                    }
+                    if (o.newlyConflicted()) {
+                        newConflicts++;
+                    }
+                }
+                b.put(s.changelog, Keys.change(origin, c.cid().hlc()), batch.records().get(i).toByteArray());
+                Ruv.Range range = new Ruv.Range(c.cid().hlc(), have == null ? 0 : have.trimmed());
+                ruv.put(origin, range);
+                b.put(s.meta, Keys.ruv(origin), Store.ruvValue(range));
+                b.put(s.feed, Keys.feed(sequence++), ChangeFeed.encode(c.cid(), false, now, touches));
+                maxHlc = Math.max(maxHlc, c.cid().hlc());
+                applied++;
+            }
+            if (applied == 0) {
+                return new ApplyResult(0, skipped, 0);
+            }
+            for (String ns : redefined) {
+                writer.rebuildNamespace(ns, false);
+            }
+            long hlc = Math.max(clock.last(), maxHlc);
+            b.put(s.meta, Keys.meta("hlc"), Keys.longBytes(hlc));
+            b.commit();
+            s.ruv = new Ruv(ruv);
+            s.hlc = hlc;
+            s.nextFeedSequence = sequence;
+            if (!b.namespaceChanges().isEmpty()) {
+                TreeMap<String, Namespace> m = new TreeMap<>(s.namespaceMap);
+                m.putAll(b.namespaceChanges());
+                s.namespaceMap = java.util.Collections.unmodifiableSortedMap(m);
+            }
+        }
+        clock.observe(maxHlc);
+        return new ApplyResult(applied, skipped, newConflicts);
+    }
+
+    /** Origins the consumer still lacks after a supplier's stream ended with {@code supplierRuv}. */
+    static List<String> missing(Ruv consumer, Ruv supplierRuv) {
+        List<String> missing = new ArrayList<>();
+        for (Map.Entry<OriginId, Ruv.Range> e : supplierRuv.origins().entrySet()) {
+            if (consumer.max(e.getKey()) < e.getValue().max()) {
+                missing.add("origin " + e.getKey() + ": have " + consumer.max(e.getKey()) + ", supplier has " + e.getValue().max());
+            }
+        }
+        return missing;
+    }
+}

@@ -1,0 +1,601 @@
+package dev.entente.engine;
+
+import dev.entente.engine.merge.EntryState;
+import dev.entente.engine.merge.ResolvedEntry;
+import dev.entente.engine.merge.Version;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.rocksdb.RocksIterator;
+
+/**
+ * One node's replica: a RocksDB store of entries and their changelog, written locally through
+ * {@link #transaction()}, and replicated by pulling: a supplier hands out the changes a consumer
+ * lacks ({@link #supplyChanges}), the consumer applies them ({@link #applyChanges}); or by
+ * refresh ({@link #exportSnapshot}, {@link #beginRefresh}). There is no network here: a transport
+ * (or the simulator) carries the batches and chunks.
+ *
+ * <p>Thread-safe. Commits (local and remote) are serialised; reads run concurrently with them.
+ */
+public final class Engine implements AutoCloseable {
+
+    private final EngineOptions options;
+    private final DataDirectory directory;
+    private final HybridClock clock;
+    private final ReentrantLock commitLock = new ReentrantLock();
+    private final ChangeFeed feed;
+    private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
+    private volatile Store store;
+    private volatile boolean closed;
+
+    private Engine(EngineOptions options) {
+        this.options = options;
+        this.directory = new DataDirectory(options.dataDirectory());
+        try {
+            directory.removeInactive();
+            UUID newDomain;
+            synchronized (options.random()) {
+                newDomain = new UUID(options.random().nextLong(), options.random().nextLong());
+            }
+            this.store = Store.open(directory.active(), options, newDomain);
+        } catch (RuntimeException e) {
+            directory.close();
+            throw e;
+        }
+        this.clock = new HybridClock(options.wallClock(), options.maxClockSkew(), Math.max(store.hlc, store.ruv.maxHlc()));
+        this.feed = new ChangeFeed(this);
+    }
+
+    /**
+     * Opens the engine on its data directory, creating a new store (with a new origin id and a new
+     * domain id) when there is none. A node that should join an existing domain refreshes from a
+     * member right after.
+     */
+    public static Engine open(EngineOptions options) {
+        return new Engine(options);
+    }
+
+    EngineOptions options() {
+        return options;
+    }
+
+    // ---- identity and status
+
+    public OriginId originId() {
+        return store.origin;
+    }
+
+    public UUID domainId() {
+        return store.domain;
+    }
+
+    public Ruv ruv() {
+        return store.ruv;
+    }
+
+    /** The last HLC this node used or saw. */
+    public long lastHlc() {
+        return clock.last();
+    }
+
+    public HybridClock clock() {
+        return clock;
+    }
+
+    public Path dataDirectory() {
+        return directory.root();
+    }
+
+    /** Why this node must be refreshed before it writes or supplies again; empty when it need not. */
+    public Optional<String> refreshRequired() {
+        return Optional.ofNullable(store.refreshRequired);
+    }
+
+    public SortedMap<String, Namespace> namespaces() {
+        return store.namespaceMap;
+    }
+
+    public Optional<Namespace> namespace(String name) {
+        return Optional.ofNullable(store.namespaceMap.get(name));
+    }
+
+    // ---- local writes
+
+    public Transaction transaction() {
+        return new Transaction(this);
+    }
+
+    UUID newEntryId() {
+        long hi;
+        long lo;
+        synchronized (options.random()) {
+            hi = options.random().nextLong();
+            lo = options.random().nextLong();
+        }
+        // A version-4 UUID, as UUID.randomUUID makes, from the engine's (seedable) random source.
+        return new UUID((hi & ~0xF000L) | 0x4000L, (lo & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L);
+    }
+
+    /**
+     * Commits the operations as one change, atomically with its changelog record, the RUV and the
+     * clock. Returns its CID, or null when no operation changed anything.
+     */
+    public Cid commit(List<WriteOp> ops) {
+        if (ops.isEmpty()) {
+            throw new InvalidWriteException("a transaction needs at least one operation");
+        }
+        Cid cid;
+        commitLock.lock();
+        try {
+            Store s = openStore();
+            if (s.refreshRequired != null) {
+                throw new RefreshRequiredException("this node must be refreshed before it accepts writes: " + s.refreshRequired);
+            }
+            long hlc = clock.next();
+            cid = new Cid(hlc, s.origin);
+            try (CommitBatch b = new CommitBatch(s)) {
+                LocalWriter writer = new LocalWriter(b, new EntryWriter(b, s.reapedHorizon, options.validators()), cid, options);
+                for (WriteOp op : ops) {
+                    writer.apply(op);
+                }
+                List<FeedEvent.Change> touches = new ArrayList<>();
+                Change change = writer.finish(s.ruv.max(s.origin), touches);
+                if (change == null) {
+                    return null;
+                }
+                byte[] record = WireCodec.change(change).toByteArray();
+                if (record.length > options.maxTransactionBytes()) {
+                    throw new LimitExceededException("the transaction's change record", record.length, options.maxTransactionBytes(), "maxTransactionBytes");
+                }
+                b.put(s.changelog, Keys.change(s.origin, hlc), record);
+                Ruv.Range range = new Ruv.Range(hlc, s.ruv.trimmed(s.origin));
+                b.put(s.meta, Keys.ruv(s.origin), Store.ruvValue(range));
+                b.put(s.meta, Keys.meta("hlc"), Keys.longBytes(hlc));
+                long sequence = s.nextFeedSequence;
+                b.put(s.feed, Keys.feed(sequence), ChangeFeed.encode(cid, true, clock.nowMillis(), touches));
+                b.commit();
+                s.ruv = s.ruv.with(s.origin, range);
+                s.hlc = hlc;
+                s.nextFeedSequence = sequence + 1;
+                publishNamespaces(s, b.namespaceChanges());
+            }
+        } finally {
+            commitLock.unlock();
+        }
+        committed();
+        return cid;
+    }
+
+    private static void publishNamespaces(Store s, Map<String, Namespace> changes) {
+        if (!changes.isEmpty()) {
+            TreeMap<String, Namespace> m = new TreeMap<>(s.namespaceMap);
+            m.putAll(changes);
+            s.namespaceMap = Collections.unmodifiableSortedMap(m);
+        }
+    }
+
+    private void committed() {
+        feed.signal();
+        for (Runnable r : commitListeners) {
+            r.run();
+        }
+    }
+
+    /**
+     * Runs {@code listener} after every commit, local or remote (a transport uses it to tell its
+     * consumers that changes are available). It must be quick and must not block.
+     *
+     * @return closing it removes the listener
+     */
+    public AutoCloseable addCommitListener(Runnable listener) {
+        commitListeners.add(listener);
+        return () -> commitListeners.remove(listener);
+    }
+
+    // ---- reads
+
+    /** The live, non-conflicted entry with this id; empty when absent, deleted or conflicted. */
+    public Optional<Entry> get(String namespace, UUID id) {
+        return withStore(s -> {
+            Namespace ns = known(s, namespace);
+            byte[] key = Keys.entry(namespace, id);
+            byte[] value = s.get(s.entries, key);
+            if (value == null) {
+                return Optional.empty();
+            }
+            Optional<ResolvedEntry> r = ResolvedEntry.resolve(WireCodec.state(value), ns.schema().mergeConcurrentCreates());
+            if (r.isEmpty() || hidden(s, key)) {
+                return Optional.empty();
+            }
+            return Optional.of(entry(namespace, id, r.get()));
+        });
+    }
+
+    /**
+     * A page of live, non-conflicted entries in id order, after {@code after} (null: from the
+     * start).
+     */
+    public Page<Entry> list(String namespace, UUID after, int limit) {
+        checkLimit(limit);
+        return withStore(s -> {
+            Namespace ns = known(s, namespace);
+            byte[] prefix = Keys.namespacePrefix(namespace);
+            List<Entry> items = new ArrayList<>();
+            UUID last = null;
+            boolean more = false;
+            try (RocksIterator it = s.iterator(s.entries)) {
+                for (it.seek(after == null ? prefix : Keys.entry(namespace, after)); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+                    byte[] key = it.key();
+                    UUID id = Keys.entryId(key);
+                    if (id.equals(after)) {
+                        continue;
+                    }
+                    if (items.size() == limit) {
+                        more = true;
+                        break;
+                    }
+                    Optional<ResolvedEntry> r = ResolvedEntry.resolve(WireCodec.state(it.value()), ns.schema().mergeConcurrentCreates());
+                    if (r.isPresent() && !hidden(s, key)) {
+                        items.add(entry(namespace, id, r.get()));
+                        last = id;
+                    }
+                }
+            }
+            return new Page<>(items, more ? last : null);
+        });
+    }
+
+    /** A page of the namespace's conflicted entries, in id order. */
+    public Page<ConflictedEntry> conflicts(String namespace, UUID after, int limit) {
+        checkLimit(limit);
+        return withStore(s -> {
+            Namespace ns = known(s, namespace);
+            byte[] prefix = Keys.namespacePrefix(namespace);
+            List<ConflictedEntry> items = new ArrayList<>();
+            UUID last = null;
+            boolean more = false;
+            try (RocksIterator it = s.iterator(s.flags)) {
+                for (it.seek(after == null ? prefix : Keys.entry(namespace, after)); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+                    UUID id = Keys.entryId(it.key());
+                    if (id.equals(after)) {
+                        continue;
+                    }
+                    if (items.size() == limit) {
+                        more = true;
+                        break;
+                    }
+                    items.add(conflicted(s, ns, id, WireCodec.flags(it.value())));
+                    last = id;
+                }
+            }
+            return new Page<>(items, more ? last : null);
+        });
+    }
+
+    /** The entry's conflicts, when it has any. */
+    public Optional<ConflictedEntry> conflict(String namespace, UUID id) {
+        return withStore(s -> {
+            Namespace ns = known(s, namespace);
+            byte[] f = s.get(s.flags, Keys.entry(namespace, id));
+            return f == null ? Optional.empty() : Optional.of(conflicted(s, ns, id, WireCodec.flags(f)));
+        });
+    }
+
+    /** Whether the id was deleted here (its tombstone not yet reaped). */
+    public boolean isDeleted(String namespace, UUID id) {
+        return withStore(s -> {
+            byte[] v = s.get(s.entries, Keys.entry(namespace, id));
+            return v != null && WireCodec.state(v) instanceof EntryState.Tombstone;
+        });
+    }
+
+    private ConflictedEntry conflicted(Store s, Namespace ns, UUID id, ConflictFlags flags) {
+        byte[] value = s.get(s.entries, Keys.entry(ns.name(), id));
+        Entry owner = null;
+        List<Entry> versions = new ArrayList<>();
+        if (value != null) {
+            Optional<ResolvedEntry> r = ResolvedEntry.resolve(WireCodec.state(value), ns.schema().mergeConcurrentCreates());
+            if (r.isPresent()) {
+                owner = entry(ns.name(), id, r.get());
+                for (Version v : r.get().conflicts()) {
+                    versions.add(new Entry(ns.name(), id, v.created(), new Attributes(ResolvedEntry.presentValues(v))));
+                }
+            }
+        }
+        return new ConflictedEntry(ns.name(), id, owner, versions, new ArrayList<>(flags.unique()), flags.invalid());
+    }
+
+    /** Uniqueness and validation conflicts hide an entry; an entry conflict does not hide the owner. */
+    private static boolean hidden(Store s, byte[] key) {
+        byte[] f = s.get(s.flags, key);
+        if (f == null) {
+            return false;
+        }
+        ConflictFlags flags = WireCodec.flags(f);
+        return !flags.unique().isEmpty() || flags.invalid() != null;
+    }
+
+    private static Entry entry(String namespace, UUID id, ResolvedEntry r) {
+        return new Entry(namespace, id, r.created(), new Attributes(r.attributes()));
+    }
+
+    private static Namespace known(Store s, String namespace) {
+        Namespace ns = s.namespaceMap.get(namespace);
+        if (ns == null) {
+            throw new UnknownNamespaceException(namespace);
+        }
+        return ns;
+    }
+
+    private static void checkLimit(int limit) {
+        if (limit < 1 || limit > 10_000) {
+            throw new IllegalArgumentException("page limit must be between 1 and 10000, got " + limit);
+        }
+    }
+
+    // ---- replication: supplier side
+
+    /**
+     * Starts supplying the changes that a consumer with RUV {@code consumerRuv} lacks.
+     *
+     * @throws RefreshRequiredException when the consumer is behind this node's trimmed changelog,
+     *     or when this node itself must be refreshed (it then supplies nobody)
+     * @throws SupplierLaggingException when the consumer trimmed changes this node never received:
+     *     this node is the stale one, and marks itself as requiring refresh
+     */
+    public ChangeStream supplyChanges(Ruv consumerRuv, String consumer) {
+        commitLock.lock();
+        try {
+            Store s = openStore();
+            checkCanSupply(s, consumerRuv, consumer);
+            if (!s.tryAcquire()) {
+                throw new IllegalStateException("store closed while starting to supply");
+            }
+            return new ChangeStream(s, consumerRuv);
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    private void checkCanSupply(Store s, Ruv consumerRuv, String consumer) {
+        if (s.refreshRequired != null) {
+            throw new RefreshRequiredException("this node lags and supplies nobody until it is refreshed: " + s.refreshRequired);
+        }
+        for (Map.Entry<OriginId, Ruv.Range> e : consumerRuv.origins().entrySet()) {
+            if (e.getValue().trimmed() > s.ruv.max(e.getKey())) {
+                String reason = "consumer '" + consumer + "' has already trimmed changes of origin " + e.getKey() + " up to "
+                        + e.getValue().trimmed() + " that this node never received (it has that origin only up to "
+                        + s.ruv.max(e.getKey()) + "): this node was cut off longer than the window";
+                markRefreshRequired(s, reason);
+                throw new SupplierLaggingException(reason + "; it must be refreshed from an up-to-date member");
+            }
+        }
+        for (Map.Entry<OriginId, Ruv.Range> e : s.ruv.origins().entrySet()) {
+            long have = consumerRuv.max(e.getKey());
+            if (e.getValue().trimmed() > have) {
+                throw new RefreshRequiredException("REFRESH_REQUIRED: consumer '" + consumer + "' has origin " + e.getKey() + " up to " + have
+                        + ", but this supplier has trimmed that origin's changes up to " + e.getValue().trimmed()
+                        + " (older than the window). Refresh the consumer from a member");
+            }
+        }
+    }
+
+    // ---- replication: consumer side
+
+    /**
+     * Applies a supplier's batch atomically: all of its new records, or (on any error) none.
+     *
+     * @throws ClockSkewException a record is too far in the future
+     * @throws ChangeGapException a record's predecessor is missing (batches lost or reordered)
+     * @throws MalformedChangeException a record cannot be decoded
+     * @throws RefreshRequiredException this node must be refreshed first
+     */
+    public ApplyResult applyChanges(ChangeBatch batch, String supplier) {
+        ApplyResult r;
+        commitLock.lock();
+        try {
+            Store s = openStore();
+            try {
+                r = ChangeConsumer.apply(s, clock, options, batch, supplier);
+            } catch (RefreshRequiredException e) {
+                if (s.refreshRequired == null) {
+                    markRefreshRequired(s, e.getMessage());
+                }
+                throw e;
+            }
+        } finally {
+            commitLock.unlock();
+        }
+        if (r.applied() > 0) {
+            committed();
+        }
+        return r;
+    }
+
+    /**
+     * What this node still lacks of a supplier's state, given the RUV the supplier ended its
+     * stream with; empty when it has caught up.
+     */
+    public List<String> missingFrom(Ruv supplierRuv) {
+        return ChangeConsumer.missing(store.ruv, supplierRuv);
+    }
+
+    /**
+     * Records that a supplier refused this node with {@code REFRESH_REQUIRED}: from now on this
+     * node refuses local writes and supplies nobody, until it is refreshed, so that a deleted entry
+     * can never come back through it.
+     */
+    public void markRefreshRequired(String reason) {
+        commitLock.lock();
+        try {
+            markRefreshRequired(openStore(), reason);
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    private static void markRefreshRequired(Store s, String reason) {
+        try (CommitBatch b = new CommitBatch(s)) {
+            b.put(s.meta, Keys.meta("refresh.required"), reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            b.commit();
+        }
+        s.refreshRequired = reason;
+    }
+
+    // ---- refresh
+
+    /** Starts streaming a consistent snapshot of this node to a consumer being refreshed. */
+    public SnapshotExport exportSnapshot(String consumer) {
+        commitLock.lock();
+        try {
+            Store s = openStore();
+            if (s.refreshRequired != null) {
+                throw new RefreshRequiredException("this node lags and cannot refresh '" + consumer + "' until it is refreshed itself: " + s.refreshRequired);
+            }
+            if (!s.tryAcquire()) {
+                throw new IllegalStateException("store closed while starting a snapshot");
+            }
+            return new SnapshotExport(s);
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /**
+     * Starts replacing this node's content by a snapshot from {@code supplier}. Until
+     * {@link SnapshotImport#complete()}, the node keeps working on its current content.
+     */
+    public SnapshotImport beginRefresh(String supplier) {
+        openStore();
+        return new SnapshotImport(this, supplier, directory.newAside());
+    }
+
+    Store openAside(Path path, UUID domain) {
+        return Store.open(path, options, domain);
+    }
+
+    void discardAside(Path path) {
+        try {
+            DataDirectory.deleteTree(path);
+        } catch (java.io.IOException e) {
+            throw new StoreException("cannot delete the unfinished store " + path + ": " + e.getMessage() + "; it is deleted at the next start", e);
+        }
+    }
+
+    /** Makes {@code next} the active store, keeping the node-local feed and cursors going. */
+    void switchTo(Store next, long snapshotMaxHlc) {
+        commitLock.lock();
+        try {
+            Store old = openStore();
+            clock.observe(snapshotMaxHlc);
+            long resetSequence = old.nextFeedSequence;
+            try (CommitBatch b = new CommitBatch(next)) {
+                byte[] prefix = Keys.meta(Keys.CURSOR_PREFIX);
+                try (RocksIterator it = old.iterator(old.meta)) {
+                    for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+                        b.put(next.meta, it.key(), it.value());
+                    }
+                }
+                b.put(next.meta, Keys.meta("hlc"), Keys.longBytes(clock.last()));
+                b.put(next.meta, Keys.meta("feed.floor"), Keys.longBytes(resetSequence - 1));
+                b.put(next.feed, Keys.feed(resetSequence), ChangeFeed.encode(null, false, clock.nowMillis(), List.of()));
+                b.commit();
+            }
+            next.hlc = clock.last();
+            next.feedFloor = resetSequence - 1;
+            next.nextFeedSequence = resetSequence + 1;
+            next.flushAll();
+            directory.activate(next.path);
+            store = next;
+            old.markForDeletion();
+            old.close();
+        } finally {
+            commitLock.unlock();
+        }
+        committed();
+    }
+
+    // ---- maintenance
+
+    /** Trims changelog records, tombstones and feed events older than the window. */
+    public TrimResult trimWindow() {
+        commitLock.lock();
+        try {
+            return WindowTrimmer.trim(openStore(), clock.nowMillis(), options.window().toMillis());
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /** The logical digest of the replicated state, from a consistent snapshot. */
+    public Digest digest() {
+        return withStore(DigestCalculator::compute);
+    }
+
+    /** Recomputes the conflict flags of a namespace, after its validator changed. */
+    public void revalidate(String namespace) {
+        commitLock.lock();
+        try {
+            Store s = openStore();
+            known(s, namespace);
+            try (CommitBatch b = new CommitBatch(s)) {
+                new EntryWriter(b, s.reapedHorizon, options.validators()).rebuildNamespace(namespace, false);
+                b.commit();
+            }
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    public ChangeFeed feed() {
+        return feed;
+    }
+
+    // ---- store access
+
+    <T> T withStore(Function<Store, T> f) {
+        while (true) {
+            Store s = openStore();
+            if (s.tryAcquire()) {
+                try {
+                    return f.apply(s);
+                } finally {
+                    s.release();
+                }
+            }
+        }
+    }
+
+    private Store openStore() {
+        if (closed) {
+            throw new IllegalStateException("engine on " + directory.root() + " is closed");
+        }
+        return store;
+    }
+
+    /** Closes the store. Commits in flight finish first; supply sessions still open keep it until they close. */
+    @Override
+    public void close() {
+        commitLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            commitLock.unlock();
+        }
+        feed.closeAll();
+        store.close();
+        directory.close();
+    }
+}

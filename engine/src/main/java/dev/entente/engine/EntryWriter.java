@@ -1,0 +1,213 @@
+package dev.entente.engine;
+
+import com.google.protobuf.ByteString;
+import dev.entente.engine.merge.EntryState;
+import dev.entente.engine.merge.Merge;
+import dev.entente.engine.merge.ResolvedEntry;
+import dev.entente.engine.merge.Version;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Joins a change into one entry and keeps everything derived from entry states in step, in the
+ * same batch: the unique-value index, the conflict flags (entry, uniqueness, validation) and the
+ * reap index of tombstones and discards. Local writes and remote changes both go through here, so
+ * the derived state cannot depend on where a change came from.
+ */
+final class EntryWriter {
+
+    /**
+     * @param kind what became visible: null when nothing did
+     * @param newlyConflicted whether the entry gained a conflict flag
+     */
+    record Outcome(FeedEvent.Kind kind, Optional<ResolvedEntry> before, Optional<ResolvedEntry> after, boolean newlyConflicted) {
+        static final Outcome NONE = new Outcome(null, Optional.empty(), Optional.empty(), false);
+    }
+
+    private final CommitBatch batch;
+    private final long pruneBefore;
+    private final Map<String, EntryValidator> validators;
+
+    EntryWriter(CommitBatch batch, long pruneBefore, Map<String, EntryValidator> validators) {
+        this.batch = batch;
+        this.pruneBefore = pruneBefore;
+        this.validators = validators;
+    }
+
+    static Schema schemaOf(CommitBatch batch, String namespace) {
+        Namespace ns = batch.namespace(namespace);
+        return ns == null ? Schema.EMPTY : ns.schema();
+    }
+
+    Outcome apply(String namespace, UUID id, EntryState delta) {
+        EntryState old = batch.entry(namespace, id);
+        EntryState merged = Merge.join(old, delta).pruneRemovedBefore(pruneBefore);
+        if (merged.equals(old)) {
+            return Outcome.NONE;
+        }
+        Schema schema = schemaOf(batch, namespace);
+        Optional<ResolvedEntry> before = old == null ? Optional.empty() : ResolvedEntry.resolve(old, schema.mergeConcurrentCreates());
+        Optional<ResolvedEntry> after = ResolvedEntry.resolve(merged, schema.mergeConcurrentCreates());
+        batch.putEntry(namespace, id, merged);
+        indexForReaping(namespace, id, old, merged);
+
+        boolean wasConflicted = batch.flags(namespace, id).any();
+        for (String attribute : schema.uniqueAttributes()) {
+            List<ByteString> oldValues = values(before, attribute);
+            List<ByteString> newValues = values(after, attribute);
+            for (ByteString v : oldValues) {
+                if (!newValues.contains(v)) {
+                    leaveGroup(namespace, attribute, v, id);
+                }
+            }
+            for (ByteString v : newValues) {
+                if (!oldValues.contains(v)) {
+                    joinGroup(namespace, attribute, v, id);
+                }
+            }
+        }
+        boolean entryConflict = after.map(ResolvedEntry::hasEntryConflict).orElse(false);
+        ConflictFlags f = batch.flags(namespace, id);
+        if (f.entryConflict() != entryConflict) {
+            batch.putFlags(namespace, id, f.withEntryConflict(entryConflict));
+        }
+        String problem = validate(namespace, id, after);
+        f = batch.flags(namespace, id);
+        if (!Objects.equals(f.invalid(), problem)) {
+            batch.putFlags(namespace, id, f.withInvalid(problem));
+        }
+        boolean newlyConflicted = !wasConflicted && batch.flags(namespace, id).any();
+        return new Outcome(kind(old, merged, before, after), before, after, newlyConflicted);
+    }
+
+    /** What the namespace's validator says of the resolved entry; null when valid or unchecked. */
+    String validate(String namespace, UUID id, Optional<ResolvedEntry> resolved) {
+        EntryValidator validator = validators.get(namespace);
+        if (validator == null || resolved.isEmpty()) {
+            return null;
+        }
+        ResolvedEntry r = resolved.get();
+        return validator.problem(new Entry(namespace, id, r.created(), new Attributes(r.attributes()))).orElse(null);
+    }
+
+    private static FeedEvent.Kind kind(EntryState old, EntryState merged, Optional<ResolvedEntry> before, Optional<ResolvedEntry> after) {
+        if (before.isEmpty() && after.isPresent()) {
+            return FeedEvent.Kind.CREATED;
+        }
+        if (after.isEmpty()) {
+            boolean newTombstone = merged instanceof EntryState.Tombstone && !(old instanceof EntryState.Tombstone);
+            return before.isPresent() || newTombstone ? FeedEvent.Kind.DELETED : null;
+        }
+        return before.equals(after) ? null : FeedEvent.Kind.MODIFIED;
+    }
+
+    private static List<ByteString> values(Optional<ResolvedEntry> r, String attribute) {
+        return r.map(e -> e.attributes().getOrDefault(attribute, List.of())).orElse(List.of());
+    }
+
+    private void leaveGroup(String namespace, String attribute, ByteString value, UUID id) {
+        List<UUID> holders = batch.uniqueHolders(namespace, attribute, value);
+        List<UUID> remaining = new ArrayList<>(holders);
+        remaining.remove(id);
+        batch.putUniqueHolders(namespace, attribute, value, remaining);
+        if (holders.size() >= 2) {
+            batch.putFlags(namespace, id, batch.flags(namespace, id).withClash(attribute, value, false));
+            if (remaining.size() == 1) {
+                UUID last = remaining.get(0);
+                batch.putFlags(namespace, last, batch.flags(namespace, last).withClash(attribute, value, false));
+            }
+        }
+    }
+
+    private void joinGroup(String namespace, String attribute, ByteString value, UUID id) {
+        List<UUID> holders = new ArrayList<>(batch.uniqueHolders(namespace, attribute, value));
+        if (!holders.contains(id)) {
+            holders.add(id);
+            holders.sort(null);
+        }
+        batch.putUniqueHolders(namespace, attribute, value, holders);
+        if (holders.size() >= 2) {
+            for (UUID h : holders) {
+                ConflictFlags f = batch.flags(namespace, h);
+                ConflictFlags g = f.withClash(attribute, value, true);
+                if (!g.equals(f)) {
+                    batch.putFlags(namespace, h, g);
+                }
+            }
+        }
+    }
+
+    private void indexForReaping(String namespace, UUID id, EntryState old, EntryState merged) {
+        if (merged instanceof EntryState.Tombstone t) {
+            if (!(old instanceof EntryState.Tombstone ot) || !ot.deleted().equals(t.deleted())) {
+                batch.put(batch.store.reap, Keys.reap(t.deleted().hlc(), namespace, id), new byte[0]);
+            }
+            return;
+        }
+        Set<Cid> alreadyDiscarded = new HashSet<>();
+        if (old instanceof EntryState.Live ol) {
+            for (Version v : ol.versions().values()) {
+                if (v.isDiscarded()) {
+                    alreadyDiscarded.add(v.created());
+                }
+            }
+        }
+        for (Version v : ((EntryState.Live) merged).versions().values()) {
+            if (v.isDiscarded() && !alreadyDiscarded.contains(v.created())) {
+                batch.put(batch.store.reap, Keys.reap(v.discarded().hlc(), namespace, id), new byte[0]);
+            }
+        }
+    }
+
+    /**
+     * Recomputes the unique index and conflict flags of a whole namespace from its entries, after
+     * its schema changed.
+     *
+     * @param strict refuse (a local schema change) rather than flag (a replicated one) values that
+     *     the new schema's unique attributes would make clash
+     */
+    void rebuildNamespace(String namespace, boolean strict) {
+        Schema schema = schemaOf(batch, namespace);
+        Map<UUID, EntryState> all = batch.entriesOf(namespace);
+        batch.wipeDerived(namespace);
+        Map<CommitBatch.UniqueKey, List<UUID>> groups = new java.util.HashMap<>();
+        for (Map.Entry<UUID, EntryState> e : all.entrySet()) {
+            Optional<ResolvedEntry> r = ResolvedEntry.resolve(e.getValue(), schema.mergeConcurrentCreates());
+            if (r.isEmpty()) {
+                continue;
+            }
+            for (String attribute : schema.uniqueAttributes()) {
+                for (ByteString v : r.get().attributes().getOrDefault(attribute, List.of())) {
+                    groups.computeIfAbsent(new CommitBatch.UniqueKey(namespace, attribute, v), k -> new ArrayList<>()).add(e.getKey());
+                }
+            }
+            ConflictFlags f = ConflictFlags.NONE.withEntryConflict(r.get().hasEntryConflict())
+                    .withInvalid(validate(namespace, e.getKey(), r));
+            if (f.any()) {
+                batch.putFlags(namespace, e.getKey(), f);
+            }
+        }
+        for (Map.Entry<CommitBatch.UniqueKey, List<UUID>> g : groups.entrySet()) {
+            List<UUID> holders = g.getValue();
+            holders.sort(null);
+            CommitBatch.UniqueKey k = g.getKey();
+            if (holders.size() >= 2) {
+                if (strict) {
+                    throw new SchemaViolationException(namespace, "attribute '" + k.attribute() + "' cannot become unique: entries "
+                            + holders.get(0) + " and " + holders.get(1) + " share the value '" + k.value().toStringUtf8()
+                            + "'. Change one of them first");
+                }
+                for (UUID h : holders) {
+                    batch.putFlags(namespace, h, batch.flags(namespace, h).withClash(k.attribute(), k.value(), true));
+                }
+            }
+            batch.putUniqueHolders(namespace, k.attribute(), k.value(), holders);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+package dev.entente.engine;
+
+/** A change record or snapshot chunk could not be decoded or breaks the format's rules. */
+public final class MalformedChangeException extends EntenteException {
+    public MalformedChangeException(String message) {
+        super(message);
+    }
+
+    public MalformedChangeException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

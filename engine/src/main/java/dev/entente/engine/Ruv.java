@@ -1,0 +1,78 @@
+package dev.entente.engine;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The replication update vector: for every origin, {@code max}, the newest change of that origin
+ * this node has applied, and {@code trimmed}, the newest change of that origin whose record it no
+ * longer holds (0 while none was trimmed). The changelog holds exactly that origin's records after
+ * {@code trimmed} up to {@code max}. An origin stays listed after all its records are trimmed, so a
+ * consumer that missed them is always detected.
+ */
+public record Ruv(SortedMap<OriginId, Range> origins) {
+
+    public static final Ruv EMPTY = new Ruv(new TreeMap<>());
+
+    public Ruv {
+        origins = Collections.unmodifiableSortedMap(new TreeMap<>(origins));
+    }
+
+    /** HLC values of one origin's range. */
+    public record Range(long max, long trimmed) {
+        public Range {
+            if (trimmed > max) {
+                throw new IllegalArgumentException("trimmed " + trimmed + " is above max " + max);
+            }
+        }
+    }
+
+    public long max(OriginId origin) {
+        Range r = origins.get(origin);
+        return r == null ? 0 : r.max();
+    }
+
+    public long trimmed(OriginId origin) {
+        Range r = origins.get(origin);
+        return r == null ? 0 : r.trimmed();
+    }
+
+    public Ruv with(OriginId origin, Range range) {
+        TreeMap<OriginId, Range> m = new TreeMap<>(origins);
+        m.put(origin, range);
+        return new Ruv(m);
+    }
+
+    /** The highest HLC of any origin: everything this node has applied is at or below it. */
+    public long maxHlc() {
+        long m = 0;
+        for (Range r : origins.values()) {
+            m = Math.max(m, r.max());
+        }
+        return m;
+    }
+
+    /** Whether this RUV has applied everything {@code other} has. */
+    public boolean covers(Ruv other) {
+        for (Map.Entry<OriginId, Range> e : other.origins.entrySet()) {
+            if (max(e.getKey()) < e.getValue().max()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("{");
+        origins.forEach((o, r) -> {
+            if (sb.length() > 1) {
+                sb.append(", ");
+            }
+            sb.append(o.shortForm()).append(": max ").append(r.max()).append(", trimmed ").append(r.trimmed());
+        });
+        return sb.append('}').toString();
+    }
+}

@@ -1,0 +1,335 @@
+package dev.entente.engine;
+
+import dev.entente.protocol.Wire;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * One open RocksDB store and the metadata cached from it.
+ *
+ * <p>Column families: {@code default} (node metadata, RUV), {@code entries} (entry states),
+ * {@code changelog} (records by origin and hlc), {@code namespaces}, {@code unique} (the index of
+ * unique attribute values), {@code flags} (derived conflict flags), {@code reap} (tombstones and
+ * discards by age) and {@code feed} (the change feed).
+ *
+ * <p>The cached fields are written only under the engine's commit lock and published through
+ * volatile fields holding immutable values. A store is reference-counted: a refresh swaps in a
+ * new one while readers and supply sessions may still hold the old, which closes when the last
+ * of them lets go.
+ */
+final class Store implements AutoCloseable {
+    static final int FORMAT = 1;
+
+    final Path path;
+    final RocksDB db;
+    final ColumnFamilyHandle meta;
+    final ColumnFamilyHandle entries;
+    final ColumnFamilyHandle changelog;
+    final ColumnFamilyHandle namespaces;
+    final ColumnFamilyHandle unique;
+    final ColumnFamilyHandle flags;
+    final ColumnFamilyHandle reap;
+    final ColumnFamilyHandle feed;
+    final WriteOptions writeOptions;
+    private final List<AutoCloseable> resources;
+    private final AtomicInteger refs = new AtomicInteger(1);
+
+    final OriginId origin;
+    final UUID domain;
+    volatile Ruv ruv;
+    volatile SortedMap<String, Namespace> namespaceMap;
+    volatile long hlc;
+    volatile long nextFeedSequence;
+    volatile long feedFloor;
+    volatile long reapedHorizon;
+    volatile String refreshRequired;
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private Store(Path path, RocksDB db, List<ColumnFamilyHandle> handles, WriteOptions writeOptions, List<AutoCloseable> resources) {
+        this.path = path;
+        this.db = db;
+        this.meta = handles.get(0);
+        this.entries = handles.get(1);
+        this.changelog = handles.get(2);
+        this.namespaces = handles.get(3);
+        this.unique = handles.get(4);
+        this.flags = handles.get(5);
+        this.reap = handles.get(6);
+        this.feed = handles.get(7);
+        this.writeOptions = writeOptions;
+        this.resources = resources;
+        try {
+            byte[] format = db.get(meta, Keys.meta("format"));
+            if (format == null) {
+                throw new IllegalStateException("store at " + path + " was not initialised");
+            }
+            if (Keys.bytesLong(format) != FORMAT) {
+                throw new StoreException("store at " + path + " has format " + Keys.bytesLong(format) + " but this version reads format "
+                        + FORMAT + ": run the Entente version that wrote it, or refresh this node from a member", null);
+            }
+            origin = OriginId.fromBytes(db.get(meta, Keys.meta("origin")));
+            domain = Keys.uuid(db.get(meta, Keys.meta("domain")));
+            hlc = longMeta("hlc", 0);
+            feedFloor = longMeta("feed.floor", 0);
+            reapedHorizon = longMeta("reaped.horizon", 0);
+            byte[] rr = db.get(meta, Keys.meta("refresh.required"));
+            refreshRequired = rr == null ? null : new String(rr, StandardCharsets.UTF_8);
+            ruv = loadRuv();
+            namespaceMap = loadNamespaces();
+            nextFeedSequence = Math.max(lastFeedSequence(), feedFloor) + 1;
+        } catch (RocksDBException e) {
+            close();
+            throw fail("reading metadata", e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens (creating when missing) the store at {@code path}. A new store gets a new origin id and
+     * the given domain id.
+     */
+    static Store open(Path path, EngineOptions options, UUID domainForNewStore) {
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            LRUCache cache = new LRUCache(options.blockCacheBytes());
+            resources.add(cache);
+            BloomFilter bloom = new BloomFilter(10);
+            resources.add(bloom);
+            BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(bloom)
+                    .setBlockSize(16 * 1024);
+            ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().setTableFormatConfig(table)
+                    .setWriteBufferSize(options.writeBufferBytes()).setCompressionType(CompressionType.LZ4_COMPRESSION)
+                    .setLevelCompactionDynamicLevelBytes(true);
+            resources.add(cfOptions);
+            DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                    .setMaxBackgroundJobs(2).setKeepLogFileNum(3).setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
+                    .setBytesPerSync(1 << 20);
+            resources.add(dbOptions);
+            List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+            descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
+            for (String name : List.of("entries", "changelog", "namespaces", "unique", "flags", "reap", "feed")) {
+                descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
+            }
+            List<ColumnFamilyHandle> handles = new ArrayList<>();
+            java.nio.file.Files.createDirectories(path);
+            RocksDB db = RocksDB.open(dbOptions, path.toString(), descriptors, handles);
+            List<AutoCloseable> closeFirst = new ArrayList<>(handles);
+            closeFirst.add(db);
+            closeFirst.addAll(resources);
+            WriteOptions wo = new WriteOptions().setSync(options.syncWrites());
+            closeFirst.add(0, wo);
+            if (db.get(handles.get(0), Keys.meta("format")) == null) {
+                initialise(db, handles.get(0), options.random(), domainForNewStore);
+            }
+            return new Store(path, db, handles, wo, closeFirst);
+        } catch (RocksDBException e) {
+            closeAll(resources);
+            throw fail(path, "opening the store", e);
+        } catch (java.io.IOException e) {
+            closeAll(resources);
+            throw new StoreException("cannot create " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void initialise(RocksDB db, ColumnFamilyHandle meta, RandomGenerator random, UUID domain) throws RocksDBException {
+        OriginId origin;
+        synchronized (random) {
+            origin = OriginId.random(random);
+        }
+        try (WriteBatch b = new WriteBatch(); WriteOptions sync = new WriteOptions().setSync(true)) {
+            b.put(meta, Keys.meta("origin"), origin.toBytes());
+            b.put(meta, Keys.meta("domain"), Keys.uuidBytes(domain));
+            b.put(meta, Keys.meta("format"), Keys.longBytes(FORMAT));
+            db.write(sync, b);
+        }
+    }
+
+    private long longMeta(String name, long absent) throws RocksDBException {
+        byte[] v = db.get(meta, Keys.meta(name));
+        return v == null ? absent : Keys.bytesLong(v);
+    }
+
+    private Ruv loadRuv() {
+        TreeMap<OriginId, Ruv.Range> origins = new TreeMap<>();
+        byte[] prefix = Keys.meta(Keys.RUV_PREFIX);
+        try (RocksIterator it = db.newIterator(meta)) {
+            for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+                byte[] v = it.value();
+                origins.put(Keys.ruvOrigin(it.key()), new Ruv.Range(Keys.bytesLong(v), java.nio.ByteBuffer.wrap(v, 8, 8).getLong()));
+            }
+        }
+        return new Ruv(origins);
+    }
+
+    private SortedMap<String, Namespace> loadNamespaces() {
+        TreeMap<String, Namespace> m = new TreeMap<>();
+        try (RocksIterator it = db.newIterator(namespaces)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                try {
+                    Namespace ns = WireCodec.namespace(Wire.NamespaceState.parseFrom(it.value()), null);
+                    m.put(ns.name(), ns);
+                } catch (InvalidProtocolBufferException e) {
+                    throw new StoreException("namespace record in " + path + " is corrupt: " + e.getMessage(), e);
+                }
+            }
+        }
+        return Collections.unmodifiableSortedMap(m);
+    }
+
+    private long lastFeedSequence() {
+        try (RocksIterator it = db.newIterator(feed)) {
+            it.seekToLast();
+            return it.isValid() ? Keys.feedSequence(it.key()) : 0;
+        }
+    }
+
+    static byte[] ruvValue(Ruv.Range r) {
+        return java.nio.ByteBuffer.allocate(16).putLong(r.max()).putLong(r.trimmed()).array();
+    }
+
+    // ---- access
+
+    byte[] get(ColumnFamilyHandle cf, byte[] key) {
+        try {
+            return db.get(cf, key);
+        } catch (RocksDBException e) {
+            throw fail("reading", e);
+        }
+    }
+
+    void write(WriteBatch batch) {
+        try {
+            db.write(writeOptions, batch);
+        } catch (RocksDBException e) {
+            throw fail("committing", e);
+        }
+    }
+
+    RocksIterator iterator(ColumnFamilyHandle cf) {
+        return db.newIterator(cf);
+    }
+
+    RocksIterator iterator(ColumnFamilyHandle cf, ReadOptions options) {
+        return db.newIterator(cf, options);
+    }
+
+    /** Makes everything written so far durable in the SST files, for a store about to be switched to. */
+    void flushAll() {
+        try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(fo, List.of(meta, entries, changelog, namespaces, unique, flags, reap, feed));
+            db.flushWal(true);
+        } catch (RocksDBException e) {
+            throw fail("flushing", e);
+        }
+    }
+
+    StoreException fail(String action, RocksDBException e) {
+        return fail(path, action, e);
+    }
+
+    static StoreException fail(Path path, String action, RocksDBException e) {
+        Status s = e.getStatus();
+        String detail = s == null ? e.getMessage() : s.getCodeString() + ": " + s.getState();
+        String advice;
+        if (detail != null && (detail.contains("No space") || detail.contains("ENOSPC"))) {
+            advice = "the disk is full: free space on the volume of " + path + " and retry; committed data is intact and nothing of this operation was written";
+        } else if (detail != null && detail.contains("lock")) {
+            advice = "another process holds the store open: stop it first";
+        } else if (s != null && s.getCode() == Status.Code.Corruption) {
+            advice = "the store is corrupt: restore it from a backup or refresh this node from a member";
+        } else {
+            advice = "nothing of this operation was written; check the disk and permissions of " + path;
+        }
+        return new StoreException(action + " the store at " + path + " failed (" + detail + "): " + advice, e);
+    }
+
+    // ---- reference counting
+
+    boolean tryAcquire() {
+        while (true) {
+            int r = refs.get();
+            if (r == 0) {
+                return false;
+            }
+            if (refs.compareAndSet(r, r + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        if (refs.decrementAndGet() == 0) {
+            closeAll(resources);
+            if (deleteOnClose) {
+                try {
+                    DataDirectory.deleteTree(path);
+                } catch (java.io.IOException e) {
+                    throw new StoreException("cannot delete the replaced store " + path + ": " + e.getMessage()
+                            + "; it is deleted at the next start", e);
+                }
+            }
+        }
+    }
+
+    private volatile boolean deleteOnClose;
+
+    /** Deletes the store's directory once it is closed: it was replaced, or never completed. */
+    void markForDeletion() {
+        deleteOnClose = true;
+    }
+
+    /** Drops the engine's own reference; the store closes once the last holder releases it. */
+    @Override
+    public void close() {
+        release();
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        RuntimeException first = null;
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = new StoreException("closing the store failed: " + e.getMessage(), e);
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

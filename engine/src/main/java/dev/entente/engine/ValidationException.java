@@ -1,0 +1,10 @@
+package dev.entente.engine;
+
+import java.util.UUID;
+
+/** A local write produced an entry that the namespace's registered validator rejects. */
+public final class ValidationException extends EntenteException {
+    public ValidationException(String namespace, UUID id, String problem) {
+        super("entry " + id + " in namespace '" + namespace + "' fails validation: " + problem);
+    }
+}

@@ -1,0 +1,99 @@
+package dev.entente.engine;
+
+import dev.entente.engine.merge.EntryState;
+import dev.entente.engine.merge.Version;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+
+/**
+ * Forgets what is older than the window: changelog records (moving each origin's RUV
+ * {@code trimmed}), tombstones and discarded conflict versions (reaped), and change-feed events.
+ * Records and tombstones share one cutoff, so a consumer that lacks a reaped tombstone also lacks
+ * a trimmed record and is told to refresh. An origin keeps its RUV entry after all of its records
+ * are trimmed. The work is proportional to what is trimmed.
+ */
+final class WindowTrimmer {
+    private WindowTrimmer() {
+    }
+
+    /** Trims; the caller holds the commit lock. */
+    static TrimResult trim(Store s, long nowMillis, long windowMillis) {
+        long cutoffMillis = nowMillis - windowMillis;
+        long cutoff = HybridClock.hlcOf(Math.max(0, cutoffMillis));
+        long changes = 0;
+        long tombstones = 0;
+        long versions = 0;
+        long feedEvents = 0;
+        long feedFloor = s.feedFloor;
+        TreeMap<OriginId, Ruv.Range> ruv = new TreeMap<>(s.ruv.origins());
+        try (CommitBatch b = new CommitBatch(s)) {
+            for (Map.Entry<OriginId, Ruv.Range> e : s.ruv.origins().entrySet()) {
+                OriginId origin = e.getKey();
+                long last = 0;
+                try (RocksIterator it = s.iterator(s.changelog)) {
+                    for (it.seek(Keys.change(origin, 1)); it.isValid(); it.next()) {
+                        byte[] key = it.key();
+                        if (!Keys.changeOrigin(key).equals(origin) || Keys.changeHlc(key) >= cutoff) {
+                            break;
+                        }
+                        last = Keys.changeHlc(key);
+                        changes++;
+                    }
+                }
+                if (last > 0) {
+                    try {
+                        b.deleteRange(s.changelog, Keys.change(origin, 0), Keys.change(origin, last + 1));
+                    } catch (RocksDBException ex) {
+                        throw s.fail("trimming", ex);
+                    }
+                    Ruv.Range r = new Ruv.Range(e.getValue().max(), Math.max(e.getValue().trimmed(), last));
+                    ruv.put(origin, r);
+                    b.put(s.meta, Keys.ruv(origin), Store.ruvValue(r));
+                }
+            }
+            try (RocksIterator it = s.iterator(s.reap)) {
+                for (it.seekToFirst(); it.isValid() && Keys.reapHlc(it.key()) < cutoff; it.next()) {
+                    byte[] entryKey = Keys.reapEntryKey(it.key());
+                    String ns = Keys.entryNamespace(entryKey);
+                    UUID id = Keys.entryId(entryKey);
+                    EntryState state = b.entry(ns, id);
+                    if (state instanceof EntryState.Tombstone t && t.deleted().hlc() < cutoff) {
+                        b.putEntry(ns, id, null);
+                        tombstones++;
+                    } else if (state instanceof EntryState.Live l) {
+                        TreeMap<Cid, Version> kept = new TreeMap<>();
+                        for (Version v : l.versions().values()) {
+                            if (v.isDiscarded() && v.discarded().hlc() < cutoff) {
+                                versions++;
+                            } else {
+                                kept.put(v.created(), v);
+                            }
+                        }
+                        if (kept.size() != l.versions().size()) {
+                            b.putEntry(ns, id, kept.isEmpty() ? null : new EntryState.Live(kept));
+                        }
+                    }
+                    b.delete(s.reap, it.key());
+                }
+            }
+            try (RocksIterator it = s.iterator(s.feed)) {
+                for (it.seekToFirst(); it.isValid() && ChangeFeed.commitMillis(it.value()) < cutoffMillis; it.next()) {
+                    feedFloor = Keys.feedSequence(it.key());
+                    b.delete(s.feed, it.key());
+                    feedEvents++;
+                }
+            }
+            long horizon = Math.max(s.reapedHorizon, cutoff);
+            b.put(s.meta, Keys.meta("reaped.horizon"), Keys.longBytes(horizon));
+            b.put(s.meta, Keys.meta("feed.floor"), Keys.longBytes(feedFloor));
+            b.commit();
+            s.ruv = new Ruv(ruv);
+            s.reapedHorizon = horizon;
+            s.feedFloor = feedFloor;
+        }
+        return new TrimResult(cutoff, changes, tombstones, versions, feedEvents);
+    }
+}

@@ -1,0 +1,66 @@
+package dev.entente.engine.merge;
+
+import dev.entente.engine.Cid;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The replicated state of one entry id: its live versions, or a tombstone. A change to an entry is
+ * itself an {@code EntryState} (a partial one), joined into the stored state by {@link Merge}.
+ */
+public sealed interface EntryState permits EntryState.Live, EntryState.Tombstone {
+
+    /** The state with value-removal markers older than {@code hlc} forgotten. */
+    EntryState pruneRemovedBefore(long hlc);
+
+    /** Live versions keyed by created CID (one, unless concurrent creates made entry conflicts). */
+    record Live(SortedMap<Cid, Version> versions) implements EntryState {
+        public Live {
+            if (versions.isEmpty()) {
+                throw new IllegalArgumentException("a live entry state has at least one version");
+            }
+            for (Map.Entry<Cid, Version> e : versions.entrySet()) {
+                if (!e.getKey().equals(e.getValue().created())) {
+                    throw new IllegalArgumentException("version keyed " + e.getKey() + " was created at " + e.getValue().created());
+                }
+            }
+            versions = Collections.unmodifiableSortedMap(new TreeMap<>(versions));
+        }
+
+        public static Live of(Version version) {
+            TreeMap<Cid, Version> m = new TreeMap<>();
+            m.put(version.created(), version);
+            return new Live(m);
+        }
+
+        @Override
+        public Live pruneRemovedBefore(long hlc) {
+            TreeMap<Cid, Version> pruned = null;
+            for (Version v : versions.values()) {
+                Version p = v.pruneRemovedBefore(hlc);
+                if (p != v) {
+                    if (pruned == null) {
+                        pruned = new TreeMap<>(versions);
+                    }
+                    pruned.put(p.created(), p);
+                }
+            }
+            return pruned == null ? this : new Live(pruned);
+        }
+    }
+
+    /** A deleted entry: it wins over every live version, and is reaped after the window. */
+    record Tombstone(Cid deleted) implements EntryState {
+        public Tombstone {
+            Objects.requireNonNull(deleted, "deleted");
+        }
+
+        @Override
+        public Tombstone pruneRemovedBefore(long hlc) {
+            return this;
+        }
+    }
+}

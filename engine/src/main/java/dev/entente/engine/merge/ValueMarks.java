@@ -1,0 +1,19 @@
+package dev.entente.engine.merge;
+
+import dev.entente.engine.Cid;
+import java.util.Objects;
+
+/**
+ * When one value of a set attribute was last added and last removed. The value is present when it
+ * was added after it was last removed.
+ */
+public record ValueMarks(Cid added, Cid removed) {
+
+    public ValueMarks {
+        Objects.requireNonNull(added, "added");
+    }
+
+    public boolean present() {
+        return removed == null || added.compareTo(removed) > 0;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.entente.engine.merge;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeSet;
+
+/** Attribute values are byte strings, ordered as unsigned bytes, the order every node agrees on. */
+public final class Values {
+    public static final Comparator<ByteString> ORDER = ByteString.unsignedLexicographicalComparator();
+
+    private Values() {
+    }
+
+    /** The canonical form of a value collection: sorted, distinct, unmodifiable. */
+    public static List<ByteString> canonical(Collection<ByteString> values) {
+        if (values.isEmpty()) {
+            return List.of();
+        }
+        if (values.size() == 1) {
+            return List.of(values.iterator().next());
+        }
+        TreeSet<ByteString> sorted = new TreeSet<>(ORDER);
+        sorted.addAll(values);
+        return Collections.unmodifiableList(new ArrayList<>(sorted));
+    }
+
+    /** Lexicographic order of two canonical value lists; used only to break exact CID ties. */
+    public static int compareLists(List<ByteString> a, List<ByteString> b) {
+        int n = Math.min(a.size(), b.size());
+        for (int i = 0; i < n; i++) {
+            int c = ORDER.compare(a.get(i), b.get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.size(), b.size());
+    }
+}
