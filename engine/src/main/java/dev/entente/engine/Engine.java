@@ -114,7 +114,25 @@ public final class Engine implements AutoCloseable {
         return new Transaction(this);
     }
 
-    UUID newEntryId() {
+    /** Creates one entry under a new id, in a transaction of its own, and returns the id. */
+    public UUID create(String namespace, Attributes attributes) {
+        UUID id = newEntryId();
+        transaction().create(namespace, id, attributes).commit();
+        return id;
+    }
+
+    /** Modifies one entry in a transaction of its own. */
+    public Cid modify(String namespace, UUID id, AttributeChange... changes) {
+        return transaction().modify(namespace, id, changes).commit();
+    }
+
+    /** Deletes one entry in a transaction of its own. */
+    public Cid delete(String namespace, UUID id) {
+        return transaction().delete(namespace, id).commit();
+    }
+
+    /** A new random entry id (version 4), from the engine's random source. */
+    public UUID newEntryId() {
         long hi;
         long lo;
         synchronized (options.random()) {

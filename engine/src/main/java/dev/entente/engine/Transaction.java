@@ -21,13 +21,7 @@ public final class Transaction {
         return this;
     }
 
-    /** Creates an entry under a new random id, which is returned. */
-    public UUID create(String namespace, Attributes attributes) {
-        UUID id = engine.newEntryId();
-        ops.add(new WriteOp.Create(namespace, id, attributes));
-        return id;
-    }
-
+    /** Creates an entry; take a new id from {@link Engine#newEntryId()}. */
     public Transaction create(String namespace, UUID id, Attributes attributes) {
         ops.add(new WriteOp.Create(namespace, id, attributes));
         return this;
