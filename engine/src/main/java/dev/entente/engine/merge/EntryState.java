@@ -36,8 +36,16 @@ public sealed interface EntryState permits EntryState.Live, EntryState.Tombstone
             return new Live(m);
         }
 
+        /**
+         * Forgets old removal marks of each version. Not done while several versions are live: with
+         * {@code mergeConcurrentCreates} their sets are joined, and one version's removal mark may
+         * be what hides another version's older add of the same value.
+         */
         @Override
         public Live pruneRemovedBefore(long hlc) {
+            if (versions.values().stream().filter(v -> !v.isDiscarded()).count() > 1) {
+                return this;
+            }
             TreeMap<Cid, Version> pruned = null;
             for (Version v : versions.values()) {
                 Version p = v.pruneRemovedBefore(hlc);

@@ -1,0 +1,136 @@
+package dev.entente.engine;
+
+import static dev.entente.engine.TestNodes.pull;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The changelog window: trimming, reaping, lagging consumers and stale suppliers. */
+class WindowTest {
+    static final Duration WINDOW = Duration.ofHours(1);
+
+    @TempDir
+    Path dir;
+    TestNodes nodes;
+    Engine a;
+    Engine b;
+
+    @BeforeEach
+    void setUp() {
+        nodes = new TestNodes(dir);
+        a = nodes.open("a", o -> o.window(WINDOW));
+        b = nodes.open("b", o -> o.window(WINDOW));
+        a.transaction().defineNamespace("people", TestNodes.people()).commit();
+        InProcessReplication.refresh(b, "b", a, "a", 1 << 20);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        nodes.close();
+    }
+
+    @Test
+    void trimmingMovesTheRuvTrimmedAndKeepsIdleOrigins() {
+        a.create("people", Attributes.ofText("name", "old"));
+        long max = a.ruv().max(a.originId());
+        nodes.advance(WINDOW.plusMinutes(1));
+        TrimResult r = a.trimWindow();
+        assertEquals(2, r.changesTrimmed(), "the namespace definition and the create");
+        assertEquals(max, a.ruv().trimmed(a.originId()));
+        assertEquals(max, a.ruv().max(a.originId()), "an idle origin stays tracked");
+        nodes.close(a);
+        Engine again = nodes.open("a", o -> o.window(WINDOW));
+        assertEquals(max, again.ruv().trimmed(again.originId()), "trimmed is durable");
+    }
+
+    @Test
+    void aConsumerBehindTheTrimmedChangelogMustRefreshAndThenRefusesToSupply() {
+        UUID id = a.create("people", Attributes.ofText("name", "doomed"));
+        a.delete("people", id);
+        nodes.advance(WINDOW.plusMinutes(1));
+        TrimResult r = a.trimWindow();
+        assertEquals(1, r.tombstonesReaped());
+        assertFalse(a.isDeleted("people", id), "reaped");
+
+        RefreshRequiredException e = assertThrows(RefreshRequiredException.class, () -> pull(b, a));
+        assertTrue(e.getMessage().contains("REFRESH_REQUIRED") && e.getMessage().contains(a.originId().toString()), e.getMessage());
+        assertTrue(b.refreshRequired().isPresent(), "the consumer knows it lags");
+
+        Engine c = nodes.open("c", o -> o.window(WINDOW));
+        RefreshRequiredException noSupply = assertThrows(RefreshRequiredException.class, () -> b.supplyChanges(c.ruv(), "c"));
+        assertTrue(noSupply.getMessage().contains("supplies nobody"), noSupply.getMessage());
+        assertThrows(RefreshRequiredException.class, () -> b.create("people", Attributes.ofText("name", "lost")));
+
+        InProcessReplication.refresh(b, "b", a, "a", 4096);
+        assertTrue(b.refreshRequired().isEmpty());
+        assertEquals(a.digest(), b.digest());
+        assertTrue(b.get("people", id).isEmpty(), "the deleted entry did not come back");
+        pull(b, a);
+    }
+
+    @Test
+    void aStaleSupplierIsDetectedAndMarksItself() {
+        // b is cut off; a makes changes, trims them after the window; b then tries to supply a.
+        a.create("people", Attributes.ofText("name", "while-b-was-away"));
+        nodes.advance(WINDOW.plusMinutes(1));
+        a.trimWindow();
+        SupplierLaggingException e = assertThrows(SupplierLaggingException.class, () -> pull(a, b));
+        assertTrue(e.getMessage().contains("consumer") && e.getMessage().contains("refreshed"), e.getMessage());
+        assertTrue(b.refreshRequired().isPresent());
+        assertTrue(a.refreshRequired().isEmpty());
+    }
+
+    @Test
+    void aFreshNodeMustRefreshBeforePullingFromATrimmedMember() {
+        nodes.advance(WINDOW.plusMinutes(1));
+        a.trimWindow();
+        Engine fresh = nodes.open("fresh", o -> o.window(WINDOW));
+        assertThrows(RefreshRequiredException.class, () -> pull(fresh, a));
+        InProcessReplication.refresh(fresh, "fresh", a, "a", 4096);
+        assertEquals(a.digest(), fresh.digest());
+    }
+
+    @Test
+    void recordsInsideTheWindowStay() {
+        a.create("people", Attributes.ofText("name", "recent"));
+        nodes.advance(WINDOW.minusMinutes(1));
+        TrimResult r = a.trimWindow();
+        assertEquals(0, r.changesTrimmed());
+        pull(b, a);
+        assertEquals(a.digest(), b.digest());
+    }
+
+    @Test
+    void discardedConflictVersionsAreReapedAfterTheWindow() {
+        UUID id = a.newEntryId();
+        a.transaction().create("people", id, Attributes.ofText("name", "v-a")).commit();
+        Cid cb = b.transaction().create("people", id, Attributes.ofText("name", "v-b")).commit();
+        pull(a, b);
+        a.transaction().discardConflict("people", id, cb).commit();
+        nodes.advance(WINDOW.plusMinutes(1));
+        TrimResult r = a.trimWindow();
+        assertEquals(1, r.versionsReaped());
+        assertEquals("v-a", a.get("people", id).orElseThrow().text("name"));
+    }
+
+    @Test
+    void aChangeOlderThanTheReapedHorizonIsRefused() {
+        // b holds a change of its own that a never saw, older than a's reaped horizon: applying it
+        // on a could revive what a reaped, so a must refresh instead.
+        b.create("people", Attributes.ofText("name", "ancient"));
+        nodes.advance(WINDOW.plusMinutes(1));
+        a.trimWindow();
+        RefreshRequiredException e = assertThrows(RefreshRequiredException.class, () -> pull(a, b));
+        assertTrue(e.getMessage().contains("reaped"), e.getMessage());
+        assertTrue(a.refreshRequired().isPresent());
+    }
+}
