@@ -40,6 +40,7 @@ final class ChangeConsumer {
         Set<String> redefined = new LinkedHashSet<>();
         try (CommitBatch b = new CommitBatch(s)) {
             EntryWriter writer = new EntryWriter(b, s.reapedHorizon, options.validators());
+            prefetch(b, changes);
             for (int i = 0; i < changes.size(); i++) {
                 Change c = changes.get(i);
                 OriginId origin = c.cid().origin();
@@ -102,6 +103,32 @@ final class ChangeConsumer {
         }
         clock.observe(maxHlc);
         return new ApplyResult(applied, skipped, newConflicts);
+    }
+
+    /** Reads, in one go, the entries the batch touches and the unique-index groups of their new values. */
+    private static void prefetch(CommitBatch b, List<Change> changes) {
+        List<CommitBatch.EntryKey> entries = new ArrayList<>();
+        List<CommitBatch.UniqueKey> unique = new ArrayList<>();
+        for (Change c : changes) {
+            for (Change.EntryDelta d : c.entries()) {
+                entries.add(new CommitBatch.EntryKey(d.namespace(), d.id()));
+                Namespace ns = b.namespace(d.namespace());
+                if (ns == null || ns.schema().uniqueAttributes().isEmpty() || !(d.delta() instanceof dev.entente.engine.merge.EntryState.Live l)) {
+                    continue;
+                }
+                for (dev.entente.engine.merge.Version v : l.versions().values()) {
+                    for (String attribute : ns.schema().uniqueAttributes()) {
+                        dev.entente.engine.merge.AttributeState a = v.attributes().get(attribute);
+                        if (a != null) {
+                            for (ByteString value : a.presentValues()) {
+                                unique.add(new CommitBatch.UniqueKey(d.namespace(), attribute, value));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        b.prefetch(entries, unique);
     }
 
     /** Origins the consumer still lacks after a supplier's stream ended with {@code supplierRuv}. */

@@ -162,6 +162,7 @@ public final class Engine implements AutoCloseable {
             cid = new Cid(hlc, s.origin);
             try (CommitBatch b = new CommitBatch(s)) {
                 LocalWriter writer = new LocalWriter(b, new EntryWriter(b, s.reapedHorizon, options.validators()), cid, options);
+                LocalWriter.prefetch(b, ops);
                 for (WriteOp op : ops) {
                     writer.apply(op);
                 }

@@ -107,6 +107,32 @@ final class LocalWriter {
         this.options = options;
     }
 
+    /** Reads, in one go, every entry and unique-index group the operations are about to touch. */
+    static void prefetch(CommitBatch batch, List<WriteOp> ops) {
+        List<CommitBatch.EntryKey> entries = new ArrayList<>(ops.size());
+        List<CommitBatch.UniqueKey> unique = new ArrayList<>();
+        for (WriteOp op : ops) {
+            if (op instanceof WriteOp.Create c) {
+                entries.add(new CommitBatch.EntryKey(c.namespace(), c.id()));
+                Namespace ns = batch.namespace(c.namespace());
+                if (ns != null) {
+                    for (String attribute : ns.schema().uniqueAttributes()) {
+                        for (ByteString v : c.attributes().get(attribute)) {
+                            unique.add(new CommitBatch.UniqueKey(c.namespace(), attribute, v));
+                        }
+                    }
+                }
+            } else if (op instanceof WriteOp.Modify m) {
+                entries.add(new CommitBatch.EntryKey(m.namespace(), m.id()));
+            } else if (op instanceof WriteOp.Delete d) {
+                entries.add(new CommitBatch.EntryKey(d.namespace(), d.id()));
+            } else if (op instanceof WriteOp.DiscardConflict d) {
+                entries.add(new CommitBatch.EntryKey(d.namespace(), d.id()));
+            }
+        }
+        batch.prefetch(entries, unique);
+    }
+
     private Schema schema(String namespace) {
         Namespace ns = batch.namespace(namespace);
         if (ns == null) {
