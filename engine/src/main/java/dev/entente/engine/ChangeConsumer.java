@@ -25,10 +25,13 @@ final class ChangeConsumer {
             throw new RefreshRequiredException("this node must be refreshed before it applies changes from '" + supplier + "': " + s.refreshRequired);
         }
         List<Change> changes = new ArrayList<>(batch.records().size());
+        List<dev.entente.protocol.Wire.ChangeRecord> wires = new ArrayList<>(batch.records().size());
         for (ByteString r : batch.records()) {
-            Change c = WireCodec.change(r, "supplier '" + supplier + "'");
+            dev.entente.protocol.Wire.ChangeRecord wire = WireCodec.parse(r, "supplier '" + supplier + "'");
+            Change c = WireCodec.change(wire, "supplier '" + supplier + "'");
             clock.checkSkew(c.cid(), supplier);
             changes.add(c);
+            wires.add(wire);
         }
         TreeMap<OriginId, Ruv.Range> ruv = new TreeMap<>(s.ruv.origins());
         int applied = 0;
@@ -57,6 +60,7 @@ final class ChangeConsumer {
                     throw new RefreshRequiredException("supplier '" + supplier + "' sent change " + c.cid() + ", older than the changes this node has already reaped ("
                             + HybridClock.physicalMillis(s.reapedHorizon) + " ms): applying it could bring back a deleted entry, so this node must be refreshed");
                 }
+                Engine.offerCreates(b, c, wires.get(i));
                 List<FeedEvent.Change> touches = new ArrayList<>();
                 for (Namespace ns : c.namespaces()) {
                     Namespace current = b.namespace(ns.name());

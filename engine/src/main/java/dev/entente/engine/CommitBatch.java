@@ -2,6 +2,7 @@ package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
 import dev.entente.engine.merge.EntryState;
+import dev.entente.protocol.Wire;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -62,6 +63,20 @@ final class CommitBatch implements AutoCloseable {
     }
 
     private final Set<EntryKey> dirtyEntries = new HashSet<>();
+
+    private record Encoded(EntryState state, Wire.Version version) {
+    }
+
+    private final Map<EntryKey, Encoded> encoded = new HashMap<>();
+
+    /**
+     * Offers the wire form of a change's version for an entry whose state may end up being exactly
+     * that one version (a create): the commit then stores it without encoding the state again.
+     * Used only if the entry's final state in this batch is {@code state} itself.
+     */
+    void offerEncoding(String namespace, UUID id, EntryState state, Wire.Version version) {
+        encoded.put(new EntryKey(namespace, id), new Encoded(state, version));
+    }
 
     /** Every entry of a namespace as of this batch: the store's, overlaid by this batch's writes. */
     Map<UUID, EntryState> entriesOf(String namespace) {
@@ -263,8 +278,11 @@ final class CommitBatch implements AutoCloseable {
         for (EntryKey k : dirtyEntries) {
             EntryState s = entries.get(k);
             byte[] key = Keys.entry(k.namespace(), k.id());
+            Encoded e = encoded.get(k);
             if (s == null) {
                 delete(store.entries, key);
+            } else if (e != null && e.state() == s) {
+                put(store.entries, key, WireCodec.state(e.version(), ((EntryState.Live) s).versions().firstKey()));
             } else {
                 put(store.entries, key, WireCodec.state(s));
             }

@@ -3,6 +3,7 @@ package dev.entente.engine;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.ResolvedEntry;
 import dev.entente.engine.merge.Version;
+import dev.entente.protocol.Wire;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -171,7 +172,9 @@ public final class Engine implements AutoCloseable {
                 if (change == null) {
                     return null;
                 }
-                byte[] record = WireCodec.change(change).toByteArray();
+                Wire.ChangeRecord wire = WireCodec.change(change);
+                offerCreates(b, change, wire);
+                byte[] record = wire.toByteArray();
                 if (record.length > options.maxTransactionBytes()) {
                     throw new LimitExceededException("the transaction's change record", record.length, options.maxTransactionBytes(), "maxTransactionBytes");
                 }
@@ -192,6 +195,17 @@ public final class Engine implements AutoCloseable {
         }
         committed();
         return cid;
+    }
+
+    /** Lets the commit store created entries in the form the record already encoded. */
+    static void offerCreates(CommitBatch b, Change change, Wire.ChangeRecord wire) {
+        for (int i = 0; i < change.entries().size(); i++) {
+            Change.EntryDelta d = change.entries().get(i);
+            Wire.EntryChange e = wire.getEntries(i);
+            if (e.hasVersion() && !e.getVersion().hasCreated() && !e.getVersion().hasDiscarded()) {
+                b.offerEncoding(d.namespace(), d.id(), d.delta(), e.getVersion());
+            }
+        }
     }
 
     private static void publishNamespaces(Store s, Map<String, Namespace> changes) {

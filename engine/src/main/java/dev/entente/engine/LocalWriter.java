@@ -347,6 +347,10 @@ final class LocalWriter {
             if (p.deleted && !(p.stored instanceof EntryState.Tombstone)) {
                 delta = new EntryState.Tombstone(cid);
                 deltas.add(new Change.EntryDelta(p.namespace, p.id, delta));
+            } else if (p.versions.size() == 1) {
+                // The same object in the record and in the store lets the commit reuse its encoding.
+                delta = EntryState.Live.of(p.versions.values().iterator().next().toVersion());
+                deltas.add(new Change.EntryDelta(p.namespace, p.id, delta));
             } else if (!p.versions.isEmpty()) {
                 TreeMap<Cid, Version> versions = new TreeMap<>();
                 for (PendingVersion v : p.versions.values()) {

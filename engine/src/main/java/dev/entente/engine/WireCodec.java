@@ -170,6 +170,14 @@ final class WireCodec {
         return b.build().toByteArray();
     }
 
+    /**
+     * The stored form of a single-version state from the version's wire form in a change record,
+     * whose attribute CIDs are relative to the record's CID, which is this version's created CID.
+     */
+    static byte[] state(Wire.Version recordVersion, Cid created) {
+        return Wire.EntryState.newBuilder().addVersions(recordVersion.toBuilder().setCreated(presentCid(created, null))).build().toByteArray();
+    }
+
     static EntryState state(byte[] bytes) {
         try {
             Wire.EntryState m = Wire.EntryState.parseFrom(bytes);
@@ -241,12 +249,18 @@ final class WireCodec {
 
     /** Decodes a record; {@code source} names where it came from, for the error message. */
     static Change change(ByteString bytes, String source) {
-        Wire.ChangeRecord m;
+        return change(parse(bytes, source), source);
+    }
+
+    static Wire.ChangeRecord parse(ByteString bytes, String source) {
         try {
-            m = Wire.ChangeRecord.parseFrom(bytes);
+            return Wire.ChangeRecord.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
             throw new MalformedChangeException("change record from " + source + " cannot be decoded: " + e.getMessage(), e);
         }
+    }
+
+    static Change change(Wire.ChangeRecord m, String source) {
         try {
             if (m.getHlc() <= 0) {
                 throw new MalformedChangeException("hlc is " + m.getHlc());

@@ -39,16 +39,16 @@ import org.rocksdb.WriteOptions;
  */
 final class EngineBench {
 
-    record Figure(String workload, String description, long entries, double seconds, double perSecond, double ratioToRaw) {
+    record Figure(String workload, String description, long entries, double seconds, double perSecond, double min, double max, double ratioToRaw) {
     }
 
     private EngineBench() {
     }
 
     static int run(String[] args) throws Exception {
-        int entries = 100_000;
+        int entries = 200_000;
         int singles = 50_000;
-        int rounds = 3;
+        int rounds = 5;
         boolean json = false;
         Path dir = null;
         for (int i = 0; i < args.length; i++) {
@@ -67,7 +67,8 @@ final class EngineBench {
                               batched      local commits of 100 entries each
                               apply        applying remote batches of 100 records of 100 entries each
                               apply-single applying remote batches of 100 single-entry records
-                            Each workload runs R rounds (default 3) on fresh directories; the median is reported.""");
+                            R rounds (default 5) run every workload in turn on fresh directories; the median is
+                            reported, with the lowest and highest rate seen.""");
                     return args[i].equals("--help") ? 0 : 2;
                 }
             }
@@ -85,34 +86,36 @@ final class EngineBench {
     }
 
     private static List<Figure> runAll(Path root, int entries, int singles, int rounds) throws Exception {
-        double raw = median(rounds, () -> rawRocksDb(root.resolve("raw"), entries));
-        double single = median(rounds, () -> singleCommits(root.resolve("single"), singles));
-        double batched = median(rounds, () -> batchedCommits(root.resolve("batched"), entries));
-        double apply = median(rounds, () -> remoteApply(root.resolve("apply"), entries, 100));
-        double applySingle = median(rounds, () -> remoteApply(root.resolve("apply-single"), singles, 1));
-        return List.of(
-                figure("raw", "RocksDB raw: entry + changelog record per entry, 2 CFs, batches of 100, WAL, no fsync", entries, raw, raw),
-                figure("single", "local commits of 1 entry each (WAL, no fsync)", singles, single, raw),
-                figure("batched", "local commits of 100 entries each", entries, batched, raw),
-                figure("apply", "remote apply, batches of 100 records x 100 entries", entries, apply, raw),
-                figure("apply-single", "remote apply, batches of 100 single-entry records", singles, applySingle, raw));
-    }
-
-    private static Figure figure(String name, String description, long entries, double perSecond, double raw) {
-        return new Figure(name, description, entries, entries / perSecond, perSecond, perSecond / raw);
-    }
-
-    interface Rate {
-        double measure() throws Exception;
-    }
-
-    private static double median(int rounds, Rate r) throws Exception {
-        double[] rates = new double[rounds];
-        for (int i = 0; i < rounds; i++) {
-            rates[i] = r.measure();
+        // Rounds interleave the workloads, so that the raw limit and the engine's figures are taken
+        // under the same conditions (this machine's disk and background compactions are noisy).
+        double[][] rates = new double[5][rounds];
+        for (int r = 0; r < rounds; r++) {
+            rates[0][r] = rawRocksDb(root.resolve("raw"), entries);
+            rates[1][r] = singleCommits(root.resolve("single"), singles);
+            rates[2][r] = batchedCommits(root.resolve("batched"), entries);
+            rates[3][r] = remoteApply(root.resolve("apply"), entries, 100);
+            rates[4][r] = remoteApply(root.resolve("apply-single"), singles, 1);
         }
-        Arrays.sort(rates);
-        return rates[rounds / 2];
+        double raw = median(rates[0]);
+        return List.of(
+                figure("raw", "RocksDB raw: entry + changelog record per entry, 2 CFs, batches of 100, WAL, no fsync", entries, rates[0], raw),
+                figure("single", "local commits of 1 entry each (WAL, no fsync)", singles, rates[1], raw),
+                figure("batched", "local commits of 100 entries each", entries, rates[2], raw),
+                figure("apply", "remote apply, batches of up to 100 records (4 MiB) of 100 entries", entries, rates[3], raw),
+                figure("apply-single", "remote apply, batches of 100 single-entry records", singles, rates[4], raw));
+    }
+
+    private static Figure figure(String name, String description, long entries, double[] rates, double raw) {
+        double perSecond = median(rates);
+        double[] sorted = rates.clone();
+        Arrays.sort(sorted);
+        return new Figure(name, description, entries, entries / perSecond, perSecond, sorted[0], sorted[sorted.length - 1], perSecond / raw);
+    }
+
+    private static double median(double[] rates) {
+        double[] sorted = rates.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     // ---- workloads
@@ -236,7 +239,7 @@ final class EngineBench {
             Ruv target;
             try (ChangeStream s = supplier.supplyChanges(consumer.ruv(), "consumer")) {
                 ChangeBatch b;
-                while ((b = s.next(100, 64L << 20)) != null) {
+                while ((b = s.next(100, 4L << 20)) != null) {
                     batches.add(b);
                 }
                 target = s.supplierRuv();
@@ -269,16 +272,17 @@ final class EngineBench {
         if (json) {
             for (Figure f : figures) {
                 System.out.printf(java.util.Locale.ROOT,
-                        "{\"workload\":\"%s\",\"entries\":%d,\"seconds\":%.3f,\"entries_per_second\":%.0f,\"raw_entries_per_second\":%.0f,\"ratio_to_raw\":%.3f,\"cores\":%d}%n",
-                        f.workload(), f.entries(), f.seconds(), f.perSecond(), figures.get(0).perSecond(), f.ratioToRaw(),
+                        "{\"workload\":\"%s\",\"entries\":%d,\"seconds\":%.3f,\"entries_per_second\":%.0f,\"min\":%.0f,\"max\":%.0f,\"raw_entries_per_second\":%.0f,\"ratio_to_raw\":%.3f,\"cores\":%d}%n",
+                        f.workload(), f.entries(), f.seconds(), f.perSecond(), f.min(), f.max(), figures.get(0).perSecond(), f.ratioToRaw(),
                         Runtime.getRuntime().availableProcessors());
             }
             return;
         }
-        System.out.printf("%-13s %9s %9s %12s %8s  %s%n", "workload", "entries", "seconds", "entries/s", "vs raw", "what");
+        System.out.printf("%-13s %9s %9s %12s %19s %8s  %s%n", "workload", "entries", "seconds", "entries/s", "(min - max)", "vs raw", "what");
         for (Figure f : figures) {
-            System.out.printf(java.util.Locale.ROOT, "%-13s %9d %9.2f %12.0f %7.0f%%  %s%n",
-                    f.workload(), f.entries(), f.seconds(), f.perSecond(), f.ratioToRaw() * 100, f.description());
+            System.out.printf(java.util.Locale.ROOT, "%-13s %9d %9.2f %12.0f %19s %7.0f%%  %s%n",
+                    f.workload(), f.entries(), f.seconds(), f.perSecond(), String.format("(%.0f - %.0f)", f.min(), f.max()),
+                    f.ratioToRaw() * 100, f.description());
         }
         System.out.printf("(%d cores, %s, median of the rounds; raw = the machine's RocksDB limit measured in this run)%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));

@@ -23,9 +23,24 @@ public final class Values {
         if (values.size() == 1) {
             return List.of(values.iterator().next());
         }
+        if (strictlyIncreasing(values)) {
+            // Values decoded from a record or a stored state are canonical already.
+            return List.copyOf(values);
+        }
         TreeSet<ByteString> sorted = new TreeSet<>(ORDER);
         sorted.addAll(values);
         return Collections.unmodifiableList(new ArrayList<>(sorted));
+    }
+
+    private static boolean strictlyIncreasing(Collection<ByteString> values) {
+        ByteString previous = null;
+        for (ByteString v : values) {
+            if (previous != null && ORDER.compare(previous, v) >= 0) {
+                return false;
+            }
+            previous = v;
+        }
+        return true;
     }
 
     /** Lexicographic order of two canonical value lists; used only to break exact CID ties. */
