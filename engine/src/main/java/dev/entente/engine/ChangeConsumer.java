@@ -42,7 +42,7 @@ final class ChangeConsumer {
         long now = clock.nowMillis();
         Set<String> redefined = new LinkedHashSet<>();
         try (CommitBatch b = new CommitBatch(s)) {
-            EntryWriter writer = new EntryWriter(b, s.reapedHorizon, options.validators());
+            EntryWriter writer = new EntryWriter(b, s.reapedHorizon, options.validators(), true);
             prefetch(b, changes);
             for (int i = 0; i < changes.size(); i++) {
                 Change c = changes.get(i);

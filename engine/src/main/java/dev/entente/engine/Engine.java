@@ -162,7 +162,7 @@ public final class Engine implements AutoCloseable {
             long hlc = clock.next();
             cid = new Cid(hlc, s.origin);
             try (CommitBatch b = new CommitBatch(s)) {
-                LocalWriter writer = new LocalWriter(b, new EntryWriter(b, s.reapedHorizon, options.validators()), cid, options);
+                LocalWriter writer = new LocalWriter(b, new EntryWriter(b, s.reapedHorizon, options.validators(), false), cid, options);
                 LocalWriter.prefetch(b, ops);
                 for (WriteOp op : ops) {
                     writer.apply(op);
@@ -574,6 +574,24 @@ public final class Engine implements AutoCloseable {
         return withStore(DigestCalculator::compute);
     }
 
+    /** The stored changelog record of a change, while it is inside the window. */
+    public Optional<com.google.protobuf.ByteString> changeRecord(Cid cid) {
+        return withStore(s -> {
+            byte[] v = s.get(s.changelog, Keys.change(cid.origin(), cid.hlc()));
+            return Optional.ofNullable(v).map(com.google.protobuf.ByteString::copyFrom);
+        });
+    }
+
+    /**
+     * Checks the store's replication invariants and returns what is wrong (empty when all hold):
+     * for every origin, the changelog holds a contiguous run of its records from just after the
+     * RUV's {@code trimmed} to its {@code max}; no record belongs to an origin the RUV does not
+     * list; the clock is at or beyond every applied change. Reads the whole changelog.
+     */
+    public List<String> checkIntegrity() {
+        return withStore(s -> IntegrityCheck.run(s, clock.last()));
+    }
+
     /** Recomputes the conflict flags of a namespace, after its validator changed. */
     public void revalidate(String namespace) {
         commitLock.lock();
@@ -581,7 +599,7 @@ public final class Engine implements AutoCloseable {
             Store s = openStore();
             known(s, namespace);
             try (CommitBatch b = new CommitBatch(s)) {
-                new EntryWriter(b, s.reapedHorizon, options.validators()).rebuildNamespace(namespace, false);
+                new EntryWriter(b, s.reapedHorizon, options.validators(), false).rebuildNamespace(namespace, false);
                 b.commit();
             }
         } finally {

@@ -33,11 +33,46 @@ final class EntryWriter {
     private final CommitBatch batch;
     private final long pruneBefore;
     private final Map<String, EntryValidator> validators;
+    private final boolean remote;
 
-    EntryWriter(CommitBatch batch, long pruneBefore, Map<String, EntryValidator> validators) {
+    /**
+     * @param pruneBefore the reaped horizon: what is older was reaped or forgotten here
+     * @param remote whether the changes come from another node (see {@link #withoutReapedVersions})
+     */
+    EntryWriter(CommitBatch batch, long pruneBefore, Map<String, EntryValidator> validators, boolean remote) {
         this.batch = batch;
         this.pruneBefore = pruneBefore;
         this.validators = validators;
+        this.remote = remote;
+    }
+
+    /**
+     * Drops the parts of a remote change that touch a version this node no longer has and that
+     * was created before the reaped horizon: such a version was deleted or discarded and then
+     * reaped here (a change concurrent with that deletion is still travelling). Joining the change
+     * would bring part of a deleted entry back. Had this node simply never received that version's
+     * creation, it would be behind the window for its origin, and the RUV tells it to refresh.
+     *
+     * @return the rest of the change, or null when nothing is left
+     */
+    private EntryState withoutReapedVersions(EntryState old, EntryState delta) {
+        if (!(delta instanceof EntryState.Live live) || old instanceof EntryState.Tombstone) {
+            return delta;
+        }
+        java.util.TreeMap<Cid, Version> kept = null;
+        for (Version v : live.versions().values()) {
+            boolean known = old instanceof EntryState.Live ol && ol.versions().containsKey(v.created());
+            if (!known && v.created().hlc() < pruneBefore) {
+                if (kept == null) {
+                    kept = new java.util.TreeMap<>(live.versions());
+                }
+                kept.remove(v.created());
+            }
+        }
+        if (kept == null) {
+            return delta;
+        }
+        return kept.isEmpty() ? null : new EntryState.Live(kept);
     }
 
     static Schema schemaOf(CommitBatch batch, String namespace) {
@@ -47,6 +82,12 @@ final class EntryWriter {
 
     Outcome apply(String namespace, UUID id, EntryState delta) {
         EntryState old = batch.entry(namespace, id);
+        if (remote) {
+            delta = withoutReapedVersions(old, delta);
+            if (delta == null) {
+                return Outcome.NONE;
+            }
+        }
         EntryState merged = Merge.join(old, delta).pruneRemovedBefore(pruneBefore);
         if (merged.equals(old)) {
             return Outcome.NONE;

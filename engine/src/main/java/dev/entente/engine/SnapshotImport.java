@@ -70,7 +70,7 @@ public final class SnapshotImport implements AutoCloseable {
             }
         }
         try (CommitBatch b = new CommitBatch(aside)) {
-            EntryWriter writer = new EntryWriter(b, header.getReapedHorizon(), engine.options().validators());
+            EntryWriter writer = new EntryWriter(b, header.getReapedHorizon(), engine.options().validators(), false);
             for (Wire.StoredEntry e : chunk.getEntriesList()) {
                 String ns = Names.checkNamespace(e.getNamespace());
                 UUID id = Keys.uuid(e.getId().toByteArray());

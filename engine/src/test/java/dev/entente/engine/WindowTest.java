@@ -123,6 +123,30 @@ class WindowTest {
     }
 
     @Test
+    void aModificationConcurrentWithAReapedDeletionDoesNotBringTheEntryBack() {
+        UUID id = a.create("people", Attributes.ofText("name", "ghost"));
+        pull(b, a);
+        Engine c = nodes.open("c", o -> o.window(WINDOW));
+        Engine d = nodes.open("d", o -> o.window(WINDOW));
+        InProcessReplication.refresh(c, "c", a, "a", 1 << 20);
+        InProcessReplication.refresh(d, "d", a, "a", 1 << 20);
+        a.delete("people", id);
+        pull(c, a);
+        pull(d, a);
+        nodes.advance(Duration.ofMinutes(30));
+        b.modify("people", id, AttributeChange.set("mail", "concurrent@x"));   // b has not seen the delete
+        pull(d, b);
+        assertTrue(d.isDeleted("people", id));
+        nodes.advance(Duration.ofMinutes(31));
+        assertEquals(1, c.trimWindow().tombstonesReaped(), "the deletion is older than the window on c");
+        pull(c, d);   // b's modification is only 31 minutes old: inside the window, so d supplies it
+        assertTrue(c.get("people", id).isEmpty(), "the deleted entry stayed deleted");
+        assertTrue(c.conflict("people", id).isEmpty());
+        assertTrue(c.refreshRequired().isEmpty());
+        assertEquals(0, c.digest().entries());
+    }
+
+    @Test
     void aChangeOlderThanTheReapedHorizonIsRefused() {
         // b holds a change of its own that a never saw, older than a's reaped horizon: applying it
         // on a could revive what a reaped, so a must refresh instead.
