@@ -26,6 +26,11 @@ public final class InProcessReplication {
      *     consumer is then marked as requiring refresh
      */
     public static PullResult pull(Engine consumer, String consumerName, Engine supplier, String supplierName, int batchRecords) {
+        // A node that must be refreshed asks for a refresh, never for changes: its RUV would make a
+        // healthy supplier believe it is the stale side.
+        consumer.refreshRequired().ifPresent(reason -> {
+            throw new RefreshRequiredException("'" + consumerName + "' must be refreshed before it pulls changes: " + reason);
+        });
         ChangeStream stream;
         try {
             stream = supplier.supplyChanges(consumer.ruv(), consumerName);

@@ -14,6 +14,7 @@ public final class Main {
         switch (command) {
             case "demo" -> code = Demo.run(rest);
             case "bench" -> code = EngineBench.run(rest);
+            case "simulate" -> code = Simulate.run(rest);
             case "help", "--help", "-h" -> {
                 usage();
                 code = 0;
@@ -33,6 +34,8 @@ public final class Main {
                   demo    three engines on their own RocksDB directories write concurrently and
                           replicate in-process until their digests agree
                   bench   engine benchmark: raw RocksDB rate, local commits, remote apply
-                          (bench --help for its options)""");
+                          (bench --help for its options)
+                  simulate  replay one simulated scenario, or explore random ones
+                          (simulate --help)""");
     }
 }
