@@ -50,6 +50,11 @@ final class SimNode {
     final Map<Long, PullSession> pulls = new HashMap<>();
     RefreshSession refresh;
     boolean refreshScheduled;
+    /**
+     * The node that found this one lagging: it holds what this one lacks, so it is the one to
+     * refresh from (a refresh from a node that lacks the same changes would leave it lagging).
+     */
+    int refreshFrom = -1;
 
     SimNode(int index, Path dir, boolean hub, long seed) {
         this.index = index;

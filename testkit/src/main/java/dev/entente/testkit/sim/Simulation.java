@@ -445,6 +445,7 @@ public final class Simulation implements AutoCloseable {
             } catch (RefreshRequiredException ex) {
                 note(to.name + " must refresh: " + ex.getMessage());
                 to.pulls.remove(b.session());
+                to.refreshFrom = from.index;
                 scheduleRefresh(to);
             }
         } else if (m instanceof SimMessage.End end) {
@@ -458,6 +459,7 @@ public final class Simulation implements AutoCloseable {
             note(to.name + " refused by " + from.name + ": " + r.code());
             if (r.code().equals("REFRESH_REQUIRED") && !to.lagging()) {
                 to.engine.markRefreshRequired(r.reason());
+                to.refreshFrom = from.index;
                 scheduleRefresh(to);
             }
         } else if (m instanceof SimMessage.RefreshRequest r) {
@@ -479,6 +481,7 @@ public final class Simulation implements AutoCloseable {
         } catch (SupplierLaggingException ex) {
             note(s.name + " finds itself stale while supplying " + c.name);
             router.send(now, new SimMessage.Refused(s.index, c.index, r.session(), "SUPPLIER_LAGGING", ex.getMessage()));
+            s.refreshFrom = c.index;
             scheduleRefresh(s);
         } catch (RefreshRequiredException ex) {
             String code = s.lagging() ? "NOT_SERVING" : "REFRESH_REQUIRED";
@@ -504,7 +507,7 @@ public final class Simulation implements AutoCloseable {
                 healthy.add(s);
             }
         }
-        SimNode s = pick(healthy);
+        SimNode s = n.refreshFrom >= 0 && healthy.contains(nodes.get(n.refreshFrom)) ? nodes.get(n.refreshFrom) : pick(healthy);
         if (s == null) {
             n.refreshScheduled = true;
             schedule(now + 500, new StartRefresh(n.index));
@@ -693,7 +696,8 @@ public final class Simulation implements AutoCloseable {
             boolean moved = false;
             for (SimNode n : nodes) {
                 if (n.lagging()) {
-                    SimNode s = nodes.stream().filter(x -> x != n && !x.lagging()).findFirst().orElseThrow(
+                    SimNode s = n.refreshFrom >= 0 && !nodes.get(n.refreshFrom).lagging() ? nodes.get(n.refreshFrom)
+                            : nodes.stream().filter(x -> x != n && !x.lagging()).findFirst().orElseThrow(
                             () -> violation(Invariant.CONVERGENCE, "every node needs a refresh: nobody can supply one"));
                     InProcessReplication.refresh(n.engine, n.name, s.engine, s.name, 1 << 16);
                     refreshes++;
@@ -713,8 +717,13 @@ public final class Simulation implements AutoCloseable {
                 try {
                     var r = InProcessReplication.pull(c.engine, c.name, s.engine, s.name, 50);
                     moved |= r.applied() > 0;
-                } catch (RefreshRequiredException | SupplierLaggingException ex) {
+                } catch (RefreshRequiredException ex) {
                     note(c.name + " pulling " + s.name + ": " + ex.getClass().getSimpleName());
+                    c.refreshFrom = s.index;
+                    moved = true;
+                } catch (SupplierLaggingException ex) {
+                    note(c.name + " pulling " + s.name + ": " + ex.getClass().getSimpleName());
+                    s.refreshFrom = c.index;
                     moved = true;
                 }
                 checkAll();

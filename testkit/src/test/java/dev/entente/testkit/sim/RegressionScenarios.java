@@ -18,6 +18,24 @@ class RegressionScenarios {
         Simulation.run(Scenario.parse("seed=2455641513587447586 nodes=5 topology=ring hub=false writes=39 faults=duplicate,clock_skew,trim"));
     }
 
+    /**
+     * Two sides of a long partition each trimmed changes the other never got. A node refreshed
+     * from a member of its own side still lacked the other side's changes and was told to refresh
+     * again, forever; a lagging node now refreshes from the node that found it lagging.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "seed=1 nodes=3 topology=chain hub=true writes=38 faults=drop,duplicate,reorder,partition,trim",
+        "seed=0 nodes=5 topology=chain hub=false writes=37 faults=drop,duplicate,reorder,partition,crash,clock_skew,trim",
+        "seed=0 nodes=6 topology=chain hub=true writes=32 faults=drop,duplicate,reorder,partition,crash,clock_skew,trim",
+        "seed=3 nodes=4 topology=chain hub=false writes=37 faults=duplicate,partition,crash,trim",
+        "seed=0 nodes=5 topology=chain hub=false writes=39 faults=drop,duplicate,reorder,partition,trim",
+    })
+    void aLaggingNodeRefreshesFromTheNodeThatFoundItLagging(String spec) {
+        Simulation.Result r = Simulation.run(Scenario.parse(spec));
+        org.junit.jupiter.api.Assertions.assertTrue(r.refreshes() > 0, "the scenario still exercises refreshes");
+    }
+
     @Test
     void aScenarioSpecReadsBackAsItself() {
         Scenario s = Scenario.parse("seed=-5 nodes=7 topology=full-mesh hub=true writes=0 faults=drop,clock_skew");
