@@ -79,6 +79,9 @@ final class ChangeConsumer {
                         newConflicts++;
                     }
                 }
+                for (CommitBatch.EntryKey k : writer.drainAlsoChanged()) {
+                    touches.add(new FeedEvent.Change(FeedEvent.Kind.MODIFIED, k.namespace(), k.id()));
+                }
                 b.put(s.changelog, Keys.change(origin, c.cid().hlc()), batch.records().get(i).toByteArray());
                 Ruv.Range range = new Ruv.Range(c.cid().hlc(), have == null ? 0 : have.trimmed());
                 ruv.put(origin, range);

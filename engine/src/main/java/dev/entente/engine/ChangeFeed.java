@@ -95,7 +95,9 @@ public final class ChangeFeed {
                 it.seek(Keys.feed(after + 1));
                 if (it.isValid()) {
                     long first = Keys.feedSequence(it.key());
-                    if (first > after + 1 && after < s.feedFloor) {
+                    // A refresh replaced everything with a reset event: a cursor from before it
+                    // gets the reset (re-read everything), not a gap.
+                    if (first > after + 1 && after < s.feedFloor && !decode(first, it.value()).reset()) {
                         throw new FeedGapException(after, first);
                     }
                 } else if (after < s.feedFloor) {

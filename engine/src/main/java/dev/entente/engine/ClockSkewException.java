@@ -16,6 +16,14 @@ public final class ClockSkewException extends EntenteException {
         this.skewMillis = skewMillis;
     }
 
+    public ClockSkewException(String what, String supplier, long skewMillis, long maxSkewMillis) {
+        super(what + " from supplier '" + supplier + "' is " + skewMillis + " ms ahead of this node's clock (maxClockSkew is "
+                + maxSkewMillis + " ms); it was refused. Fix the clock (NTP) on the supplier or on this node");
+        this.cid = null;
+        this.skewMillis = skewMillis;
+    }
+
+    /** The refused change, or null when a snapshot was refused. */
     public Cid cid() {
         return cid;
     }

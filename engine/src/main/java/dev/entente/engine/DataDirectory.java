@@ -75,18 +75,25 @@ final class DataDirectory implements AutoCloseable {
         }
     }
 
-    /** A new, empty directory for a store being built aside. */
-    Path newAside() {
+    /** A new, empty directory for a store being built aside, created here so no one else gets it. */
+    synchronized Path newAside() {
         int max = 0;
         try (DirectoryStream<Path> stores = Files.newDirectoryStream(root, PREFIX + "*")) {
             for (Path p : stores) {
                 max = Math.max(max, number(p));
             }
-            Path aside = root.resolve(String.format("%s%06d", PREFIX, max + 1));
-            deleteTree(aside);
-            return aside;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a new store in " + root, e);
+            throw new UncheckedIOException("cannot list the stores in " + root, e);
+        }
+        for (int n = max + 1; ; n++) {
+            Path aside = root.resolve(String.format("%s%06d", PREFIX, n));
+            try {
+                return Files.createDirectory(aside);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // Taken meanwhile: try the next number.
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a new store in " + root, e);
+            }
         }
     }
 

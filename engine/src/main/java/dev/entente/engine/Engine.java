@@ -29,6 +29,8 @@ import org.rocksdb.RocksIterator;
  */
 public final class Engine implements AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+
     private final EngineOptions options;
     private final DataDirectory directory;
     private final HybridClock clock;
@@ -241,15 +243,17 @@ public final class Engine implements AutoCloseable {
         return withStore(s -> {
             Namespace ns = known(s, namespace);
             byte[] key = Keys.entry(namespace, id);
-            byte[] value = s.get(s.entries, key);
-            if (value == null) {
-                return Optional.empty();
+            try (Store.Reading r = s.reading()) {
+                byte[] value = r.get(s.entries, key);
+                if (value == null) {
+                    return Optional.empty();
+                }
+                Optional<ResolvedEntry> resolved = ResolvedEntry.resolve(WireCodec.state(value), ns.schema().mergeConcurrentCreates());
+                if (resolved.isEmpty() || hidden(r, s, key)) {
+                    return Optional.empty();
+                }
+                return Optional.of(entry(namespace, id, resolved.get()));
             }
-            Optional<ResolvedEntry> r = ResolvedEntry.resolve(WireCodec.state(value), ns.schema().mergeConcurrentCreates());
-            if (r.isEmpty() || hidden(s, key)) {
-                return Optional.empty();
-            }
-            return Optional.of(entry(namespace, id, r.get()));
         });
     }
 
@@ -265,7 +269,7 @@ public final class Engine implements AutoCloseable {
             List<Entry> items = new ArrayList<>();
             UUID last = null;
             boolean more = false;
-            try (RocksIterator it = s.iterator(s.entries)) {
+            try (Store.Reading reading = s.reading(); RocksIterator it = reading.iterator(s.entries)) {
                 for (it.seek(after == null ? prefix : Keys.entry(namespace, after)); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
                     byte[] key = it.key();
                     UUID id = Keys.entryId(key);
@@ -277,7 +281,7 @@ public final class Engine implements AutoCloseable {
                         break;
                     }
                     Optional<ResolvedEntry> r = ResolvedEntry.resolve(WireCodec.state(it.value()), ns.schema().mergeConcurrentCreates());
-                    if (r.isPresent() && !hidden(s, key)) {
+                    if (r.isPresent() && !hidden(reading, s, key)) {
                         items.add(entry(namespace, id, r.get()));
                         last = id;
                     }
@@ -296,7 +300,7 @@ public final class Engine implements AutoCloseable {
             List<ConflictedEntry> items = new ArrayList<>();
             UUID last = null;
             boolean more = false;
-            try (RocksIterator it = s.iterator(s.flags)) {
+            try (Store.Reading reading = s.reading(); RocksIterator it = reading.iterator(s.flags)) {
                 for (it.seek(after == null ? prefix : Keys.entry(namespace, after)); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
                     UUID id = Keys.entryId(it.key());
                     if (id.equals(after)) {
@@ -306,7 +310,7 @@ public final class Engine implements AutoCloseable {
                         more = true;
                         break;
                     }
-                    items.add(conflicted(s, ns, id, WireCodec.flags(it.value())));
+                    items.add(conflicted(reading, s, ns, id, WireCodec.flags(it.value())));
                     last = id;
                 }
             }
@@ -318,8 +322,10 @@ public final class Engine implements AutoCloseable {
     public Optional<ConflictedEntry> conflict(String namespace, UUID id) {
         return withStore(s -> {
             Namespace ns = known(s, namespace);
-            byte[] f = s.get(s.flags, Keys.entry(namespace, id));
-            return f == null ? Optional.empty() : Optional.of(conflicted(s, ns, id, WireCodec.flags(f)));
+            try (Store.Reading r = s.reading()) {
+                byte[] f = r.get(s.flags, Keys.entry(namespace, id));
+                return f == null ? Optional.empty() : Optional.of(conflicted(r, s, ns, id, WireCodec.flags(f)));
+            }
         });
     }
 
@@ -331,15 +337,15 @@ public final class Engine implements AutoCloseable {
         });
     }
 
-    private ConflictedEntry conflicted(Store s, Namespace ns, UUID id, ConflictFlags flags) {
-        byte[] value = s.get(s.entries, Keys.entry(ns.name(), id));
+    private ConflictedEntry conflicted(Store.Reading r, Store s, Namespace ns, UUID id, ConflictFlags flags) {
+        byte[] value = r.get(s.entries, Keys.entry(ns.name(), id));
         Entry owner = null;
         List<Entry> versions = new ArrayList<>();
         if (value != null) {
-            Optional<ResolvedEntry> r = ResolvedEntry.resolve(WireCodec.state(value), ns.schema().mergeConcurrentCreates());
-            if (r.isPresent()) {
-                owner = entry(ns.name(), id, r.get());
-                for (Version v : r.get().conflicts()) {
+            Optional<ResolvedEntry> resolved = ResolvedEntry.resolve(WireCodec.state(value), ns.schema().mergeConcurrentCreates());
+            if (resolved.isPresent()) {
+                owner = entry(ns.name(), id, resolved.get());
+                for (Version v : resolved.get().conflicts()) {
                     versions.add(new Entry(ns.name(), id, v.created(), new Attributes(ResolvedEntry.presentValues(v))));
                 }
             }
@@ -348,8 +354,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Uniqueness and validation conflicts hide an entry; an entry conflict does not hide the owner. */
-    private static boolean hidden(Store s, byte[] key) {
-        byte[] f = s.get(s.flags, key);
+    private static boolean hidden(Store.Reading r, Store s, byte[] key) {
+        byte[] f = r.get(s.flags, key);
         if (f == null) {
             return false;
         }
@@ -390,6 +396,7 @@ public final class Engine implements AutoCloseable {
         try {
             Store s = openStore();
             checkCanSupply(s, consumerRuv, consumer);
+            makeDurable(s);
             if (!s.tryAcquire()) {
                 throw new IllegalStateException("store closed while starting to supply");
             }
@@ -399,9 +406,31 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Without {@code syncWrites} the last commits may sit in the OS cache, lost by a power cut.
+     * Nothing leaves this node before it is on disk: a peer holding a change its origin lost
+     * would break that origin's contiguity everywhere.
+     */
+    private void makeDurable(Store s) {
+        if (!options.syncWrites()) {
+            try {
+                s.db.flushWal(true);
+            } catch (org.rocksdb.RocksDBException e) {
+                throw s.fail("syncing the write-ahead log of", e);
+            }
+        }
+    }
+
     private void checkCanSupply(Store s, Ruv consumerRuv, String consumer) {
         if (s.refreshRequired != null) {
             throw new RefreshRequiredException("this node lags and supplies nobody until it is refreshed: " + s.refreshRequired);
+        }
+        if (consumerRuv.max(s.origin) > s.ruv.max(s.origin)) {
+            String reason = "consumer '" + consumer + "' holds changes of this node's own origin up to " + consumerRuv.max(s.origin)
+                    + " but this node has them only up to " + s.ruv.max(s.origin)
+                    + ": its disk lost committed changes (a power cut without syncWrites, or a copy of an old data directory)";
+            markRefreshRequired(s, reason);
+            throw new SupplierLaggingException(reason + "; it must be refreshed from a member, which gives it a new origin id");
         }
         for (Map.Entry<OriginId, Ruv.Range> e : consumerRuv.origins().entrySet()) {
             if (e.getValue().trimmed() > s.ruv.max(e.getKey())) {
@@ -494,6 +523,7 @@ public final class Engine implements AutoCloseable {
             if (s.refreshRequired != null) {
                 throw new RefreshRequiredException("this node lags and cannot refresh '" + consumer + "' until it is refreshed itself: " + s.refreshRequired);
             }
+            makeDurable(s);
             if (!s.tryAcquire()) {
                 throw new IllegalStateException("store closed while starting a snapshot");
             }
@@ -510,6 +540,10 @@ public final class Engine implements AutoCloseable {
     public SnapshotImport beginRefresh(String supplier) {
         openStore();
         return new SnapshotImport(this, supplier, directory.newAside());
+    }
+
+    boolean isActive(Store s) {
+        return store == s;
     }
 
     Store openAside(Path path, UUID domain) {
@@ -529,6 +563,9 @@ public final class Engine implements AutoCloseable {
         commitLock.lock();
         try {
             Store old = openStore();
+            if (old == next) {
+                throw new IllegalStateException("the refresh was already completed");
+            }
             clock.observe(snapshotMaxHlc);
             long resetSequence = old.nextFeedSequence;
             try (CommitBatch b = new CommitBatch(next)) {
@@ -550,7 +587,13 @@ public final class Engine implements AutoCloseable {
             directory.activate(next.path);
             store = next;
             old.markForDeletion();
-            old.close();
+            try {
+                old.close();
+            } catch (RuntimeException e) {
+                // The switch is done and durable; the old store is only garbage now.
+                LOG.log(System.Logger.Level.WARNING, "the store replaced by a refresh could not be closed or deleted: "
+                        + e.getMessage() + "; it is deleted at the next start", e);
+            }
         } finally {
             commitLock.unlock();
         }
@@ -589,7 +632,12 @@ public final class Engine implements AutoCloseable {
      * list; the clock is at or beyond every applied change. Reads the whole changelog.
      */
     public List<String> checkIntegrity() {
-        return withStore(s -> IntegrityCheck.run(s, clock.last()));
+        commitLock.lock();
+        try {
+            return withStore(s -> IntegrityCheck.run(s, clock.last()));
+        } finally {
+            commitLock.unlock();
+        }
     }
 
     /** Recomputes the conflict flags of a namespace, after its validator changed. */
@@ -622,6 +670,9 @@ public final class Engine implements AutoCloseable {
                 } finally {
                     s.release();
                 }
+            }
+            if (s == store) {
+                throw new IllegalStateException("the store of " + directory.root() + " was closed under the engine");
             }
         }
     }

@@ -34,6 +34,15 @@ final class EntryWriter {
     private final long pruneBefore;
     private final Map<String, EntryValidator> validators;
     private final boolean remote;
+    /** Other entries whose conflict flags, and so their visibility, a change altered. */
+    private final java.util.LinkedHashSet<CommitBatch.EntryKey> alsoChanged = new java.util.LinkedHashSet<>();
+
+    /** The other entries whose visibility the changes applied since the last call altered. */
+    List<CommitBatch.EntryKey> drainAlsoChanged() {
+        List<CommitBatch.EntryKey> out = new ArrayList<>(alsoChanged);
+        alsoChanged.clear();
+        return out;
+    }
 
     /**
      * @param pruneBefore the reaped horizon: what is older was reaped or forgotten here
@@ -134,7 +143,12 @@ final class EntryWriter {
             return null;
         }
         ResolvedEntry r = resolved.get();
-        return validator.problem(new Entry(namespace, id, r.created(), new Attributes(r.attributes()))).orElse(null);
+        try {
+            return validator.problem(new Entry(namespace, id, r.created(), new Attributes(r.attributes()))).orElse(null);
+        } catch (RuntimeException e) {
+            // A validator that throws must not stop replication: the entry is flagged instead.
+            return "the validator of namespace '" + namespace + "' failed: " + e;
+        }
     }
 
     private static FeedEvent.Kind kind(EntryState old, EntryState merged, Optional<ResolvedEntry> before, Optional<ResolvedEntry> after) {
@@ -162,6 +176,7 @@ final class EntryWriter {
             if (remaining.size() == 1) {
                 UUID last = remaining.get(0);
                 batch.putFlags(namespace, last, batch.flags(namespace, last).withClash(attribute, value, false));
+                alsoChanged.add(new CommitBatch.EntryKey(namespace, last));
             }
         }
     }
@@ -179,6 +194,9 @@ final class EntryWriter {
                 ConflictFlags g = f.withClash(attribute, value, true);
                 if (!g.equals(f)) {
                     batch.putFlags(namespace, h, g);
+                    if (!h.equals(id)) {
+                        alsoChanged.add(new CommitBatch.EntryKey(namespace, h));
+                    }
                 }
             }
         }

@@ -65,4 +65,12 @@ public final class HybridClock {
             throw new ClockSkewException(remote, supplier, skew, maxSkewMillis);
         }
     }
+
+    /** The same check for an HLC that is not a change's, such as a snapshot's newest. */
+    public void checkSkew(long hlc, String what, String supplier) {
+        long skew = physicalMillis(hlc) - physicalMillis.getAsLong();
+        if (skew > maxSkewMillis) {
+            throw new ClockSkewException(what, supplier, skew, maxSkewMillis);
+        }
+    }
 }

@@ -263,7 +263,7 @@ final class LocalWriter {
                 workingMarks.putAll(marks);
                 working = new ValueSet(workingMarks);
             }
-            boolean replacesRegister = setMode && current instanceof Register;
+            boolean replacesRegister = setMode && p.before(attribute) instanceof Register;
             if (delta instanceof ValueSet s && s.values().isEmpty() && !replacesRegister) {
                 v.attributes.remove(attribute);
             } else {
@@ -393,6 +393,9 @@ final class LocalWriter {
             if (problem != null) {
                 throw new ValidationException(p.namespace, p.id, problem);
             }
+        }
+        for (CommitBatch.EntryKey k : writer.drainAlsoChanged()) {
+            touches.add(new FeedEvent.Change(FeedEvent.Kind.MODIFIED, k.namespace(), k.id()));
         }
         for (Namespace ns : redefined.values()) {
             checkKindChanges(ns, previousDefinitions.get(ns.name()));

@@ -52,6 +52,7 @@ public final class SnapshotImport implements AutoCloseable {
                 throw new MalformedChangeException("refresh from '" + supplier + "' uses snapshot format " + header.getFormat()
                         + "; this node reads format " + SnapshotExport.FORMAT + ". Run the same Entente version on both nodes");
             }
+            engine.clock().checkSkew(header.getMaxHlc(), "the snapshot", supplier);
             aside = engine.openAside(path, Keys.uuid(header.getDomain().toByteArray()));
         } else if (chunk.hasHeader()) {
             throw new MalformedChangeException("refresh from '" + supplier + "' sent a second snapshot header");
@@ -108,6 +109,9 @@ public final class SnapshotImport implements AutoCloseable {
      * @return the node's new origin id
      */
     public OriginId complete() {
+        if (done) {
+            throw new IllegalStateException("refresh from '" + supplier + "' has already ended");
+        }
         if (!trailerSeen) {
             throw new IllegalStateException("refresh from '" + supplier + "' has not received its last chunk; nothing was changed");
         }
@@ -119,8 +123,12 @@ public final class SnapshotImport implements AutoCloseable {
         }
         aside.ruv = ruv;
         aside.reapedHorizon = header.getReapedHorizon();
-        engine.switchTo(aside, header.getMaxHlc());
-        done = true;
+        try {
+            engine.switchTo(aside, header.getMaxHlc());
+        } finally {
+            // Once the engine runs on the new store it owns it: closing this import must not touch it.
+            done = engine.isActive(aside);
+        }
         return aside.origin;
     }
 

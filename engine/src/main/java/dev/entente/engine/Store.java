@@ -244,6 +244,34 @@ final class Store implements AutoCloseable {
         return db.newIterator(cf, options);
     }
 
+    /** Reads from one consistent snapshot, so that an entry and its flags agree. */
+    final class Reading implements AutoCloseable {
+        private final org.rocksdb.Snapshot snapshot = db.getSnapshot();
+        private final ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+
+        byte[] get(ColumnFamilyHandle cf, byte[] key) {
+            try {
+                return db.get(cf, options, key);
+            } catch (RocksDBException e) {
+                throw fail("reading", e);
+            }
+        }
+
+        RocksIterator iterator(ColumnFamilyHandle cf) {
+            return db.newIterator(cf, options);
+        }
+
+        @Override
+        public void close() {
+            options.close();
+            db.releaseSnapshot(snapshot);
+        }
+    }
+
+    Reading reading() {
+        return new Reading();
+    }
+
     /** Makes everything written so far durable in the SST files, for a store about to be switched to. */
     void flushAll() {
         try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {

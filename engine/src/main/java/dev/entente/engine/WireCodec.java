@@ -287,11 +287,54 @@ final class WireCodec {
                 }
                 entries.add(new Change.EntryDelta(ns, id, delta));
             }
-            return new Change(cid, m.getPrevHlc(), namespaces, entries);
+            Change change = new Change(cid, m.getPrevHlc(), namespaces, entries);
+            checkNoFutureCids(change);
+            return change;
         } catch (MalformedChangeException e) {
             throw new MalformedChangeException("change record " + m.getHlc() + " from " + source + " is malformed: " + e.getMessage(), e);
         } catch (EntenteException | IllegalArgumentException e) {
             throw new MalformedChangeException("change record " + m.getHlc() + " from " + source + " is malformed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every CID inside a change was made at or before the change itself; a later one would win
+     * every future merge and slip past the clock-skew check, which only sees the record's CID.
+     */
+    private static void checkNoFutureCids(Change c) {
+        for (Namespace ns : c.namespaces()) {
+            notAfter(ns.cid(), c.cid(), "namespace '" + ns.name() + "'");
+        }
+        for (Change.EntryDelta d : c.entries()) {
+            String what = "entry " + d.id();
+            if (d.delta() instanceof EntryState.Tombstone t) {
+                notAfter(t.deleted(), c.cid(), what);
+                continue;
+            }
+            for (Version v : ((EntryState.Live) d.delta()).versions().values()) {
+                notAfter(v.created(), c.cid(), what);
+                if (v.isDiscarded()) {
+                    notAfter(v.discarded(), c.cid(), what);
+                }
+                for (AttributeState a : v.attributes().values()) {
+                    if (a instanceof Register r) {
+                        notAfter(r.cid(), c.cid(), what);
+                    } else {
+                        for (ValueMarks marks : ((ValueSet) a).values().values()) {
+                            notAfter(marks.added(), c.cid(), what);
+                            if (marks.removed() != null) {
+                                notAfter(marks.removed(), c.cid(), what);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void notAfter(Cid inner, Cid record, String what) {
+        if (inner.compareTo(record) > 0) {
+            throw new MalformedChangeException(what + " carries CID " + inner + ", later than its own change " + record);
         }
     }
 

@@ -67,6 +67,16 @@ class ChangeFeedTest {
     }
 
     @Test
+    void aCursorFromBeforeARefreshGetsTheResetNotAGap() {
+        b.create("people", Attributes.ofText("name", "before"));
+        long stale = b.feed().lastSequence() - 1;
+        InProcessReplication.refresh(b, "b", a, "a", 1 << 20);
+        List<FeedEvent> events = b.feed().read(stale, 10);
+        assertEquals(1, events.size());
+        assertTrue(events.get(0).reset());
+    }
+
+    @Test
     void aSubscriptionResumesAfterItsDurableCursorAcrossARestart() throws Exception {
         List<FeedEvent> seen = new CopyOnWriteArrayList<>();
         ChangeFeed.Subscription sub = a.feed().subscribe("indexer", seen::add);

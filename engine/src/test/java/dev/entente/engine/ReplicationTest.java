@@ -350,6 +350,35 @@ class ReplicationTest {
     }
 
     @Test
+    void aRefreshCompletesOnceAndTheNodeKeepsWorking() {
+        a.create("people", Attributes.ofText("name", "once"));
+        try (SnapshotExport export = a.exportSnapshot("b"); SnapshotImport imp = b.beginRefresh("a")) {
+            ByteString chunk;
+            while ((chunk = export.nextChunk(1 << 20)) != null) {
+                imp.accept(chunk);
+            }
+            imp.complete();
+            assertThrows(IllegalStateException.class, imp::complete);
+        }
+        assertEquals(a.digest(), b.digest());
+        b.create("people", Attributes.ofText("name", "after-refresh"));
+        pull(a, b);
+        assertEquals(a.digest(), b.digest());
+    }
+
+    @Test
+    void aValidatorThatThrowsFlagsTheEntryInsteadOfStoppingReplication() throws Exception {
+        EntryValidator broken = e -> {
+            throw new IllegalStateException("validator bug");
+        };
+        Engine v = nodes.open("v", o -> o.validators(java.util.Map.of("people", broken)));
+        InProcessReplication.refresh(v, "v", a, "a", 1 << 20);
+        UUID id = a.create("people", Attributes.ofText("name", "vb"));
+        pull(v, a);
+        assertTrue(v.conflict("people", id).orElseThrow().validationProblem().contains("validator bug"));
+    }
+
+    @Test
     void aMalformedRefreshChunkIsRefusedAndTheOldContentStays() {
         UUID mine = b.create("people", Attributes.ofText("name", "keep"));
         try (SnapshotImport imp = b.beginRefresh("evil")) {

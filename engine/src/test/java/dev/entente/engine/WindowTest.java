@@ -147,6 +147,39 @@ class WindowTest {
     }
 
     @Test
+    void aNodeThatLostChangesOfItsOwnOriginStopsSupplyingAndMustRefresh() throws Exception {
+        a.create("people", Attributes.ofText("name", "kept"));
+        nodes.close(a);
+        Path backup = dir.resolve("a-backup");
+        copyTree(nodes.dir("a"), backup);
+        a = nodes.open("a", o -> o.window(WINDOW));
+        a.create("people", Attributes.ofText("name", "lost-on-a"));
+        pull(b, a);
+        nodes.close(a);
+        DataDirectory.deleteTree(nodes.dir("a"));
+        copyTree(backup, nodes.dir("a"));
+        a = nodes.open("a", o -> o.window(WINDOW));
+        SupplierLaggingException e = assertThrows(SupplierLaggingException.class, () -> pull(b, a));
+        assertTrue(e.getMessage().contains("its disk lost committed changes"), e.getMessage());
+        assertTrue(a.refreshRequired().isPresent());
+        InProcessReplication.refresh(a, "a", b, "b", 4096);
+        assertEquals(b.digest(), a.digest());
+    }
+
+    static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var walk = java.nio.file.Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("LOCK")) {
+                    java.nio.file.Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    @Test
     void aChangeOlderThanTheReapedHorizonIsRefused() {
         // b holds a change of its own that a never saw, older than a's reaped horizon: applying it
         // on a could revive what a reaped, so a must refresh instead.
