@@ -745,6 +745,14 @@ public final class Simulation implements AutoCloseable {
     }
 
     private Digest validate() {
+        // The most specific check first: conflict flags are part of the digest too.
+        VisibleState first = VisibleState.of(nodes.get(0).engine);
+        for (int i = 1; i < nodes.size(); i++) {
+            VisibleState other = VisibleState.of(nodes.get(i).engine);
+            if (!first.conflicted().equals(other.conflicted())) {
+                throw violation(Invariant.CONFLICT_CONVERGENCE, first.differences(other, nodes.get(0).name, nodes.get(i).name));
+            }
+        }
         List<Digest> digests = new ArrayList<>();
         for (SimNode n : nodes) {
             digests.add(n.engine.digest());
@@ -754,21 +762,18 @@ public final class Simulation implements AutoCloseable {
             for (int i = 0; i < nodes.size(); i++) {
                 sb.append(' ').append(nodes.get(i).name).append('=').append(digests.get(i));
             }
-            VisibleState a = VisibleState.of(nodes.get(0).engine);
             for (int i = 1; i < nodes.size(); i++) {
-                String d = a.differences(VisibleState.of(nodes.get(i).engine), nodes.get(0).name, nodes.get(i).name);
+                String d = first.differences(VisibleState.of(nodes.get(i).engine), nodes.get(0).name, nodes.get(i).name);
                 if (!d.isEmpty()) {
                     sb.append('\n').append(d);
                 }
             }
             throw violation(Invariant.CONVERGENCE, sb.toString());
         }
-        VisibleState first = VisibleState.of(nodes.get(0).engine);
-        for (int i = 1; i < nodes.size(); i++) {
-            VisibleState other = VisibleState.of(nodes.get(i).engine);
-            if (!first.conflicted().equals(other.conflicted())) {
-                throw violation(Invariant.CONFLICT_CONVERGENCE, first.differences(other, nodes.get(0).name, nodes.get(i).name));
-            }
+        if (!lost.isEmpty() && !scenario.has(Scenario.Fault.TRIM)) {
+            // Without trimming no node can fall behind the window, so no refresh may discard a write.
+            throw violation(Invariant.NO_LOST_WRITE, lost.size() + " acknowledged changes were discarded by refreshes, "
+                    + "but nothing was trimmed, so no refresh was needed: " + lost);
         }
         Ruv ruv = nodes.get(0).engine.ruv();
         ReferenceModel model = new ReferenceModel();
