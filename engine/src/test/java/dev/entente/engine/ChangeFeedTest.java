@@ -10,31 +10,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class ChangeFeedTest {
-    @TempDir
-    Path dir;
-    TestNodes nodes;
-    Engine a;
-    Engine b;
-
-    @BeforeEach
-    void setUp() {
-        nodes = new TestNodes(dir);
-        a = nodes.open("a");
-        b = nodes.open("b");
-        a.transaction().defineNamespace("people", TestNodes.people()).commit();
-        InProcessReplication.refresh(b, "b", a, "a", 1 << 20);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        nodes.close();
-    }
+class ChangeFeedTest extends TwoNodes {
 
     @Test
     void localAndRemoteChangesArriveInCommitOrder() {

@@ -15,32 +15,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The merge rules as two or three real engines see them after exchanging changes. */
-class ReplicationTest {
-    @TempDir
-    Path dir;
-    TestNodes nodes;
-    Engine a;
-    Engine b;
-
-    @BeforeEach
-    void setUp() {
-        nodes = new TestNodes(dir);
-        a = nodes.open("a");
-        b = nodes.open("b");
-        a.transaction().defineNamespace("people", TestNodes.people()).commit();
-        InProcessReplication.refresh(b, "b", a, "a", 1 << 20);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        nodes.close();
-    }
+class ReplicationTest extends TwoNodes {
 
     @Test
     void aNamespaceDefinedOnOneNodeAppearsOnTheOther() {

@@ -9,33 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The changelog window: trimming, reaping, lagging consumers and stale suppliers. */
-class WindowTest {
+class WindowTest extends TwoNodes {
     static final Duration WINDOW = Duration.ofHours(1);
 
-    @TempDir
-    Path dir;
-    TestNodes nodes;
-    Engine a;
-    Engine b;
-
-    @BeforeEach
-    void setUp() {
-        nodes = new TestNodes(dir);
-        a = nodes.open("a", o -> o.window(WINDOW));
-        b = nodes.open("b", o -> o.window(WINDOW));
-        a.transaction().defineNamespace("people", TestNodes.people()).commit();
-        InProcessReplication.refresh(b, "b", a, "a", 1 << 20);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        nodes.close();
+    @Override
+    Duration window() {
+        return WINDOW;
     }
 
     @Test
@@ -48,7 +30,7 @@ class WindowTest {
         assertEquals(max, a.ruv().trimmed(a.originId()));
         assertEquals(max, a.ruv().max(a.originId()), "an idle origin stays tracked");
         nodes.close(a);
-        Engine again = nodes.open("a", o -> o.window(WINDOW));
+        Engine again = open("a");
         assertEquals(max, again.ruv().trimmed(again.originId()), "trimmed is durable");
     }
 
@@ -65,7 +47,7 @@ class WindowTest {
         assertTrue(e.getMessage().contains("REFRESH_REQUIRED") && e.getMessage().contains(a.originId().toString()), e.getMessage());
         assertTrue(b.refreshRequired().isPresent(), "the consumer knows it lags");
 
-        Engine c = nodes.open("c", o -> o.window(WINDOW));
+        Engine c = open("c");
         RefreshRequiredException noSupply = assertThrows(RefreshRequiredException.class, () -> b.supplyChanges(c.ruv(), "c"));
         assertTrue(noSupply.getMessage().contains("supplies nobody"), noSupply.getMessage());
         assertThrows(RefreshRequiredException.class, () -> b.create("people", Attributes.ofText("name", "lost")));
@@ -93,7 +75,7 @@ class WindowTest {
     void aFreshNodeMustRefreshBeforePullingFromATrimmedMember() {
         nodes.advance(WINDOW.plusMinutes(1));
         a.trimWindow();
-        Engine fresh = nodes.open("fresh", o -> o.window(WINDOW));
+        Engine fresh = open("fresh");
         assertThrows(RefreshRequiredException.class, () -> pull(fresh, a));
         InProcessReplication.refresh(fresh, "fresh", a, "a", 4096);
         assertEquals(a.digest(), fresh.digest());
@@ -126,8 +108,8 @@ class WindowTest {
     void aModificationConcurrentWithAReapedDeletionDoesNotBringTheEntryBack() {
         UUID id = a.create("people", Attributes.ofText("name", "ghost"));
         pull(b, a);
-        Engine c = nodes.open("c", o -> o.window(WINDOW));
-        Engine d = nodes.open("d", o -> o.window(WINDOW));
+        Engine c = open("c");
+        Engine d = open("d");
         InProcessReplication.refresh(c, "c", a, "a", 1 << 20);
         InProcessReplication.refresh(d, "d", a, "a", 1 << 20);
         a.delete("people", id);
@@ -152,13 +134,13 @@ class WindowTest {
         nodes.close(a);
         Path backup = dir.resolve("a-backup");
         copyTree(nodes.dir("a"), backup);
-        a = nodes.open("a", o -> o.window(WINDOW));
+        a = open("a");
         a.create("people", Attributes.ofText("name", "lost-on-a"));
         pull(b, a);
         nodes.close(a);
         DataDirectory.deleteTree(nodes.dir("a"));
         copyTree(backup, nodes.dir("a"));
-        a = nodes.open("a", o -> o.window(WINDOW));
+        a = open("a");
         SupplierLaggingException e = assertThrows(SupplierLaggingException.class, () -> pull(b, a));
         assertTrue(e.getMessage().contains("its disk lost committed changes"), e.getMessage());
         assertTrue(a.refreshRequired().isPresent());

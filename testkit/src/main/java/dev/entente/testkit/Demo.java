@@ -11,12 +11,10 @@ import dev.entente.engine.Transaction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * The main job until the standalone node exists: three engines, each on its own RocksDB
@@ -60,11 +58,7 @@ final class Demo {
             for (Engine e : nodes) {
                 e.close();
             }
-            try (Stream<Path> walk = Files.walk(root)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
+            TempDirs.delete(root);
         }
     }
 

@@ -17,10 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -81,7 +79,7 @@ final class EngineBench {
             print(figures, json);
             return 0;
         } finally {
-            delete(root);
+            TempDirs.delete(root);
         }
     }
 
@@ -185,7 +183,7 @@ final class EngineBench {
                 return entries / seconds;
             }
         } finally {
-            delete(dir);
+            TempDirs.delete(dir);
         }
     }
 
@@ -203,7 +201,7 @@ final class EngineBench {
             }
             return entries / ((System.nanoTime() - start) / 1e9);
         } finally {
-            delete(dir);
+            TempDirs.delete(dir);
         }
     }
 
@@ -215,7 +213,7 @@ final class EngineBench {
             writeBatched(e, prepared, 100);
             return entries / ((System.nanoTime() - start) / 1e9);
         } finally {
-            delete(dir);
+            TempDirs.delete(dir);
         }
     }
 
@@ -254,7 +252,7 @@ final class EngineBench {
             }
             return rate;
         } finally {
-            delete(dir);
+            TempDirs.delete(dir);
         }
     }
 
@@ -288,15 +286,5 @@ final class EngineBench {
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     }
 
-    static void delete(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
 
 }

@@ -8,13 +8,28 @@ import java.util.function.BiConsumer;
 /**
  * The in-memory network: delivers each message after a delay, and, as the scenario's faults
  * say, drops, duplicates or reorders it (by a random extra delay) or blocks it across a
- * partition. All choices come from the simulation's one random source.
+ * partition. Each link has its own filter: its loss and duplication rates and its latency are
+ * drawn when the link first carries a message. All choices come from the simulation's one
+ * random source.
  */
 final class Router {
     private final Scenario scenario;
     private final Random random;
     private final BiConsumer<Long, SimMessage> schedule;
     private final Set<Long> blocked = new HashSet<>();
+
+    /** One link's filter: percentages of messages dropped and duplicated, base latency in ms. */
+    private record Filter(int dropPercent, int duplicatePercent, int latency) {
+    }
+
+    private final java.util.Map<Long, Filter> filters = new java.util.HashMap<>();
+
+    private Filter filter(int a, int b) {
+        return filters.computeIfAbsent(link(a, b), k -> new Filter(
+                scenario.has(Scenario.Fault.DROP) ? 2 + random.nextInt(14) : 0,
+                scenario.has(Scenario.Fault.DUPLICATE) ? 2 + random.nextInt(14) : 0,
+                1 + random.nextInt(4)));
+    }
     private long dropped;
     private long duplicated;
 
@@ -47,19 +62,20 @@ final class Router {
             dropped++;
             return;
         }
-        if (scenario.has(Scenario.Fault.DROP) && random.nextInt(100) < 8) {
+        Filter f = filter(m.from(), m.to());
+        if (random.nextInt(100) < f.dropPercent()) {
             dropped++;
             return;
         }
-        schedule.accept(now + delay(), m);
-        if (scenario.has(Scenario.Fault.DUPLICATE) && random.nextInt(100) < 8) {
+        schedule.accept(now + delay(f), m);
+        if (random.nextInt(100) < f.duplicatePercent()) {
             duplicated++;
-            schedule.accept(now + delay(), m);
+            schedule.accept(now + delay(f), m);
         }
     }
 
-    private long delay() {
-        long d = 1 + random.nextInt(4);
+    private long delay(Filter f) {
+        long d = f.latency() + random.nextInt(3);
         if (scenario.has(Scenario.Fault.REORDER)) {
             d += random.nextInt(60);
         }

@@ -43,7 +43,6 @@ import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * A deterministic simulation of an Entente topology: real engines on real RocksDB directories,
@@ -137,7 +136,7 @@ public final class Simulation implements AutoCloseable {
             try (Simulation sim = new Simulation(scenario, root)) {
                 return sim.run();
             } finally {
-                deleteTree(root);
+                dev.entente.testkit.TempDirs.delete(root);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -807,14 +806,4 @@ public final class Simulation implements AutoCloseable {
         }
     }
 
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
 }
