@@ -1,0 +1,103 @@
+package dev.entente.node;
+
+import dev.entente.engine.Engine;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A node's replication: the TLS server that supplies pinned consumers, and one runner per
+ * agreement that pulls from its supplier. The engine does the replication logic; this only
+ * carries its batches and chunks.
+ */
+public final class ReplicationNode implements AutoCloseable {
+    private final Engine engine;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ExecutorService pool;
+    private final ReplicationServer server;
+    private final List<AgreementRunner> runners = new ArrayList<>();
+    private final RefusalLog refusals = new RefusalLog();
+
+    private ReplicationNode(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
+                            List<Agreement> agreements, TransportOptions options) {
+        this.engine = engine;
+        this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        AtomicInteger n = new AtomicInteger();
+        this.pool = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "entente-replication-" + identity.name() + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, consumers), listen, boss, workers, pool, options, refusals);
+            for (Agreement a : agreements) {
+                runners.add(new AgreementRunner(a, engine, identity.name(), Tls.client(identity, List.of(a.supplierCertificate())),
+                        workers, pool, options, refusals));
+            }
+        } catch (RuntimeException e) {
+            shutdownThreads();
+            throw e;
+        }
+        runners.forEach(AgreementRunner::start);
+    }
+
+    /**
+     * Starts serving on {@code listen} (port 0 picks a free one) the consumers whose certificates
+     * are pinned in {@code consumers}, and pulling along {@code agreements}.
+     */
+    public static ReplicationNode start(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
+                                        List<Agreement> agreements, TransportOptions options) {
+        return new ReplicationNode(engine, identity, listen, consumers, agreements, options);
+    }
+
+    public InetSocketAddress address() {
+        return server.address();
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public List<AgreementRunner.Status> status() {
+        return runners.stream().map(AgreementRunner::status).toList();
+    }
+
+    /** Every agreement that is idle pulls now. */
+    public void syncNow() {
+        runners.forEach(AgreementRunner::pullNow);
+    }
+
+    public RefusalLog refusals() {
+        return refusals;
+    }
+
+    /** Stops pulling and serving; the engine stays open (its owner closes it). */
+    @Override
+    public void close() {
+        runners.forEach(AgreementRunner::close);
+        server.close();
+        shutdownThreads();
+    }
+
+    private void shutdownThreads() {
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        pool.shutdown();
+        try {
+            pool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.entente.node;
+
+import dev.entente.engine.Engine;
+import dev.entente.protocol.FrameDecoder;
+import dev.entente.protocol.FrameEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** The supplier side of a node: a TLS 1.3 server that serves pinned consumers. */
+final class ReplicationServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ReplicationServer.class.getName());
+    private final Channel channel;
+
+    ReplicationServer(Engine engine, String nodeName, SslContext tls, InetSocketAddress listen, EventLoopGroup boss,
+                      EventLoopGroup workers, ExecutorService pool, TransportOptions options, RefusalLog refusals) {
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 128)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        SslHandler ssl = tls.newHandler(ch.alloc());
+                        ssl.setHandshakeTimeoutMillis(options.handshakeTimeout().toMillis());
+                        ch.pipeline().addLast("tls", ssl)
+                                .addLast("frames-in", new FrameDecoder(options.maxFrameBytes()))
+                                .addLast("frames-out", new FrameEncoder(options.maxFrameBytes()))
+                                .addLast("session", new SupplierSession(engine, nodeName, pool, refusals, options.handshakeTimeout()));
+                    }
+                });
+        try {
+            this.channel = b.bind(listen).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding " + listen, e);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot listen for replication on " + listen + ": " + e.getMessage()
+                    + " (is another process using the port?)", e);
+        }
+        LOG.log(System.Logger.Level.INFO, "node '" + nodeName + "' serves replication on " + address());
+    }
+
+    InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.entente.node;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
+import javax.net.ssl.SSLException;
+
+/**
+ * TLS contexts of the replication transport: TLS 1.3 only, mutual authentication, trust by
+ * pinned certificates alone (see {@link PinnedCertificates}). There is no plaintext mode.
+ */
+public final class Tls {
+    static final String TLS_1_3 = "TLSv1.3";
+
+    private Tls() {
+    }
+
+    /** The supplier side: presents this node's certificate and accepts only pinned consumers. */
+    public static SslContext server(NodeIdentity identity, Collection<X509Certificate> consumers) {
+        try {
+            return SslContextBuilder.forServer(identity.privateKey(), identity.certificate())
+                    .sslProvider(SslProvider.JDK)
+                    .protocols(TLS_1_3)
+                    .clientAuth(ClientAuth.REQUIRE)
+                    .trustManager(new PinnedCertificates(consumers, "consumer", java.time.Instant::now))
+                    .build();
+        } catch (SSLException e) {
+            throw new IdentityException("cannot set up TLS with the identity of '" + identity.name() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** The consumer side of one agreement: presents this node's certificate and accepts only the pinned supplier. */
+    public static SslContext client(NodeIdentity identity, Collection<X509Certificate> suppliers) {
+        try {
+            return SslContextBuilder.forClient()
+                    .sslProvider(SslProvider.JDK)
+                    .keyManager(identity.privateKey(), identity.certificate())
+                    .protocols(TLS_1_3)
+                    .trustManager(new PinnedCertificates(suppliers, "supplier", java.time.Instant::now))
+                    .build();
+        } catch (SSLException e) {
+            throw new IdentityException("cannot set up TLS with the identity of '" + identity.name() + "': " + e.getMessage(), e);
+        }
+    }
+}

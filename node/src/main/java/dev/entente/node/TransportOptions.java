@@ -1,0 +1,34 @@
+package dev.entente.node;
+
+import java.time.Duration;
+
+/**
+ * Limits and timings of the replication transport.
+ *
+ * @param maxFrameBytes largest frame either side accepts (checked before allocating)
+ * @param batchRecords records per batch a consumer asks for
+ * @param batchBytes bytes per batch a consumer asks for
+ * @param credit batches (or snapshot chunks) in flight at most: the memory bound of a session
+ * @param handshakeTimeout a TLS handshake and Hello exchange that take longer are refused
+ * @param minBackoff first retry delay after a failure; it doubles, with jitter
+ * @param maxBackoff the retry delay stops growing here
+ */
+public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBytes, int credit,
+                               Duration handshakeTimeout, Duration minBackoff, Duration maxBackoff) {
+
+    public static final TransportOptions DEFAULTS = new TransportOptions(16 << 20, 1000, 4L << 20, 4,
+            Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(30));
+
+    public TransportOptions {
+        if (batchBytes + (1 << 20) > maxFrameBytes) {
+            throw new IllegalArgumentException("batchBytes (" + batchBytes + ") must leave room in maxFrameBytes (" + maxFrameBytes + ")");
+        }
+        if (credit < 1) {
+            throw new IllegalArgumentException("credit must be at least 1, got " + credit);
+        }
+    }
+
+    public TransportOptions withHandshakeTimeout(Duration timeout) {
+        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, timeout, minBackoff, maxBackoff);
+    }
+}
