@@ -251,6 +251,17 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+            // A failed or timed-out handshake closes the connection without an exception event.
+            String reason = TransportErrors.describe(hs.cause());
+            refusals.refused(String.valueOf(ctx.channel().remoteAddress()), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
+            LOG.log(System.Logger.Level.WARNING, "connection from " + ctx.channel().remoteAddress() + " refused: " + reason);
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         serial.execute(this::close);
     }
