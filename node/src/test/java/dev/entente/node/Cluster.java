@@ -23,6 +23,9 @@ final class Cluster implements AutoCloseable {
     final Map<String, ReplicationNode> nodes = new LinkedHashMap<>();
     final Map<String, Integer> ports = new LinkedHashMap<>();
     TransportOptions options = TransportOptions.DEFAULTS;
+    Duration window = dev.entente.engine.EngineOptions.DEFAULT_WINDOW;
+    boolean automaticRefresh = true;
+    Duration interval = Duration.ofMillis(500);
 
     Cluster(Path root) {
         this.root = root;
@@ -35,7 +38,7 @@ final class Cluster implements AutoCloseable {
 
     Engine engine(String name) {
         return engines.computeIfAbsent(name, n -> Engine.open(EngineOptions.builder(root.resolve(n).resolve("data"))
-                .blockCacheBytes(8 << 20).writeBufferBytes(8 << 20).build()));
+                .blockCacheBytes(8 << 20).writeBufferBytes(8 << 20).window(window).build()));
     }
 
     /** The first node of a domain: defines the people namespace. */
@@ -61,7 +64,7 @@ final class Cluster implements AutoCloseable {
         List<Agreement> agreements = new ArrayList<>();
         for (String s : suppliers) {
             agreements.add(new Agreement(name + "<-" + s, new InetSocketAddress("127.0.0.1", ports.get(s)), identity(s).certificate(),
-                    Agreement.Mode.PULL, Duration.ofMillis(500), true));
+                    Agreement.Mode.PULL, interval, automaticRefresh));
         }
         int port = ports.getOrDefault(name, 0);
         ReplicationNode n = ReplicationNode.start(engine(name), identity(name), new InetSocketAddress("127.0.0.1", port), consumers, agreements, options);
