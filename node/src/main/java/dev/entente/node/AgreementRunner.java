@@ -60,6 +60,7 @@ final class AgreementRunner implements AutoCloseable {
     private final SerialExecutor serial;
     private final TransportOptions options;
     private final RefusalLog refusals;
+    private final java.util.function.IntSupplier localPort;
     private Channel channel;
     private State state = State.CONNECTING;
     private long backoffMillis;
@@ -75,7 +76,8 @@ final class AgreementRunner implements AutoCloseable {
     private long refreshes;
 
     AgreementRunner(Agreement agreement, Engine engine, String nodeName, SslContext tls, EventLoopGroup group, Executor pool,
-                    TransportOptions options, RefusalLog refusals) {
+                    TransportOptions options, RefusalLog refusals, java.util.function.IntSupplier localPort) {
+        this.localPort = localPort;
         this.agreement = agreement;
         this.engine = engine;
         this.nodeName = nodeName;
@@ -98,6 +100,10 @@ final class AgreementRunner implements AutoCloseable {
                 pull();
             }
         });
+    }
+
+    String name() {
+        return agreement.name();
     }
 
     synchronized Status status() {
@@ -202,7 +208,8 @@ final class AgreementRunner implements AutoCloseable {
         }
         channel = ch;
         setState(State.CONNECTED);
-        send(Frames.hello(nodeName, engine.originId(), engine.domainId(), engine.refreshRequired().isPresent()));
+        send(Frames.hello(nodeName, engine.originId(), engine.domainId(), engine.refreshRequired().isPresent(),
+                agreement.mode() == Agreement.Mode.MUTUAL_PULL ? localPort.getAsInt() : 0));
     }
 
     private void handle(Frame f) {

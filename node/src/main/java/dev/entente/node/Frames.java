@@ -15,8 +15,13 @@ final class Frames {
     }
 
     static Frame hello(String name, dev.entente.engine.OriginId origin, UUID domain, boolean joining) {
+        return hello(name, origin, domain, joining, 0);
+    }
+
+    static Frame hello(String name, dev.entente.engine.OriginId origin, UUID domain, boolean joining, int mutualPort) {
         return Frame.newBuilder().setHello(SessionMessages.Hello.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
-                .setNodeName(name).setOriginId(ByteString.copyFrom(origin.toBytes())).setDomainId(uuid(domain)).setJoining(joining)).build();
+                .setNodeName(name).setOriginId(ByteString.copyFrom(origin.toBytes())).setDomainId(uuid(domain)).setJoining(joining)
+                .setMutualPort(mutualPort)).build();
     }
 
     static Frame error(SessionMessages.Error.Code code, String message) {

@@ -25,12 +25,17 @@ public final class ReplicationNode implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ExecutorService pool;
     private final ReplicationServer server;
-    private final List<AgreementRunner> runners = new ArrayList<>();
+    private final List<AgreementRunner> runners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final NodeIdentity identity;
+    private final TransportOptions options;
+    private volatile boolean closed;
     private final RefusalLog refusals = new RefusalLog();
 
     private ReplicationNode(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
                             List<Agreement> agreements, TransportOptions options) {
         this.engine = engine;
+        this.identity = identity;
+        this.options = options;
         this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         AtomicInteger n = new AtomicInteger();
@@ -40,16 +45,36 @@ public final class ReplicationNode implements AutoCloseable {
             return t;
         });
         try {
-            this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, consumers), listen, boss, workers, pool, options, refusals);
+            this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, consumers), listen, boss, workers, pool, options, refusals,
+                    this::pullBack);
             for (Agreement a : agreements) {
-                runners.add(new AgreementRunner(a, engine, identity.name(), Tls.client(identity, List.of(a.supplierCertificate())),
-                        workers, pool, options, refusals));
+                runners.add(runner(a));
             }
         } catch (RuntimeException e) {
             shutdownThreads();
             throw e;
         }
         runners.forEach(AgreementRunner::start);
+    }
+
+    private AgreementRunner runner(Agreement a) {
+        return new AgreementRunner(a, engine, identity.name(), Tls.client(identity, List.of(a.supplierCertificate())),
+                workers, pool, options, refusals, () -> server.address().getPort());
+    }
+
+    /**
+     * A consumer with a mutual-pull agreement asked this node to pull from it too: start an
+     * agreement back to it (once), trusting the certificate it authenticated with.
+     */
+    private synchronized void pullBack(SupplierSession.MutualRequest r) {
+        String name = identity.name() + "<-" + r.consumer() + " (mutual)";
+        if (closed || runners.stream().anyMatch(x -> x.name().equals(name))) {
+            return;
+        }
+        AgreementRunner back = runner(new Agreement(name, r.address(), r.certificate(), Agreement.Mode.PULL,
+                java.time.Duration.ofSeconds(5), true));
+        runners.add(back);
+        back.start();
     }
 
     /**
@@ -85,6 +110,9 @@ public final class ReplicationNode implements AutoCloseable {
     /** Stops pulling and serving; the engine stays open (its owner closes it). */
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true;
+        }
         runners.forEach(AgreementRunner::close);
         server.close();
         shutdownThreads();

@@ -22,7 +22,8 @@ final class ReplicationServer implements AutoCloseable {
     private final Channel channel;
 
     ReplicationServer(Engine engine, String nodeName, SslContext tls, InetSocketAddress listen, EventLoopGroup boss,
-                      EventLoopGroup workers, ExecutorService pool, TransportOptions options, RefusalLog refusals) {
+                      EventLoopGroup workers, ExecutorService pool, TransportOptions options, RefusalLog refusals,
+                      java.util.function.Consumer<SupplierSession.MutualRequest> mutual) {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 128)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -34,7 +35,7 @@ final class ReplicationServer implements AutoCloseable {
                         ch.pipeline().addLast("tls", ssl)
                                 .addLast("frames-in", new FrameDecoder(options.maxFrameBytes()))
                                 .addLast("frames-out", new FrameEncoder(options.maxFrameBytes()))
-                                .addLast("session", new SupplierSession(engine, nodeName, pool, refusals, options.handshakeTimeout()));
+                                .addLast("session", new SupplierSession(engine, nodeName, pool, refusals, options.handshakeTimeout(), mutual));
                     }
                 });
         try {

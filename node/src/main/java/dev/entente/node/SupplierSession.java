@@ -43,11 +43,19 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
     private long batchBytes;
     private boolean following;
     private boolean notified;
+    private int mutualPort;
     private AutoCloseable commitListener;
 
     private final java.time.Duration helloTimeout;
+    private final java.util.function.Consumer<MutualRequest> mutual;
 
-    SupplierSession(Engine engine, String nodeName, Executor pool, RefusalLog refusals, java.time.Duration helloTimeout) {
+    /** A consumer with a mutual-pull agreement asks to be pulled from too. */
+    record MutualRequest(String consumer, java.net.InetSocketAddress address, java.security.cert.X509Certificate certificate) {
+    }
+
+    SupplierSession(Engine engine, String nodeName, Executor pool, RefusalLog refusals, java.time.Duration helloTimeout,
+                    java.util.function.Consumer<MutualRequest> mutual) {
+        this.mutual = mutual;
         this.engine = engine;
         this.nodeName = nodeName;
         this.serial = new SerialExecutor(pool);
@@ -124,6 +132,24 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
         state = State.READY;
         send(Frames.hello(nodeName, engine.originId(), engine.domainId(), false));
         LOG.log(System.Logger.Level.INFO, "consumer '" + consumer + "' connected" + (joining ? " to join the domain" : ""));
+        mutualPort = h.getMutualPort();
+        if (!joining) {
+            requestMutual();
+        }
+    }
+
+    /** Asks the node to pull back from a mutual-pull consumer, once it is a member of the domain. */
+    private void requestMutual() {
+        if (mutualPort > 0) {
+            try {
+                java.security.cert.Certificate[] peer = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class).engine().getSession().getPeerCertificates();
+                java.net.InetSocketAddress remote = (java.net.InetSocketAddress) ctx.channel().remoteAddress();
+                mutual.accept(new MutualRequest(consumer, new java.net.InetSocketAddress(remote.getAddress(), mutualPort),
+                        (java.security.cert.X509Certificate) peer[0]));
+            } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+                LOG.log(System.Logger.Level.WARNING, "consumer '" + consumer + "' asked for mutual pull but presented no certificate", e);
+            }
+        }
     }
 
     private void pull(SessionMessages.PullRequest p) {
@@ -198,7 +224,10 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
                     export = null;
                     state = State.READY;
                     // Refreshed, the consumer is now a member of this domain.
-                    joining = false;
+                    if (joining) {
+                        joining = false;
+                        requestMutual();
+                    }
                     return;
                 }
                 send(Frame.newBuilder().setChunk(SessionMessages.RefreshChunk.newBuilder().setChunk(chunk)).build());
