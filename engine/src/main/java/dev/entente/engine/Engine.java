@@ -539,7 +539,25 @@ public final class Engine implements AutoCloseable {
      */
     public SnapshotImport beginRefresh(String supplier) {
         openStore();
-        return new SnapshotImport(this, supplier, directory.newAside());
+        synchronized (this) {
+            if (activeImport != null) {
+                throw new InvalidWriteException("a refresh from '" + activeImport + "' is already in progress; one refresh at a time");
+            }
+            activeImport = supplier;
+        }
+        try {
+            return new SnapshotImport(this, supplier, directory.newAside());
+        } catch (RuntimeException e) {
+            importEnded();
+            throw e;
+        }
+    }
+
+    /** The supplier of the refresh in progress, if any. */
+    private String activeImport;
+
+    synchronized void importEnded() {
+        activeImport = null;
     }
 
     boolean isActive(Store s) {

@@ -141,12 +141,21 @@ public final class SnapshotImport implements AutoCloseable {
     public void close() {
         if (!done) {
             done = true;
-            if (aside != null) {
-                aside.markForDeletion();
-                aside.close();
-            } else {
-                engine.discardAside(path);
+            try {
+                if (aside != null) {
+                    aside.markForDeletion();
+                    aside.close();
+                } else {
+                    engine.discardAside(path);
+                }
+            } finally {
+                engine.importEnded();
             }
+        } else if (!released) {
+            engine.importEnded();
         }
+        released = true;
     }
+
+    private boolean released;
 }

@@ -208,7 +208,8 @@ final class AgreementRunner implements AutoCloseable {
         }
         channel = ch;
         setState(State.CONNECTED);
-        send(Frames.hello(nodeName, engine.originId(), engine.domainId(), engine.refreshRequired().isPresent(),
+        helloJoining = engine.refreshRequired().isPresent();
+        send(Frames.hello(nodeName, engine.originId(), engine.domainId(), helloJoining,
                 agreement.mode() == Agreement.Mode.MUTUAL_PULL ? localPort.getAsInt() : 0));
     }
 
@@ -247,7 +248,21 @@ final class AgreementRunner implements AutoCloseable {
         next();
     }
 
+    /** Whether this connection's Hello said the node was joining (it may only ask for a refresh then). */
+    private boolean helloJoining;
+
     private void next() {
+        if (helloJoining && engine.refreshRequired().isEmpty()) {
+            // Refreshed meanwhile (by another agreement): say Hello again as a member, and pull.
+            LOG.log(System.Logger.Level.INFO, "agreement '" + agreement.name() + "': this node has joined; reconnecting as a member");
+            Channel ch = channel;
+            channel = null;
+            if (ch != null) {
+                ch.close();
+            }
+            connect();
+            return;
+        }
         if (engine.refreshRequired().isPresent()) {
             if (agreement.automaticRefresh()) {
                 refresh();
@@ -328,6 +343,15 @@ final class AgreementRunner implements AutoCloseable {
             try {
                 if (imp == null) {
                     failed(SessionMessages.Error.Code.UNEXPECTED_MESSAGE, "the refresh ended before any snapshot chunk");
+                    return;
+                }
+                if (engine.refreshRequired().isEmpty()) {
+                    // Another agreement refreshed this node meanwhile, and it may have written
+                    // since: this snapshot would discard those writes.
+                    abortRefresh();
+                    helloJoining = true;
+                    LOG.log(System.Logger.Level.INFO, "agreement '" + agreement.name() + "': this node was refreshed meanwhile; the snapshot is dropped");
+                    next();
                     return;
                 }
                 imp.complete();

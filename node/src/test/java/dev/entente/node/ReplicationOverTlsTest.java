@@ -64,11 +64,16 @@ class ReplicationOverTlsTest {
             }
             c.awaitConvergence(Duration.ofSeconds(20));
             List<Thread> writers = new ArrayList<>();
+            List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
             for (String n : names) {
                 Engine e = c.engine(n);
                 writers.add(new Thread(() -> {
-                    for (int i = 0; i < 300; i++) {
-                        e.create("people", Attributes.ofText("name", n + "-" + i));
+                    try {
+                        for (int i = 0; i < 300; i++) {
+                            e.create("people", Attributes.ofText("name", n + "-" + i));
+                        }
+                    } catch (Throwable t) {
+                        failures.add(t);
                     }
                 }));
             }
@@ -76,6 +81,7 @@ class ReplicationOverTlsTest {
             for (Thread t : writers) {
                 t.join();
             }
+            assertTrue(failures.isEmpty(), "every write was accepted: " + failures);
             c.awaitConvergence(Duration.ofSeconds(30));
             assertEquals(900, c.engine("a").digest().entries());
             for (String n : names) {
