@@ -18,11 +18,19 @@ public final class Tls {
     private Tls() {
     }
 
+    /**
+     * BoringSSL (netty-tcnative) when it loads on this platform and speaks TLS 1.3, for about twice
+     * the JDK provider's throughput; the JDK provider otherwise.
+     */
+    public static SslProvider provider() {
+        return io.netty.handler.ssl.OpenSsl.isAvailable() && io.netty.handler.ssl.OpenSsl.isTlsv13Supported() ? SslProvider.OPENSSL : SslProvider.JDK;
+    }
+
     /** The supplier side: presents this node's certificate and accepts only pinned consumers. */
     public static SslContext server(NodeIdentity identity, Collection<X509Certificate> consumers) {
         try {
             return SslContextBuilder.forServer(identity.privateKey(), identity.certificate())
-                    .sslProvider(SslProvider.JDK)
+                    .sslProvider(provider())
                     .protocols(TLS_1_3)
                     .clientAuth(ClientAuth.REQUIRE)
                     .trustManager(new PinnedCertificates(consumers, "consumer", java.time.Instant::now))
@@ -36,7 +44,7 @@ public final class Tls {
     public static SslContext client(NodeIdentity identity, Collection<X509Certificate> suppliers) {
         try {
             return SslContextBuilder.forClient()
-                    .sslProvider(SslProvider.JDK)
+                    .sslProvider(provider())
                     .keyManager(identity.privateKey(), identity.certificate())
                     .protocols(TLS_1_3)
                     .trustManager(new PinnedCertificates(suppliers, "supplier", java.time.Instant::now))
