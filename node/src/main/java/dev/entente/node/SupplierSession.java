@@ -281,7 +281,8 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && !hs.isSuccess()
+                && !(hs.cause() instanceof java.nio.channels.ClosedChannelException)) {
             // A failed or timed-out handshake closes the connection without an exception event.
             String reason = TransportErrors.describe(hs.cause());
             refusals.refused(String.valueOf(ctx.channel().remoteAddress()), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);

@@ -23,7 +23,7 @@ public final class Tls {
      * the JDK provider's throughput; the JDK provider otherwise.
      */
     public static SslProvider provider() {
-        return io.netty.handler.ssl.OpenSsl.isAvailable() && io.netty.handler.ssl.OpenSsl.isTlsv13Supported() ? SslProvider.OPENSSL : SslProvider.JDK;
+        return io.netty.handler.ssl.OpenSsl.isAvailable() && SslProvider.isTlsv13Supported(SslProvider.OPENSSL) ? SslProvider.OPENSSL : SslProvider.JDK;
     }
 
     /** The supplier side: presents this node's certificate and accepts only pinned consumers. */

@@ -15,6 +15,7 @@ public final class Main {
             case "demo" -> code = Demo.run(rest);
             case "bench" -> code = EngineBench.run(rest);
             case "simulate" -> code = Simulate.run(rest);
+            case "bench-replication" -> code = ReplicationBench.run(rest);
             case "help", "--help", "-h" -> {
                 usage();
                 code = 0;
@@ -35,6 +36,8 @@ public final class Main {
                           replicate in-process until their digests agree
                   bench   engine benchmark: raw RocksDB rate, local commits, remote apply
                           (bench --help for its options)
+                  bench-replication  real nodes over TLS on loopback: throughput, lag, refresh, small deltas
+                          (bench-replication --help)
                   simulate  replay one simulated scenario, or explore random ones
                           (simulate --help)""");
     }
