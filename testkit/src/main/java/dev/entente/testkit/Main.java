@@ -16,6 +16,7 @@ public final class Main {
             case "bench" -> code = EngineBench.run(rest);
             case "simulate" -> code = Simulate.run(rest);
             case "bench-replication" -> code = ReplicationBench.run(rest);
+            case "node-process" -> code = NodeProcess.run(rest);
             case "help", "--help", "-h" -> {
                 usage();
                 code = 0;

@@ -97,6 +97,12 @@ final class ReplicationBench {
                     String.format(Locale.ROOT, "p50 %d ms, p99 %d ms, max %d ms (%d changes)", lag[0], lag[1], lag[2], lag[3]),
                     String.format(Locale.ROOT, "\"rate\":%d,\"p50_ms\":%d,\"p99_ms\":%d,\"max_ms\":%d,\"changes\":%d", rate, lag[0], lag[1], lag[2], lag[3])));
             if (big > 0) {
+                double[] capped = refreshInSeparateJvms(root.resolve("capped"), big);
+                lines.add(line(json, "refresh-256m", "a new node refreshes " + big + " entries, two JVMs at -Xmx256m",
+                        String.format(Locale.ROOT, "%.1f s, %.0f entries/s; peak heap supplier %.0f MB, consumer %.0f MB", capped[0], big / capped[0],
+                                capped[1] / 1e6, capped[2] / 1e6),
+                        String.format(Locale.ROOT, "\"entries\":%d,\"seconds\":%.2f,\"supplier_peak_heap_bytes\":%.0f,\"consumer_peak_heap_bytes\":%.0f,\"heap_cap_mb\":256",
+                                big, capped[0], capped[1], capped[2])));
                 for (int size : new int[] {Math.min(10_000, big), big}) {
                     double[] d = bigDatabase(root.resolve("big-" + size), size);
                     lines.add(line(json, "refresh", "a new node refreshes " + size + " entries",
@@ -175,6 +181,50 @@ final class ReplicationBench {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    // ---- a refresh between two JVMs with capped heaps
+
+    /** @return seconds, supplier peak heap, consumer peak heap */
+    static double[] refreshInSeparateJvms(Path dir, int entries) throws Exception {
+        Path jar = Path.of(ReplicationBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // the supplier pins the consumer: make the consumer's identity first
+        Files.createDirectories(dir.resolve("consumer"));
+        NodeIdentity consumerId = NodeIdentity.create(dir.resolve("consumer").resolve("identity"), "consumer", NodeIdentity.DEFAULT_VALIDITY, Clock.systemUTC());
+        Files.writeString(dir.resolve("consumer").resolve("cert.pem"), consumerId.certificatePem());
+        Process supplier = new ProcessBuilder(javaBin, "-Xmx256m", "-jar", jar.toString(), "node-process", "supplier",
+                dir.resolve("supplier").toString(), Integer.toString(entries)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (var supplierOut = new java.io.BufferedReader(new java.io.InputStreamReader(supplier.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+            String[] ready = expect(supplierOut, "READY").split(" ");
+            Process consumer = new ProcessBuilder(javaBin, "-Xmx256m", "-jar", jar.toString(), "node-process", "consumer",
+                    dir.resolve("consumer").toString(), ready[1]).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String[] joined;
+            String consumerPeak;
+            try (var consumerOut = new java.io.BufferedReader(new java.io.InputStreamReader(consumer.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                joined = expect(consumerOut, "JOINED").split(" ");
+                consumerPeak = expect(consumerOut, "PEAK_HEAP").split(" ")[1];
+            }
+            consumer.waitFor();
+            supplier.getOutputStream().close();
+            String supplierPeak = expect(supplierOut, "PEAK_HEAP").split(" ")[1];
+            supplier.waitFor();
+            if (!joined[2].equals(ready[2])) {
+                throw new IllegalStateException("the refreshed node's digest differs from the supplier's: the figure would be meaningless");
+            }
+            return new double[] {Double.parseDouble(joined[1]), Double.parseDouble(supplierPeak), Double.parseDouble(consumerPeak)};
+        } finally {
+            supplier.destroyForcibly();
+        }
+    }
+
+    private static String expect(java.io.BufferedReader in, String prefix) throws java.io.IOException {
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.startsWith(prefix + " ")) {
+                return line;
+            }
+        }
+        throw new IllegalStateException("a node process ended before saying " + prefix);
     }
 
     // ---- nodes
