@@ -10,8 +10,6 @@ import dev.entente.node.TransportOptions;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +29,7 @@ final class NodeProcess {
     }
 
     static int run(String[] args) throws Exception {
+        HeapSampler heap = new HeapSampler();
         if (args.length < 3) {
             System.err.println("usage: node-process supplier DIR ENTRIES | node-process consumer DIR SUPPLIER_PORT");
             return 2;
@@ -71,7 +70,7 @@ final class NodeProcess {
                     say("JOINED " + (System.nanoTime() - start) / 1e9 + " " + e.digest().hex());
                 }
             }
-            say("PEAK_HEAP " + peakHeap());
+            say("PEAK_HEAP " + heap.peak());
         }
         return 0;
     }
@@ -88,14 +87,33 @@ final class NodeProcess {
         }
     }
 
-    /** The highest heap use seen, summed over the heap pools' peaks. */
-    static long peakHeap() {
-        long peak = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                peak += pool.getPeakUsage().getUsed();
+    /**
+     * Samples the heap in use every few milliseconds: the memory pools' own peaks are reached at
+     * different moments, so their sum would overstate the peak.
+     */
+    private static final class HeapSampler {
+        private final java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong();
+
+        HeapSampler() {
+            Thread t = new Thread(this::sample, "heap-sampler");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void sample() {
+            var memory = ManagementFactory.getMemoryMXBean();
+            while (true) {
+                peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
         }
-        return peak;
+
+        long peak() {
+            return peak.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
+        }
     }
 }
