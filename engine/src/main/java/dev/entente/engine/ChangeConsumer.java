@@ -19,11 +19,8 @@ final class ChangeConsumer {
     private ChangeConsumer() {
     }
 
-    /** Applies the batch; the caller holds the commit lock. */
-    static ApplyResult apply(Store s, HybridClock clock, EngineOptions options, ChangeBatch batch, String supplier) {
-        if (s.refreshRequired != null) {
-            throw new RefreshRequiredException("this node must be refreshed before it applies changes from '" + supplier + "': " + s.refreshRequired);
-        }
+    /** Decodes a batch and checks its clocks; needs no lock, so it can run while another batch commits. */
+    static PreparedBatch prepare(HybridClock clock, ChangeBatch batch, String supplier) {
         List<Change> changes = new ArrayList<>(batch.records().size());
         List<dev.entente.protocol.Wire.ChangeRecord> wires = new ArrayList<>(batch.records().size());
         for (ByteString r : batch.records()) {
@@ -33,6 +30,18 @@ final class ChangeConsumer {
             changes.add(c);
             wires.add(wire);
         }
+        return new PreparedBatch(batch, supplier, changes, wires);
+    }
+
+    /** Applies a prepared batch; the caller holds the commit lock. */
+    static ApplyResult apply(Store s, HybridClock clock, EngineOptions options, PreparedBatch prepared) {
+        String supplier = prepared.supplier();
+        ChangeBatch batch = prepared.batch();
+        if (s.refreshRequired != null) {
+            throw new RefreshRequiredException("this node must be refreshed before it applies changes from '" + supplier + "': " + s.refreshRequired);
+        }
+        List<Change> changes = prepared.changes();
+        List<dev.entente.protocol.Wire.ChangeRecord> wires = prepared.wires();
         TreeMap<OriginId, Ruv.Range> ruv = new TreeMap<>(s.ruv.origins());
         int applied = 0;
         int skipped = 0;

@@ -462,12 +462,29 @@ public final class Engine implements AutoCloseable {
      * @throws RefreshRequiredException this node must be refreshed first
      */
     public ApplyResult applyChanges(ChangeBatch batch, String supplier) {
+        return applyChanges(prepareChanges(batch, supplier));
+    }
+
+    /**
+     * Decodes a batch and checks it against the clock-skew limit, without taking the commit lock,
+     * so that a transport can prepare the next batch while this one commits.
+     *
+     * @throws ClockSkewException a record is too far in the future
+     * @throws MalformedChangeException a record cannot be decoded
+     */
+    public PreparedBatch prepareChanges(ChangeBatch batch, String supplier) {
+        return ChangeConsumer.prepare(clock, batch, supplier);
+    }
+
+    /** Applies a prepared batch atomically: all of its new records, or (on any error) none. */
+    public ApplyResult applyChanges(PreparedBatch prepared) {
+        String supplier = prepared.supplier();
         ApplyResult r;
         commitLock.lock();
         try {
             Store s = openStore();
             try {
-                r = ChangeConsumer.apply(s, clock, options, batch, supplier);
+                r = ChangeConsumer.apply(s, clock, options, prepared);
             } catch (RefreshRequiredException e) {
                 if (s.refreshRequired == null) {
                     markRefreshRequired(s, e.getMessage());

@@ -3,7 +3,8 @@ package dev.entente.engine;
 /**
  * What one pass of window trimming did.
  *
- * @param cutoffHlc records, tombstones and feed events older than this HLC were removed
+ * @param cutoffHlc changelog records and feed events older than this HLC (one window) were removed
+ * @param reapCutoffHlc tombstones and discarded versions older than this HLC (two windows) were reaped
  */
-public record TrimResult(long cutoffHlc, long changesTrimmed, long tombstonesReaped, long versionsReaped, long feedEventsTrimmed) {
+public record TrimResult(long cutoffHlc, long reapCutoffHlc, long changesTrimmed, long tombstonesReaped, long versionsReaped, long feedEventsTrimmed) {
 }

@@ -10,10 +10,14 @@ import org.rocksdb.RocksIterator;
 
 /**
  * Forgets what is older than the window: changelog records (moving each origin's RUV
- * {@code trimmed}), tombstones and discarded conflict versions (reaped), and change-feed events.
- * Records and tombstones share one cutoff, so a consumer that lacks a reaped tombstone also lacks
- * a trimmed record and is told to refresh. An origin keeps its RUV entry after all of its records
- * are trimmed. The work is proportional to what is trimmed.
+ * {@code trimmed}) and change-feed events; and, one window later, tombstones and discarded
+ * conflict versions (reaped). A consumer that lacks a reaped tombstone therefore also lacks a
+ * trimmed record and is told to refresh. Tombstones outlive the records by a window so that a
+ * change made concurrently with a deletion, by a node that had not yet seen it, cannot arrive
+ * after the tombstone is gone: such a change is younger than the window only if its maker had
+ * lacked the deletion for a whole window, and then every up-to-date node refuses it (the maker is
+ * the stale one). An origin keeps its RUV entry after all of its records are trimmed. The work is
+ * proportional to what is trimmed.
  */
 final class WindowTrimmer {
     private WindowTrimmer() {
@@ -23,6 +27,7 @@ final class WindowTrimmer {
     static TrimResult trim(Store s, long nowMillis, long windowMillis) {
         long cutoffMillis = nowMillis - windowMillis;
         long cutoff = HybridClock.hlcOf(Math.max(0, cutoffMillis));
+        long reapCutoff = HybridClock.hlcOf(Math.max(0, cutoffMillis - windowMillis));
         long changes = 0;
         long tombstones = 0;
         long versions = 0;
@@ -55,18 +60,18 @@ final class WindowTrimmer {
                 }
             }
             try (RocksIterator it = s.iterator(s.reap)) {
-                for (it.seekToFirst(); it.isValid() && Keys.reapHlc(it.key()) < cutoff; it.next()) {
+                for (it.seekToFirst(); it.isValid() && Keys.reapHlc(it.key()) < reapCutoff; it.next()) {
                     byte[] entryKey = Keys.reapEntryKey(it.key());
                     String ns = Keys.entryNamespace(entryKey);
                     UUID id = Keys.entryId(entryKey);
                     EntryState state = b.entry(ns, id);
-                    if (state instanceof EntryState.Tombstone t && t.deleted().hlc() < cutoff) {
+                    if (state instanceof EntryState.Tombstone t && t.deleted().hlc() < reapCutoff) {
                         b.putEntry(ns, id, null);
                         tombstones++;
                     } else if (state instanceof EntryState.Live l) {
                         TreeMap<Cid, Version> kept = new TreeMap<>();
                         for (Version v : l.versions().values()) {
-                            if (v.isDiscarded() && v.discarded().hlc() < cutoff) {
+                            if (v.isDiscarded() && v.discarded().hlc() < reapCutoff) {
                                 versions++;
                             } else {
                                 kept.put(v.created(), v);
@@ -86,7 +91,7 @@ final class WindowTrimmer {
                     feedEvents++;
                 }
             }
-            long horizon = Math.max(s.reapedHorizon, cutoff);
+            long horizon = Math.max(s.reapedHorizon, reapCutoff);
             b.put(s.meta, Keys.meta("reaped.horizon"), Keys.longBytes(horizon));
             b.put(s.meta, Keys.meta("feed.floor"), Keys.longBytes(feedFloor));
             b.commit();
@@ -94,6 +99,6 @@ final class WindowTrimmer {
             s.reapedHorizon = horizon;
             s.feedFloor = feedFloor;
         }
-        return new TrimResult(cutoff, changes, tombstones, versions, feedEvents);
+        return new TrimResult(cutoff, reapCutoff, changes, tombstones, versions, feedEvents);
     }
 }

@@ -166,6 +166,16 @@ final class AgreementRunner implements AutoCloseable {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
             Channel ch = ctx.channel();
+            if (frame.getBodyCase() == Frame.BodyCase.BATCH) {
+                // Decode on the network thread while the previous batch commits on the session's.
+                Object p = prepare(frame.getBatch());
+                serial.execute(() -> {
+                    if (ch == channel) {
+                        batch(p);
+                    }
+                });
+                return;
+            }
             serial.execute(() -> {
                 if (ch == channel) {
                     handle(frame);
@@ -217,7 +227,7 @@ final class AgreementRunner implements AutoCloseable {
         try {
             switch (f.getBodyCase()) {
                 case HELLO -> supplierHello(f.getHello());
-                case BATCH -> batch(f.getBatch());
+                case BATCH -> batch(prepare(f.getBatch()));
                 case CHUNK -> chunk(f.getChunk());
                 case END -> end(f.getEnd());
                 case AVAILABLE -> {
@@ -295,14 +305,28 @@ final class AgreementRunner implements AutoCloseable {
                 .setMaxChunkBytes(options.batchBytes())).build());
     }
 
-    private void batch(SessionMessages.Batch b) {
+    /** The decoded batch, or the exception decoding it raised (to be reported in order, with the session's other events). */
+    private Object prepare(SessionMessages.Batch b) {
+        try {
+            return engine.prepareChanges(ChangeBatch.of(b.getRecordsList()), agreement.name());
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    /** @param prepared the decoded batch, or the exception that decoding it raised */
+    private void batch(Object prepared) {
         if (state != State.PULLING) {
             failed(SessionMessages.Error.Code.UNEXPECTED_MESSAGE, "supplier sent a batch while " + state);
             return;
         }
-        ChangeBatch batch = ChangeBatch.of(b.getRecordsList());
         try {
-            ApplyResult r = engine.applyChanges(batch, agreement.name());
+            if (prepared instanceof RuntimeException e) {
+                throw e;
+            }
+            dev.entente.engine.PreparedBatch p = (dev.entente.engine.PreparedBatch) prepared;
+            ChangeBatch batch = p.batch();
+            ApplyResult r = engine.applyChanges(p);
             synchronized (this) {
                 changesApplied += r.applied();
                 batches++;

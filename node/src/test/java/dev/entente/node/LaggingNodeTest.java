@@ -28,7 +28,7 @@ class LaggingNodeTest {
         c.stop("b");
         a.delete("people", doomed);
         a.create("people", Attributes.ofText("name", "while-b-was-away"));
-        Thread.sleep(c.window.toMillis() + 300);
+        Thread.sleep(2 * c.window.toMillis() + 300);
         assertEquals(1, a.trimWindow().tombstonesReaped());
         return doomed;
     }

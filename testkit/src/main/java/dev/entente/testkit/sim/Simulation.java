@@ -734,7 +734,7 @@ public final class Simulation implements AutoCloseable {
         if (scenario.has(Scenario.Fault.TRIM)) {
             // Nodes reap tombstones by their own clocks, so their digests agree only once every
             // node has reaped the same ones: let the window pass everywhere, then trim.
-            now += TRIM_WINDOW.toMillis() + 2000;
+            now += 2 * TRIM_WINDOW.toMillis() + 2000;
             for (SimNode n : nodes) {
                 var r = n.engine.trimWindow();
                 note(n.name + " final trim: " + r.changesTrimmed() + " changes, " + r.tombstonesReaped() + " tombstones");

@@ -36,6 +36,16 @@ class RegressionScenarios {
         org.junit.jupiter.api.Assertions.assertTrue(r.refreshes() > 0, "the scenario still exercises refreshes");
     }
 
+    /**
+     * A create concurrent with a deletion (stamped later than it by a skewed clock) reached a node
+     * after that node had reaped the tombstone, and brought the entry back. Tombstones now outlive
+     * the changelog records by a window.
+     */
+    @Test
+    void aConcurrentCreateArrivingAfterTheTombstoneWasReapedDoesNotRevive() {
+        Simulation.run(Scenario.parse("seed=-304 nodes=2 topology=chain hub=false writes=25 faults=drop,duplicate,reorder,partition,crash,clock_skew,trim"));
+    }
+
     @Test
     void aScenarioSpecReadsBackAsItself() {
         Scenario s = Scenario.parse("seed=-5 nodes=7 topology=full-mesh hub=true writes=0 faults=drop,clock_skew");

@@ -1,0 +1,38 @@
+package dev.entente.engine;
+
+import dev.entente.protocol.Wire;
+import java.util.List;
+
+/**
+ * A supplier's batch decoded and checked against the clock-skew limit, ready to commit. Preparing
+ * takes no lock: a transport prepares the next batch while the previous one commits.
+ */
+public final class PreparedBatch {
+    private final ChangeBatch batch;
+    private final String supplier;
+    private final List<Change> changes;
+    private final List<Wire.ChangeRecord> wires;
+
+    PreparedBatch(ChangeBatch batch, String supplier, List<Change> changes, List<Wire.ChangeRecord> wires) {
+        this.batch = batch;
+        this.supplier = supplier;
+        this.changes = List.copyOf(changes);
+        this.wires = List.copyOf(wires);
+    }
+
+    public ChangeBatch batch() {
+        return batch;
+    }
+
+    public String supplier() {
+        return supplier;
+    }
+
+    List<Change> changes() {
+        return changes;
+    }
+
+    List<Wire.ChangeRecord> wires() {
+        return wires;
+    }
+}
