@@ -130,7 +130,10 @@ final class Store implements AutoCloseable {
                     .setBlockSize(16 * 1024);
             ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().setTableFormatConfig(table)
                     .setWriteBufferSize(options.writeBufferBytes()).setCompressionType(CompressionType.LZ4_COMPRESSION)
-                    .setLevelCompactionDynamicLevelBytes(true);
+                    .setLevelCompactionDynamicLevelBytes(true)
+                    // A bloom filter over the memtable too: most commit-path lookups are misses
+                    // (new entry ids, new unique values), which it answers without a skiplist search.
+                    .setMemtablePrefixBloomSizeRatio(0.1).setMemtableWholeKeyFiltering(true);
             resources.add(cfOptions);
             DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                     .setMaxBackgroundJobs(2).setKeepLogFileNum(3).setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
