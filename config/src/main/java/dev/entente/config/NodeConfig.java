@@ -1,0 +1,56 @@
+package dev.entente.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A node's configuration, as loaded and validated by {@link ConfigLoader}.
+ *
+ * @param name the node's name, shown to peers and in logs
+ * @param dataDirectory where the engine keeps its store and the node its identity
+ * @param replicationListen where the node serves replication (TLS)
+ * @param adminListen where the node serves its REST admin and data API (default 127.0.0.1:7480)
+ * @param adminToken the bearer token of the admin API, read from {@code admin.tokenFile} or given
+ *     inline (a secret: redacted on export)
+ * @param consumers the peers this node supplies, each with its pinned certificate
+ * @param agreements this node's pulls
+ */
+public record NodeConfig(String name, Path dataDirectory, HostPort replicationListen, HostPort adminListen, Secret adminToken,
+                         Path adminTokenFile, List<Peer> consumers, List<AgreementConfig> agreements, EngineSettings engine) {
+
+    public NodeConfig {
+        consumers = List.copyOf(consumers);
+        agreements = List.copyOf(agreements);
+    }
+
+    /** A secret value: its {@code toString} never shows it. */
+    public record Secret(String value) {
+        @Override
+        public String toString() {
+            return "<redacted>";
+        }
+    }
+
+    /**
+     * A pinned peer.
+     *
+     * @param certificatePem the peer's certificate, PEM
+     * @param certificateSource where it came from (a file, or "inline"), for messages and export
+     */
+    public record Peer(String name, String certificatePem, String certificateSource) {
+    }
+
+    public enum Mode { PULL, MUTUAL_PULL }
+
+    public record AgreementConfig(String name, HostPort supplier, String certificatePem, String certificateSource, Mode mode,
+                                  Duration interval, boolean automaticRefresh) {
+    }
+
+    /** Engine and RocksDB settings. */
+    public record EngineSettings(Duration window, Duration maxClockSkew, boolean syncWrites, long blockCacheBytes,
+                                 long writeBufferBytes, int maxValueBytes, int maxTransactionBytes) {
+        public static final EngineSettings DEFAULTS = new EngineSettings(Duration.ofDays(7), Duration.ofMinutes(5), false,
+                64L << 20, 64L << 20, 256 << 10, 8 << 20);
+    }
+}
