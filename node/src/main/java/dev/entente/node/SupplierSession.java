@@ -123,6 +123,14 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
             return;
         }
         joining = h.getJoining();
+        if (engine.refreshRequired().isPresent()) {
+            // Checked before the domain: a joining node has no domain yet.
+            send(Frames.error(SessionMessages.Error.Code.NOT_SERVING, "supplier '" + nodeName + "' must be refreshed itself and supplies nobody: "
+                    + engine.refreshRequired().get()));
+            ctx.close();
+            close();
+            return;
+        }
         java.util.UUID domain = Frames.uuid(h.getDomainId());
         if (!joining && !engine.domainId().equals(domain)) {
             refuse(SessionMessages.Error.Code.DOMAIN_MISMATCH, "consumer '" + consumer + "' is in domain " + domain + " but supplier '" + nodeName

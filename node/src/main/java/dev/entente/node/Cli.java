@@ -1,0 +1,288 @@
+package dev.entente.node;
+
+import dev.entente.config.ConfigException;
+import dev.entente.config.ConfigExport;
+import dev.entente.config.ConfigLoader;
+import dev.entente.config.NodeConfig;
+import dev.entente.engine.Engine;
+import dev.entente.engine.EngineOptions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The {@code entente} command line. Every command has {@code --help}; wrong usage says what was
+ * wrong and exits with 2; a failure says what to do and exits with 1.
+ */
+public final class Cli {
+    private final PrintStream out;
+    private final PrintStream err;
+
+    Cli(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new Cli(System.out, System.err).run(args));
+    }
+
+    /** Wrong usage: the message says what was wrong. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private static final String USAGE = """
+            usage: entente <command> [options]
+              init      make a node: its identity, admin token, a starting configuration and store
+              node      run a node from its configuration
+              cert      show or renew this node's certificate
+              config    check, export or hash a configuration
+              demo      three nodes on loopback, with TLS, writing and converging
+            'entente <command> --help' says more.""";
+
+    int run(String[] args) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            out.println(USAGE);
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return switch (args[0]) {
+                case "init" -> init(rest);
+                case "node" -> node(rest);
+                case "cert" -> cert(rest);
+                case "config" -> config(rest);
+                case "demo" -> {
+                    Logging.configure(err, java.util.logging.Level.SEVERE);
+                    yield Demo.run(rest, out);
+                }
+                default -> throw new UsageException("unknown command '" + args[0] + "'\n" + USAGE);
+            };
+        } catch (UsageException e) {
+            err.println("entente: " + e.getMessage());
+            return 2;
+        } catch (ConfigException | IdentityException | dev.entente.engine.EntenteException | IllegalStateException e) {
+            err.println("entente " + args[0] + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Options as {@code --name value} or {@code --flag}; anything else is wrong usage. */
+    static Map<String, String> options(String[] args, String usage, List<String> flags, List<String> valued) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                o.put("--help", "");
+            } else if (flags.contains(a)) {
+                o.put(a, "true");
+            } else if (valued.contains(a)) {
+                if (i + 1 >= args.length) {
+                    throw new UsageException(a + " needs a value\n" + usage);
+                }
+                o.put(a, args[++i]);
+            } else {
+                throw new UsageException("unknown option '" + a + "'\n" + usage);
+            }
+        }
+        return o;
+    }
+
+    static String required(Map<String, String> o, String name, String usage) {
+        String v = o.get(name);
+        if (v == null) {
+            throw new UsageException(name + " is required\n" + usage);
+        }
+        return v;
+    }
+
+    // ---- init
+
+    private static final String INIT = """
+            usage: entente init --data-dir DIR --name NAME [--new-domain] [--listen HOST:PORT] [--admin-listen HOST:PORT]
+              Makes DIR/identity (EC P-256 key and self-signed certificate), DIR/admin.token,
+              DIR/node.yaml (a starting configuration) and the store in DIR/data.
+              --new-domain  start a new domain; without it the node joins an existing domain by
+                            refreshing from its first agreement's supplier
+              --listen      replication address (default 0.0.0.0:7400)
+              --admin-listen  REST admin address (default 127.0.0.1:7480)""";
+
+    private int init(String[] args) throws UsageException {
+        Map<String, String> o = options(args, INIT, List.of("--new-domain"), List.of("--data-dir", "--name", "--listen", "--admin-listen"));
+        if (o.containsKey("--help")) {
+            out.println(INIT);
+            return 0;
+        }
+        Path dir = Path.of(required(o, "--data-dir", INIT)).toAbsolutePath();
+        String name = required(o, "--name", INIT);
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+            throw new UsageException("--name '" + name + "' is not a valid name: use 1 to 64 letters, digits, '_', '.', '-'");
+        }
+        if (Files.exists(dir.resolve("node.yaml")) || Files.exists(EntenteNode.identityDirectory(dir))) {
+            throw new IllegalStateException(dir + " already holds a node: use it, or choose an empty directory");
+        }
+        String listen = o.getOrDefault("--listen", "0.0.0.0:7400");
+        String adminListen = o.getOrDefault("--admin-listen", "127.0.0.1:7480");
+        try {
+            Files.createDirectories(dir);
+            NodeIdentity id = NodeIdentity.create(EntenteNode.identityDirectory(dir), name, NodeIdentity.DEFAULT_VALIDITY, Clock.systemUTC());
+            byte[] token = new byte[24];
+            new SecureRandom().nextBytes(token);
+            writeOwnerOnly(dir.resolve("admin.token"), HexFormat.of().formatHex(token) + "\n");
+            Files.writeString(dir.resolve("cert.pem"), id.certificatePem());
+            Files.writeString(dir.resolve("node.yaml"), """
+                    # Entente node '%s'. Add the peers this node supplies under replication.consumers,
+                    # and its pulls under agreements (see docs/operations.md).
+                    name: %s
+                    dataDirectory: .
+                    replication:
+                      listen: %s
+                      consumers: []
+                    agreements: []
+                    admin:
+                      listen: %s
+                      tokenFile: admin.token
+                    """.formatted(name, name, listen, adminListen), StandardCharsets.UTF_8);
+            try (Engine e = Engine.open(EngineOptions.builder(EntenteNode.engineDirectory(dir)).build())) {
+                if (!o.containsKey("--new-domain")) {
+                    e.markRefreshRequired("new node: it joins the domain by refreshing from its first agreement's supplier");
+                }
+                out.println("node '" + name + "' made in " + dir);
+                out.println("  origin id   " + e.originId());
+                out.println("  domain      " + (o.containsKey("--new-domain") ? e.domainId() + " (new)" : "joins by refresh from its first agreement"));
+                out.println("  certificate " + dir.resolve("cert.pem") + " (public key SHA-256 " + id.publicKeyFingerprint() + ")");
+                out.println("  config      " + dir.resolve("node.yaml"));
+            }
+            return 0;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void writeOwnerOnly(Path file, String content) throws IOException {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+    }
+
+    // ---- node
+
+    private static final String NODE = """
+            usage: entente node --config FILE
+              Runs the node the configuration describes until SIGTERM or Ctrl-C, logging to stdout.""";
+
+    private int node(String[] args) {
+        Map<String, String> o = options(args, NODE, List.of(), List.of("--config"));
+        if (o.containsKey("--help")) {
+            out.println(NODE);
+            return 0;
+        }
+        NodeConfig config = ConfigLoader.load(Path.of(required(o, "--config", NODE)));
+        Logging.configure(out, java.util.logging.Level.INFO);
+        CountDownLatch stopped = new CountDownLatch(1);
+        EntenteNode n = EntenteNode.start(config);
+        Thread hook = new Thread(() -> {
+            n.close();
+            stopped.countDown();
+        }, "entente-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        out.println("node '" + config.name() + "' replicating on " + n.replication().address() + ", origin " + n.engine().originId()
+                + ", domain " + n.engine().domainId());
+        n.engine().refreshRequired().ifPresent(r -> out.println("  refresh required: " + r));
+        out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    // ---- cert
+
+    private static final String CERT = """
+            usage: entente cert show --data-dir DIR
+                   entente cert renew --data-dir DIR [--validity DURATION]
+              show   prints the node's certificate (PEM), to pin on its peers
+              renew  issues a new certificate for the same key (pins stay valid); default 180d""";
+
+    private int cert(String[] args) {
+        if (args.length == 0) {
+            throw new UsageException("cert needs show or renew\n" + CERT);
+        }
+        Map<String, String> o = options(java.util.Arrays.copyOfRange(args, 1, args.length), CERT, List.of(), List.of("--data-dir", "--validity"));
+        if (o.containsKey("--help") || args[0].equals("--help")) {
+            out.println(CERT);
+            return 0;
+        }
+        if (!args[0].equals("show") && !args[0].equals("renew")) {
+            throw new UsageException("cert needs show or renew, not '" + args[0] + "'\n" + CERT);
+        }
+        Path dir = Path.of(required(o, "--data-dir", CERT));
+        NodeIdentity id = NodeIdentity.load(EntenteNode.identityDirectory(dir));
+        switch (args[0]) {
+            case "show" -> {
+                out.print(id.certificatePem());
+                err.println("node '" + id.name() + "', valid until " + id.notAfter() + ", public key SHA-256 " + id.publicKeyFingerprint());
+            }
+            case "renew" -> {
+                Duration validity = o.containsKey("--validity") ? ConfigLoader.duration(o.get("--validity")) : NodeIdentity.DEFAULT_VALIDITY;
+                NodeIdentity renewed = id.renew(validity, Clock.systemUTC());
+                try {
+                    Files.writeString(dir.resolve("cert.pem"), renewed.certificatePem());
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot write " + dir.resolve("cert.pem") + ": " + e.getMessage(), e);
+                }
+                out.println("renewed: valid until " + renewed.notAfter() + "; same key, so peers' pins stay valid; restart the node to use it");
+            }
+            default -> throw new UsageException("cert needs show or renew, not '" + args[0] + "'\n" + CERT);
+        }
+        return 0;
+    }
+
+    // ---- config
+
+    private static final String CONFIG = """
+            usage: entente config check|export|hash --config FILE [--json]
+              check   loads and validates the configuration; lists every problem with its path
+              export  prints the effective configuration (defaults filled in, secrets redacted)
+              hash    prints a stable SHA-256 of the effective configuration""";
+
+    private int config(String[] args) {
+        if (args.length == 0) {
+            throw new UsageException("config needs check, export or hash\n" + CONFIG);
+        }
+        Map<String, String> o = options(java.util.Arrays.copyOfRange(args, 1, args.length), CONFIG, List.of("--json"), List.of("--config"));
+        if (o.containsKey("--help") || args[0].equals("--help")) {
+            out.println(CONFIG);
+            return 0;
+        }
+        if (!List.of("check", "export", "hash").contains(args[0])) {
+            throw new UsageException("config needs check, export or hash, not '" + args[0] + "'\n" + CONFIG);
+        }
+        NodeConfig c = ConfigLoader.load(Path.of(required(o, "--config", CONFIG)));
+        switch (args[0]) {
+            case "check" -> out.println("ok: node '" + c.name() + "', " + c.agreements().size() + " agreements, " + c.consumers().size() + " consumers");
+            case "export" -> out.print(o.containsKey("--json") ? ConfigExport.json(c) + "\n" : ConfigExport.yaml(c));
+            case "hash" -> out.println(ConfigExport.hash(c));
+            default -> throw new UsageException("config needs check, export or hash, not '" + args[0] + "'\n" + CONFIG);
+        }
+        return 0;
+    }
+}

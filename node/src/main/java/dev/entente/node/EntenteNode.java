@@ -1,0 +1,114 @@
+package dev.entente.node;
+
+import dev.entente.config.NodeConfig;
+import dev.entente.engine.Engine;
+import dev.entente.engine.EngineOptions;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running node built from its configuration: the engine on {@code dataDirectory/data}, the
+ * identity in {@code dataDirectory/identity}, replication (serving the pinned consumers, pulling
+ * along the agreements), and window trimming on a timer. Embed it in a server, or run it with
+ * {@code entente node}. Closing it stops replication first (the batch in flight is committed or
+ * dropped whole), then the engine.
+ */
+public final class EntenteNode implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(EntenteNode.class.getName());
+
+    private final NodeConfig config;
+    private final Engine engine;
+    private final NodeIdentity identity;
+    private final ReplicationNode replication;
+    private final ScheduledExecutorService maintenance;
+
+    private EntenteNode(NodeConfig config) {
+        this.config = config;
+        this.identity = NodeIdentity.load(identityDirectory(config.dataDirectory()));
+        NodeConfig.EngineSettings s = config.engine();
+        this.engine = Engine.open(EngineOptions.builder(engineDirectory(config.dataDirectory())).window(s.window())
+                .maxClockSkew(s.maxClockSkew()).syncWrites(s.syncWrites()).blockCacheBytes(s.blockCacheBytes())
+                .writeBufferBytes(s.writeBufferBytes()).maxValueBytes(s.maxValueBytes()).maxTransactionBytes(s.maxTransactionBytes()).build());
+        try {
+            List<X509Certificate> consumers = new ArrayList<>();
+            for (NodeConfig.Peer p : config.consumers()) {
+                consumers.add(NodeIdentity.parseCertificate(p.certificatePem(), "replication.consumers '" + p.name() + "'"));
+            }
+            List<Agreement> agreements = new ArrayList<>();
+            for (NodeConfig.AgreementConfig a : config.agreements()) {
+                X509Certificate cert = NodeIdentity.parseCertificate(a.certificatePem(), "agreement '" + a.name() + "'");
+                agreements.add(new Agreement(a.name(), new InetSocketAddress(a.supplier().host(), a.supplier().port()), cert,
+                        a.mode() == NodeConfig.Mode.PULL ? Agreement.Mode.PULL : Agreement.Mode.MUTUAL_PULL, a.interval(), a.automaticRefresh()));
+            }
+            this.replication = ReplicationNode.start(engine, identity,
+                    new InetSocketAddress(config.replicationListen().host(), config.replicationListen().port()), consumers, agreements,
+                    TransportOptions.DEFAULTS);
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "entente-maintenance-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+        long every = Math.max(1000, Math.min(config.engine().window().toMillis() / 20, 600_000));
+        maintenance.scheduleWithFixedDelay(this::trim, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** Starts the node its configuration describes; its identity must exist (entente init). */
+    public static EntenteNode start(NodeConfig config) {
+        return new EntenteNode(config);
+    }
+
+    public static Path identityDirectory(Path dataDirectory) {
+        return dataDirectory.resolve("identity");
+    }
+
+    public static Path engineDirectory(Path dataDirectory) {
+        return dataDirectory.resolve("data");
+    }
+
+    private void trim() {
+        try {
+            var r = engine.trimWindow();
+            if (r.changesTrimmed() + r.tombstonesReaped() > 0) {
+                LOG.log(System.Logger.Level.INFO, "trimmed " + r.changesTrimmed() + " changes, reaped " + r.tombstonesReaped() + " tombstones");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "window trimming failed: " + e.getMessage(), e);
+        }
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public NodeIdentity identity() {
+        return identity;
+    }
+
+    public ReplicationNode replication() {
+        return replication;
+    }
+
+    @Override
+    public void close() {
+        maintenance.shutdownNow();
+        try {
+            replication.close();
+        } finally {
+            engine.close();
+        }
+    }
+}

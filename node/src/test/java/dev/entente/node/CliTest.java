@@ -1,0 +1,114 @@
+package dev.entente.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+    record Run(int code, String out, String err) {
+    }
+
+    static Run cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = new Cli(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void initMakesANodeWhoseConfigurationChecksExportsAndHashes(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a");
+        Run init = cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain", "--listen", "127.0.0.1:0");
+        assertEquals(0, init.code(), init.err());
+        assertTrue(init.out().contains("node 'site-a' made") && init.out().contains("(new)"), init.out());
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(a.resolve("admin.token"))));
+        String config = a.resolve("node.yaml").toString();
+        assertEquals(0, cli("config", "check", "--config", config).code());
+        Run export = cli("config", "export", "--config", config);
+        assertTrue(export.out().contains("name: \"site-a\"") && !export.out().contains(Files.readString(a.resolve("admin.token")).trim()), export.out());
+        Run hash1 = cli("config", "hash", "--config", config);
+        assertEquals(64, hash1.out().trim().length());
+        assertEquals(hash1.out(), cli("config", "hash", "--config", config).out(), "stable");
+        Run again = cli("init", "--data-dir", a.toString(), "--name", "site-a");
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("already holds a node"), again.err());
+    }
+
+    @Test
+    void certShowPrintsThePemAndRenewKeepsTheKey(@TempDir Path dir) {
+        Path a = dir.resolve("a");
+        cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain");
+        Run show = cli("cert", "show", "--data-dir", a.toString());
+        assertTrue(show.out().startsWith("-----BEGIN CERTIFICATE-----"), show.out());
+        String fingerprint = NodeIdentity.load(a.resolve("identity")).publicKeyFingerprint();
+        assertTrue(show.err().contains(fingerprint), show.err());
+        Run renew = cli("cert", "renew", "--data-dir", a.toString(), "--validity", "30d");
+        assertEquals(0, renew.code(), renew.err());
+        assertEquals(fingerprint, NodeIdentity.load(a.resolve("identity")).publicKeyFingerprint());
+    }
+
+    @Test
+    void wrongUsageSaysWhatWasWrongAndExitsTwo(@TempDir Path dir) {
+        for (String[] args : new String[][] {{}, {"bogus"}, {"init", "--name", "x"}, {"init", "--data-dir", "d", "--name", "bad name"},
+            {"cert"}, {"cert", "sideways", "--data-dir", "d"}, {"config", "check"}, {"node", "--colour", "blue"}, {"init", "--data-dir"}}) {
+            Run r = cli(args);
+            assertEquals(2, r.code(), String.join(" ", args));
+            assertTrue(!r.err().isBlank() || !r.out().isBlank(), String.join(" ", args));
+        }
+        assertTrue(cli("init", "--name", "x").err().contains("--data-dir is required"));
+        for (String c : new String[] {"init", "node", "cert", "config", "demo"}) {
+            Run help = cli(c, "--help");
+            assertEquals(0, help.code(), c);
+            assertTrue(help.out().startsWith("usage: entente " + c), help.out());
+        }
+    }
+
+    @Test
+    void aBadConfigurationIsReportedWithItsPathsAndExitsOne(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("bad.yaml"), "name: x\nreplication:\n  listen: nowhere\n");
+        Run r = cli("config", "check", "--config", dir.resolve("bad.yaml").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("replication.listen: 'nowhere' is not a host:port") && r.err().contains("dataDirectory: missing"), r.err());
+    }
+
+    @Test
+    void aNodeRunsUntilSigtermAndStopsCleanly(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a");
+        cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain", "--listen", "127.0.0.1:0");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+                Cli.class.getName(), "node", "--config", a.resolve("node.yaml").toString()).redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            boolean up = false;
+            while ((line = out.readLine()) != null) {
+                if (line.contains("replicating on")) {
+                    up = true;
+                    break;
+                }
+            }
+            assertTrue(up, "the node said it runs");
+            p.destroy();
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "stopped on SIGTERM");
+        }
+        try (var e = dev.entente.engine.Engine.open(dev.entente.engine.EngineOptions.builder(a.resolve("data")).build())) {
+            assertTrue(e.checkIntegrity().isEmpty(), "the store reopens whole");
+        }
+    }
+
+    @Test
+    void theDemoConvergesOverTls() {
+        Run r = cli("demo", "--entries", "300");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("converged: all three nodes hold digest"), r.out());
+    }
+}
