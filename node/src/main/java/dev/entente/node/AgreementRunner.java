@@ -93,6 +93,46 @@ final class AgreementRunner implements AutoCloseable {
         serial.execute(this::connect);
     }
 
+    /**
+     * What one requested sync did.
+     *
+     * @param applied changes applied by the pull
+     * @param error why it failed, or null
+     */
+    public record SyncResult(String agreement, boolean ok, long applied, long batches, long bytes, long millis, String error) {
+    }
+
+    private record Waiter(java.util.concurrent.CompletableFuture<SyncResult> future, long startNanos, long applied, long batches, long bytes) {
+    }
+
+    private final List<Waiter> waiting = new java.util.ArrayList<>();
+
+    /** Pulls now (or as soon as the agreement is connected) and completes when that pull ends or fails. */
+    java.util.concurrent.CompletableFuture<SyncResult> sync() {
+        java.util.concurrent.CompletableFuture<SyncResult> f = new java.util.concurrent.CompletableFuture<>();
+        serial.execute(() -> {
+            synchronized (this) {
+                waiting.add(new Waiter(f, System.nanoTime(), changesApplied, batches, bytes));
+            }
+            if (state == State.IDLE) {
+                pull();
+            }
+        });
+        return f;
+    }
+
+    private void completeWaiters(String error) {
+        List<Waiter> done;
+        synchronized (this) {
+            done = new java.util.ArrayList<>(waiting);
+            waiting.clear();
+        }
+        for (Waiter w : done) {
+            w.future().complete(new SyncResult(agreement.name(), error == null, changesApplied - w.applied(), batches - w.batches(),
+                    bytes - w.bytes(), (System.nanoTime() - w.startNanos()) / 1_000_000, error));
+        }
+    }
+
     /** Pulls now if the agreement is idle (a sync request, or a commit nearby). */
     void pullNow() {
         serial.execute(() -> {
@@ -407,6 +447,7 @@ final class AgreementRunner implements AutoCloseable {
         }
         backoffMillis = options.minBackoff().toMillis();
         setState(State.IDLE);
+        completeWaiters(null);
         schedule(agreement.interval().toMillis(), () -> {
             if (state == State.IDLE) {
                 pull();
@@ -438,6 +479,7 @@ final class AgreementRunner implements AutoCloseable {
         refusals.refused(agreement.name(), code, reason);
         LOG.log(System.Logger.Level.WARNING, "agreement '" + agreement.name() + "' with " + agreement.supplier() + ": " + reason
                 + "; retrying in about " + backoffMillis + " ms");
+        completeWaiters(reason);
         abortRefresh();
         Channel ch = channel;
         channel = null;
@@ -482,6 +524,7 @@ final class AgreementRunner implements AutoCloseable {
         serial.execute(() -> {
             stopped = true;
             setState(State.STOPPED);
+            completeWaiters("the node is stopping");
             cancelTimer();
             abortRefresh();
             if (channel != null) {

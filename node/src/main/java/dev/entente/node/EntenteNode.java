@@ -27,6 +27,11 @@ public final class EntenteNode implements AutoCloseable {
     private final NodeIdentity identity;
     private final ReplicationNode replication;
     private final ScheduledExecutorService maintenance;
+    private final io.netty.channel.EventLoopGroup adminLoop;
+    private final java.util.concurrent.ExecutorService adminPool;
+    private final AuditLog audit;
+    private final NodeMetrics metrics;
+    private final AdminServer admin;
 
     private EntenteNode(NodeConfig config) {
         this.config = config;
@@ -60,6 +65,36 @@ public final class EntenteNode implements AutoCloseable {
         });
         long every = Math.max(1000, Math.min(config.engine().window().toMillis() / 20, 600_000));
         maintenance.scheduleWithFixedDelay(this::trim, every, every, TimeUnit.MILLISECONDS);
+        this.audit = new AuditLog(config.dataDirectory().resolve("audit.log"));
+        this.metrics = new NodeMetrics(this);
+        this.adminLoop = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        this.adminPool = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "entente-admin-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            this.admin = new AdminServer(new InetSocketAddress(config.adminListen().host(), config.adminListen().port()),
+                    config.adminToken().value(), new AdminApi(this, audit), this::healthProblem, metrics::scrape, adminLoop, adminLoop, adminPool);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        LOG.log(System.Logger.Level.INFO, "node '" + config.name() + "' serves its admin API on " + admin.address());
+    }
+
+    /** Why the node should not take traffic now, or null when it should. */
+    private String healthProblem() {
+        return engine.refreshRequired().map(r -> "refresh required: " + r).orElse(null);
+    }
+
+    /** Where the admin API listens. */
+    public InetSocketAddress adminAddress() {
+        return admin.address();
+    }
+
+    public AuditLog audit() {
+        return audit;
     }
 
     /** Starts the node its configuration describes; its identity must exist (entente init). */
@@ -105,9 +140,22 @@ public final class EntenteNode implements AutoCloseable {
     @Override
     public void close() {
         maintenance.shutdownNow();
+        if (admin != null) {
+            admin.close();
+        }
+        if (adminLoop != null) {
+            adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            adminPool.shutdown();
+        }
         try {
             replication.close();
         } finally {
+            if (metrics != null) {
+                metrics.close();
+            }
+            if (audit != null) {
+                audit.close();
+            }
             engine.close();
         }
     }

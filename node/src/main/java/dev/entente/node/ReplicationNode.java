@@ -103,6 +103,35 @@ public final class ReplicationNode implements AutoCloseable {
         runners.forEach(AgreementRunner::pullNow);
     }
 
+    /**
+     * Pulls along every agreement (or the one named) and waits for each pull to end.
+     *
+     * @param agreement the agreement's name, or null for all
+     */
+    public List<AgreementRunner.SyncResult> sync(String agreement, java.time.Duration timeout) {
+        List<AgreementRunner> chosen = runners.stream().filter(r -> agreement == null || r.name().equals(agreement)).toList();
+        if (chosen.isEmpty()) {
+            throw new IllegalArgumentException(agreement == null ? "this node has no agreements" : "no agreement named '" + agreement + "'");
+        }
+        List<java.util.concurrent.CompletableFuture<AgreementRunner.SyncResult>> futures = chosen.stream().map(AgreementRunner::sync).toList();
+        List<AgreementRunner.SyncResult> results = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int i = 0; i < futures.size(); i++) {
+            try {
+                results.add(futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (java.util.concurrent.TimeoutException e) {
+                results.add(new AgreementRunner.SyncResult(chosen.get(i).name(), false, 0, 0, 0, timeout.toMillis(),
+                        "no pull finished within " + timeout.toMillis() + " ms; status says why"));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while syncing", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("sync failed: " + e.getCause(), e.getCause());
+            }
+        }
+        return results;
+    }
+
     public RefusalLog refusals() {
         return refusals;
     }

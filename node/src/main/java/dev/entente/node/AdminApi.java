@@ -1,0 +1,375 @@
+package dev.entente.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import dev.entente.engine.AttributeChange;
+import dev.entente.engine.Attributes;
+import dev.entente.engine.Cid;
+import dev.entente.engine.ConflictedEntry;
+import dev.entente.engine.Digest;
+import dev.entente.engine.Engine;
+import dev.entente.engine.EntenteException;
+import dev.entente.engine.Entry;
+import dev.entente.engine.EntryExistsException;
+import dev.entente.engine.EntryNotFoundException;
+import dev.entente.engine.FeedEvent;
+import dev.entente.engine.FeedGapException;
+import dev.entente.engine.InvalidWriteException;
+import dev.entente.engine.LimitExceededException;
+import dev.entente.engine.Namespace;
+import dev.entente.engine.Page;
+import dev.entente.engine.RefreshRequiredException;
+import dev.entente.engine.Schema;
+import dev.entente.engine.SchemaViolationException;
+import dev.entente.engine.UniquenessViolationException;
+import dev.entente.engine.UnknownNamespaceException;
+import dev.entente.engine.ValidationException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The REST data and admin API's logic, apart from HTTP: each call takes the request's method,
+ * path, query and body and gives a status and a JSON body. Errors are {@code {"error", "detail"}}
+ * with the status that fits.
+ */
+final class AdminApi {
+
+    /** A response: status code and body (JSON, or text for the health check). */
+    record Response(int status, String body, String contentType) {
+        static Response json(int status, Object body, ObjectMapper m) {
+            try {
+                return new Response(status, m.writeValueAsString(body) + "\n", "application/json");
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("cannot write JSON", e);
+            }
+        }
+    }
+
+    /** A request the API refuses, with the status and the error's short name. */
+    static final class ApiError extends RuntimeException {
+        final int status;
+        final String error;
+
+        ApiError(int status, String error, String detail) {
+            super(detail);
+            this.status = status;
+            this.error = error;
+        }
+    }
+
+    private final EntenteNode node;
+    private final AuditLog audit;
+    private final ObjectMapper json = new ObjectMapper();
+
+    AdminApi(EntenteNode node, AuditLog audit) {
+        this.node = node;
+        this.audit = audit;
+    }
+
+    Response error(ApiError e) {
+        ObjectNode o = json.createObjectNode().put("error", e.error).put("detail", e.getMessage());
+        return Response.json(e.status, o, json);
+    }
+
+    /** Answers one authenticated {@code /v1} request. */
+    Response handle(String method, String path, Map<String, List<String>> query, String body, String who) {
+        try {
+            return route(method, path, query, body, who);
+        } catch (ApiError e) {
+            return error(e);
+        } catch (UnknownNamespaceException | EntryNotFoundException e) {
+            return error(new ApiError(404, "not_found", e.getMessage()));
+        } catch (EntryExistsException | UniquenessViolationException e) {
+            return error(new ApiError(409, "conflict", e.getMessage()));
+        } catch (LimitExceededException e) {
+            return error(new ApiError(413, "too_large", e.getMessage()));
+        } catch (InvalidWriteException | SchemaViolationException | ValidationException e) {
+            return error(new ApiError(422, "invalid", e.getMessage()));
+        } catch (RefreshRequiredException e) {
+            return error(new ApiError(503, "refresh_required", e.getMessage()));
+        } catch (FeedGapException e) {
+            return error(new ApiError(410, "gone", e.getMessage()));
+        } catch (EntenteException | IllegalArgumentException e) {
+            return error(new ApiError(400, "bad_request", e.getMessage()));
+        }
+    }
+
+    private Response route(String method, String path, Map<String, List<String>> query, String body, String who) {
+        List<String> p = segments(path);
+        Engine e = node.engine();
+        if (p.equals(List.of("v1", "status"))) {
+            allow(method, "GET");
+            return Response.json(200, status(), json);
+        }
+        if (p.equals(List.of("v1", "digest"))) {
+            allow(method, "GET");
+            Digest d = e.digest();
+            return Response.json(200, json.createObjectNode().put("digest", d.hex()).put("entries", d.entries())
+                    .put("tombstones", d.tombstones()).put("conflicts", d.conflicts()), json);
+        }
+        if (p.equals(List.of("v1", "namespaces"))) {
+            allow(method, "GET");
+            ArrayNode list = json.createArrayNode();
+            for (Namespace ns : e.namespaces().values()) {
+                list.add(namespace(ns));
+            }
+            return Response.json(200, json.createObjectNode().set("namespaces", list), json);
+        }
+        if (p.size() == 3 && p.get(0).equals("v1") && p.get(1).equals("namespaces")) {
+            allow(method, "PUT");
+            JsonNode b = body(body);
+            Schema schema = new Schema(strings(b, "unique"), strings(b, "sets"), b.path("mergeConcurrentCreates").asBoolean(false));
+            Cid cid = e.transaction().defineNamespace(p.get(2), schema).commit();
+            audit.record(who, "define-namespace", p.get(2), "ok");
+            return Response.json(200, namespace(e.namespace(p.get(2)).orElseThrow()).put("changed", cid != null), json);
+        }
+        if (p.size() == 4 && p.get(0).equals("v1") && p.get(1).equals("namespaces") && p.get(3).equals("entries")) {
+            String ns = p.get(2);
+            if (method.equals("POST")) {
+                JsonNode b = body(body);
+                UUID id = b.hasNonNull("id") ? uuid(b.get("id").asText()) : e.newEntryId();
+                Cid cid = e.transaction().create(ns, id, attributes(b.path("attrs"), "attrs")).commit();
+                audit.record(who, "create", ns + "/" + id, "ok");
+                return Response.json(201, json.createObjectNode().put("id", id.toString()).put("cid", String.valueOf(cid)), json);
+            }
+            allow(method, "GET");
+            UUID after = query.containsKey("after") ? uuid(first(query, "after")) : null;
+            int limit = query.containsKey("limit") ? Integer.parseInt(first(query, "limit")) : 100;
+            if ("true".equals(first(query, "conflicts"))) {
+                Page<ConflictedEntry> page = e.conflicts(ns, after, limit);
+                ArrayNode items = json.createArrayNode();
+                page.items().forEach(c -> items.add(conflict(c)));
+                return Response.json(200, json.createObjectNode().<ObjectNode>set("items", items)
+                        .put("next", page.nextAfter() == null ? null : page.nextAfter().toString()), json);
+            }
+            Page<Entry> page = e.list(ns, after, limit);
+            ArrayNode items = json.createArrayNode();
+            page.items().forEach(x -> items.add(entry(x)));
+            return Response.json(200, json.createObjectNode().<ObjectNode>set("items", items)
+                    .put("next", page.nextAfter() == null ? null : page.nextAfter().toString()), json);
+        }
+        if (p.size() == 5 && p.get(0).equals("v1") && p.get(1).equals("namespaces") && p.get(3).equals("entries")) {
+            String ns = p.get(2);
+            UUID id = uuid(p.get(4));
+            switch (method) {
+                case "GET" -> {
+                    Entry x = e.get(ns, id).orElseThrow(() -> new ApiError(404, "not_found", e.isDeleted(ns, id)
+                            ? "entry " + id + " in namespace '" + ns + "' was deleted"
+                            : e.conflict(ns, id).isPresent() ? "entry " + id + " is conflicted: GET ...?conflicts=true lists it"
+                            : "no entry " + id + " in namespace '" + ns + "'"));
+                    return Response.json(200, entry(x), json);
+                }
+                case "DELETE" -> {
+                    Cid cid = e.delete(ns, id);
+                    audit.record(who, "delete", ns + "/" + id, "ok");
+                    return Response.json(200, json.createObjectNode().put("cid", String.valueOf(cid)), json);
+                }
+                case "PATCH" -> {
+                    JsonNode b = body(body);
+                    List<AttributeChange> changes = new ArrayList<>();
+                    for (var f : fields(b.path("set"), "set")) {
+                        changes.add(new AttributeChange.Set(f.getKey(), values(f.getValue(), "set." + f.getKey())));
+                    }
+                    for (var f : fields(b.path("add"), "add")) {
+                        changes.add(new AttributeChange.Add(f.getKey(), values(f.getValue(), "add." + f.getKey())));
+                    }
+                    for (var f : fields(b.path("remove"), "remove")) {
+                        changes.add(new AttributeChange.Remove(f.getKey(), values(f.getValue(), "remove." + f.getKey())));
+                    }
+                    for (String a : strings(b, "clear")) {
+                        changes.add(new AttributeChange.Clear(a));
+                    }
+                    if (changes.isEmpty()) {
+                        throw new ApiError(400, "bad_request", "a PATCH needs set, add, remove or clear");
+                    }
+                    Cid cid = e.transaction().modify(ns, id, changes).commit();
+                    audit.record(who, "modify", ns + "/" + id, "ok");
+                    return Response.json(200, json.createObjectNode().put("cid", String.valueOf(cid)).put("changed", cid != null), json);
+                }
+                default -> throw new ApiError(405, "method_not_allowed", method + " is not allowed here; use GET, PATCH or DELETE");
+            }
+        }
+        if (p.equals(List.of("v1", "changes"))) {
+            allow(method, "GET");
+            long cursor = query.containsKey("cursor") ? Long.parseLong(first(query, "cursor")) : 0;
+            int limit = query.containsKey("limit") ? Integer.parseInt(first(query, "limit")) : 100;
+            ArrayNode events = json.createArrayNode();
+            long next = cursor;
+            for (FeedEvent ev : e.feed().read(cursor, Math.min(limit, 1000))) {
+                ObjectNode o = events.addObject().put("sequence", ev.sequence()).put("cid", String.valueOf(ev.cid()))
+                        .put("local", ev.local()).put("reset", ev.reset()).put("committed", ev.committed().toString());
+                ArrayNode ch = o.putArray("changes");
+                ev.changes().forEach(c -> ch.addObject().put("kind", c.kind().name().toLowerCase()).put("namespace", c.namespace())
+                        .put("id", c.id() == null ? null : c.id().toString()));
+                next = ev.sequence();
+            }
+            return Response.json(200, json.createObjectNode().<ObjectNode>set("events", events).put("cursor", next), json);
+        }
+        if (p.equals(List.of("v1", "replication", "sync"))) {
+            allow(method, "POST");
+            String agreement = first(query, "agreement");
+            ArrayNode results = json.createArrayNode();
+            boolean ok = true;
+            for (AgreementRunner.SyncResult r : node.replication().sync(agreement, java.time.Duration.ofSeconds(60))) {
+                results.addObject().put("agreement", r.agreement()).put("ok", r.ok()).put("applied", r.applied()).put("batches", r.batches())
+                        .put("bytes", r.bytes()).put("millis", r.millis()).put("error", r.error());
+                ok &= r.ok();
+            }
+            audit.record(who, "sync", agreement == null ? "all agreements" : agreement, ok ? "ok" : "failed");
+            return Response.json(ok ? 200 : 502, json.createObjectNode().<ObjectNode>set("results", results)
+                    .put("conflicts", e.digest().conflicts()), json);
+        }
+        throw new ApiError(404, "not_found", "no such endpoint: " + method + " " + path);
+    }
+
+    private ObjectNode status() {
+        Engine e = node.engine();
+        ObjectNode o = json.createObjectNode().put("node", node.config().name()).put("origin", e.originId().toString())
+                .put("domain", e.domainId().toString()).put("refreshRequired", e.refreshRequired().orElse(null));
+        ObjectNode ruv = o.putObject("ruv");
+        e.ruv().origins().forEach((origin, r) -> ruv.putObject(origin.toString()).put("max", r.max()).put("trimmed", r.trimmed()));
+        ArrayNode agreements = o.putArray("agreements");
+        for (AgreementRunner.Status s : node.replication().status()) {
+            agreements.addObject().put("name", s.name()).put("supplier", s.supplier()).put("state", s.state().name())
+                    .put("lastSuccess", s.lastSuccess() == null ? null : s.lastSuccess().toString()).put("lastError", s.lastError())
+                    .put("lagMillis", s.lagMillis()).put("changesApplied", s.changesApplied()).put("refreshes", s.refreshes());
+        }
+        return o;
+    }
+
+    private ObjectNode namespace(Namespace ns) {
+        ObjectNode o = json.createObjectNode().put("name", ns.name()).put("cid", String.valueOf(ns.cid()));
+        ns.schema().uniqueAttributes().forEach(o.putArray("unique")::add);
+        ns.schema().setAttributes().forEach(o.putArray("sets")::add);
+        o.put("mergeConcurrentCreates", ns.schema().mergeConcurrentCreates());
+        return o;
+    }
+
+    private ObjectNode entry(Entry x) {
+        ObjectNode o = json.createObjectNode().put("id", x.id().toString()).put("created", String.valueOf(x.created()));
+        ObjectNode attrs = o.putObject("attrs");
+        x.attributes().values().forEach((name, values) -> {
+            ArrayNode a = attrs.putArray(name);
+            values.forEach(v -> a.add(v.toStringUtf8()));
+        });
+        return o;
+    }
+
+    private ObjectNode conflict(ConflictedEntry c) {
+        ObjectNode o = json.createObjectNode().put("id", c.id().toString());
+        if (c.entry() != null) {
+            o.set("entry", entry(c.entry()));
+        }
+        ArrayNode versions = o.putArray("conflictVersions");
+        c.conflictVersions().forEach(v -> versions.add(entry(v)));
+        ArrayNode clashes = o.putArray("uniqueClashes");
+        c.uniqueClashes().forEach(u -> clashes.add(u.toString()));
+        o.put("validationProblem", c.validationProblem());
+        return o;
+    }
+
+    // ---- parsing
+
+    private JsonNode body(String body) {
+        if (body == null || body.isBlank()) {
+            throw new ApiError(400, "bad_request", "a JSON body is needed");
+        }
+        try {
+            JsonNode n = json.readTree(body);
+            if (!n.isObject()) {
+                throw new ApiError(400, "bad_request", "the body must be a JSON object");
+            }
+            return n;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ApiError(400, "bad_request", "the body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static Attributes attributes(JsonNode attrs, String path) {
+        Attributes.Builder b = Attributes.builder();
+        for (var f : fields(attrs, path)) {
+            b.bytes(f.getKey(), values(f.getValue(), path + "." + f.getKey()));
+        }
+        return b.build();
+    }
+
+    private static List<Map.Entry<String, JsonNode>> fields(JsonNode n, String path) {
+        List<Map.Entry<String, JsonNode>> out = new ArrayList<>();
+        if (n == null || n.isMissingNode() || n.isNull()) {
+            return out;
+        }
+        if (!n.isObject()) {
+            throw new ApiError(400, "bad_request", path + " must be an object of attribute names to lists of values");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+            out.add(it.next());
+        }
+        return out;
+    }
+
+    private static List<ByteString> values(JsonNode n, String path) {
+        List<ByteString> out = new ArrayList<>();
+        if (n.isTextual()) {
+            out.add(ByteString.copyFromUtf8(n.asText()));
+            return out;
+        }
+        if (!n.isArray()) {
+            throw new ApiError(400, "bad_request", path + " must be a string or a list of strings");
+        }
+        for (JsonNode v : n) {
+            if (!v.isTextual()) {
+                throw new ApiError(400, "bad_request", path + " holds a value that is not a string: " + v);
+            }
+            out.add(ByteString.copyFromUtf8(v.asText()));
+        }
+        return out;
+    }
+
+    private static List<String> strings(JsonNode b, String key) {
+        List<String> out = new ArrayList<>();
+        JsonNode n = b.path(key);
+        if (n.isMissingNode() || n.isNull()) {
+            return out;
+        }
+        if (!n.isArray()) {
+            throw new ApiError(400, "bad_request", key + " must be a list of strings");
+        }
+        n.forEach(v -> out.add(v.asText()));
+        return out;
+    }
+
+    private static UUID uuid(String s) {
+        try {
+            return UUID.fromString(s);
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(400, "bad_request", "'" + s + "' is not an entry id (a UUID)");
+        }
+    }
+
+    private static String first(Map<String, List<String>> query, String key) {
+        List<String> v = query.get(key);
+        return v == null || v.isEmpty() ? null : v.get(0);
+    }
+
+    private static void allow(String method, String allowed) {
+        if (!method.equals(allowed)) {
+            throw new ApiError(405, "method_not_allowed", method + " is not allowed here; use " + allowed);
+        }
+    }
+
+    private static List<String> segments(String path) {
+        List<String> out = new ArrayList<>();
+        for (String s : path.split("/")) {
+            if (!s.isEmpty()) {
+                out.add(java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+}

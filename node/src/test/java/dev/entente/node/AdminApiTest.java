@@ -1,0 +1,146 @@
+package dev.entente.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.entente.config.ConfigLoader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The REST API of a real node over HTTP, including its errors. */
+class AdminApiTest {
+    final HttpClient http = HttpClient.newHttpClient();
+    final ObjectMapper json = new ObjectMapper();
+
+    record Reply(int status, String body) {
+        JsonNode json() throws Exception {
+            return new ObjectMapper().readTree(body);
+        }
+    }
+
+    Reply call(EntenteNode n, String method, String path, String token, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminAddress().getPort() + path)).timeout(Duration.ofSeconds(30));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Reply(r.statusCode(), r.body());
+    }
+
+    static EntenteNode node(Path dir, String name, String extra) throws Exception {
+        CliTest.cli("init", "--data-dir", dir.toString(), "--name", name, "--new-domain", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0");
+        if (!extra.isEmpty()) {
+            Files.writeString(dir.resolve("node.yaml"), Files.readString(dir.resolve("node.yaml")) + extra);
+        }
+        return EntenteNode.start(ConfigLoader.load(dir.resolve("node.yaml")));
+    }
+
+    @Test
+    void theDataApiCreatesReadsModifiesListsAndDeletes(@TempDir Path dir) throws Exception {
+        try (EntenteNode n = node(dir.resolve("a"), "a", "")) {
+            String t = Files.readString(dir.resolve("a/admin.token")).trim();
+            assertEquals(new Reply(200, "ok\n"), call(n, "GET", "/_status/check", null, null));
+            assertEquals(200, call(n, "PUT", "/v1/namespaces/people", t, "{\"unique\": [\"name\"], \"sets\": [\"memberof\"]}").status());
+            Reply created = call(n, "POST", "/v1/namespaces/people/entries", t, "{\"attrs\": {\"name\": [\"alice\"], \"memberof\": [\"g1\", \"g2\"]}}");
+            assertEquals(201, created.status(), created.body());
+            String id = created.json().get("id").asText();
+            Reply got = call(n, "GET", "/v1/namespaces/people/entries/" + id, t, null);
+            assertEquals("alice", got.json().at("/attrs/name/0").asText());
+            assertEquals(200, call(n, "PATCH", "/v1/namespaces/people/entries/" + id, t,
+                    "{\"set\": {\"mail\": \"a@example.org\"}, \"add\": {\"memberof\": [\"g3\"]}, \"remove\": {\"memberof\": [\"g1\"]}}").status());
+            JsonNode after = call(n, "GET", "/v1/namespaces/people/entries/" + id, t, null).json();
+            assertEquals("a@example.org", after.at("/attrs/mail/0").asText());
+            assertEquals("[\"g2\",\"g3\"]", after.at("/attrs/memberof").toString());
+            Reply clash = call(n, "POST", "/v1/namespaces/people/entries", t, "{\"attrs\": {\"name\": \"alice\"}}");
+            assertEquals(409, clash.status());
+            assertTrue(clash.json().get("detail").asText().contains("already held by entry " + id), clash.body());
+            JsonNode list = call(n, "GET", "/v1/namespaces/people/entries?limit=10", t, null).json();
+            assertEquals(1, list.get("items").size());
+            assertEquals(1, call(n, "GET", "/v1/digest", t, null).json().get("entries").asInt());
+            assertEquals(200, call(n, "DELETE", "/v1/namespaces/people/entries/" + id, t, null).status());
+            Reply gone = call(n, "GET", "/v1/namespaces/people/entries/" + id, t, null);
+            assertEquals(404, gone.status());
+            assertTrue(gone.json().get("detail").asText().contains("was deleted"), gone.body());
+            JsonNode changes = call(n, "GET", "/v1/changes?cursor=0", t, null).json();
+            assertTrue(changes.get("events").size() >= 4, changes.toString());
+            assertEquals("namespace", changes.at("/events/0/changes/0/kind").asText());
+            JsonNode status = call(n, "GET", "/v1/status", t, null).json();
+            assertEquals("a", status.get("node").asText());
+            assertEquals(n.engine().originId().toString(), status.get("origin").asText());
+            String metrics = call(n, "GET", "/metrics", null, null).body();
+            assertTrue(metrics.contains("entente_changes_committed_total") && metrics.contains("entente_conflicts"), metrics);
+            String audit = Files.readString(dir.resolve("a/audit.log"));
+            assertTrue(audit.contains("\"action\":\"create\"") && audit.contains("\"action\":\"delete\""), audit);
+        }
+    }
+
+    @Test
+    void errorsComeAsJsonWithTheRightStatus(@TempDir Path dir) throws Exception {
+        try (EntenteNode n = node(dir.resolve("a"), "a", "")) {
+            String t = Files.readString(dir.resolve("a/admin.token")).trim();
+            Reply noToken = call(n, "GET", "/v1/status", null, null);
+            assertEquals(401, noToken.status());
+            assertEquals("unauthorized", noToken.json().get("error").asText());
+            assertEquals(403, call(n, "GET", "/v1/status", "wrong-token-0123456789", null).status());
+            assertEquals(404, call(n, "GET", "/v1/nowhere", t, null).status());
+            assertEquals(404, call(n, "GET", "/v1/namespaces/ghosts/entries", t, null).status());
+            assertEquals(405, call(n, "DELETE", "/v1/status", t, null).status());
+            Reply bad = call(n, "PUT", "/v1/namespaces/people", t, "{not json");
+            assertEquals(400, bad.status());
+            assertTrue(bad.json().get("detail").asText().contains("not valid JSON"), bad.body());
+            assertEquals(400, call(n, "GET", "/v1/namespaces/people/entries/not-a-uuid", t, null).status());
+            assertEquals(413, call(n, "POST", "/v1/namespaces/people/entries", t, "{\"attrs\": {\"x\": \"" + "y".repeat(2 << 20) + "\"}}").status());
+        }
+    }
+
+    @Test
+    void aWriteThroughOneNodeIsReadOnAnotherAndSyncReportsTheSession(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        try (EntenteNode na = node(a, "a", "")) {
+            // b joins a: init b, pin each other, agreement b <- a
+            CliTest.cli("init", "--data-dir", b.toString(), "--name", "b", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0");
+            String aConfig = Files.readString(a.resolve("node.yaml")).replace("consumers: []",
+                    "consumers:\n    - name: b\n      certificate: " + b.resolve("cert.pem"));
+            Files.writeString(a.resolve("node.yaml"), aConfig);
+            String bConfig = Files.readString(b.resolve("node.yaml")).replace("agreements: []", "agreements:\n  - name: from-a\n    supplier: 127.0.0.1:"
+                    + na.replication().address().getPort() + "\n    certificate: " + a.resolve("cert.pem") + "\n    interval: 1s\n");
+            Files.writeString(b.resolve("node.yaml"), bConfig);
+            na.close();
+            try (EntenteNode na2 = EntenteNode.start(withPort(a, na.replication().address().getPort()));
+                 EntenteNode nb = EntenteNode.start(ConfigLoader.load(b.resolve("node.yaml")))) {
+                String ta = Files.readString(a.resolve("admin.token")).trim();
+                String tb = Files.readString(b.resolve("admin.token")).trim();
+                Cluster.await("b to join", Duration.ofSeconds(30), () -> nb.engine().refreshRequired().isEmpty());
+                call(na2, "PUT", "/v1/namespaces/people", ta, "{\"unique\": [\"name\"]}");
+                String id = call(na2, "POST", "/v1/namespaces/people/entries", ta, "{\"attrs\": {\"name\": \"carol\"}}").json().get("id").asText();
+                Reply sync = call(nb, "POST", "/v1/replication/sync", tb, null);
+                assertEquals(200, sync.status(), sync.body());
+                assertTrue(sync.json().at("/results/0/ok").asBoolean(), sync.body());
+                Reply read = call(nb, "GET", "/v1/namespaces/people/entries/" + id, tb, null);
+                assertEquals(200, read.status(), read.body());
+                assertEquals("carol", read.json().at("/attrs/name/0").asText());
+                assertEquals(call(na2, "GET", "/v1/digest", ta, null).json().get("digest"), call(nb, "GET", "/v1/digest", tb, null).json().get("digest"));
+                JsonNode status = call(nb, "GET", "/v1/status", tb, null).json();
+                assertEquals("from-a", status.at("/agreements/0/name").asText());
+                assertTrue(status.at("/agreements/0/lastSuccess").isTextual(), status.toString());
+            }
+        }
+    }
+
+    /** a's configuration, listening on the port its peers were told. */
+    private static dev.entente.config.NodeConfig withPort(Path a, int port) throws Exception {
+        Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml")).replace("listen: 127.0.0.1:0\n  consumers", "listen: 127.0.0.1:" + port + "\n  consumers"));
+        return ConfigLoader.load(a.resolve("node.yaml"));
+    }
+}
