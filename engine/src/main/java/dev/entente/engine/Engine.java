@@ -675,6 +675,46 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes a consistent copy of the store into {@code target} (a RocksDB checkpoint: hard links
+     * where it can), for an online backup. {@code target} must not exist.
+     */
+    public void checkpoint(Path target) {
+        withStore(s -> {
+            try (org.rocksdb.Checkpoint c = org.rocksdb.Checkpoint.create(s.db)) {
+                makeDurable(s);
+                c.createCheckpoint(target.toString());
+            } catch (org.rocksdb.RocksDBException e) {
+                throw s.fail("checkpointing into " + target + ", from", e);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Gives the store in {@code options.dataDirectory()} a new origin id, for a node restored from
+     * a backup: the backup may lack changes the node made after it, which its peers hold, so
+     * continuing under the old origin would break that origin's history. The old origin stays in
+     * the RUV. The store must not be open.
+     *
+     * @return the new origin id
+     */
+    public static OriginId takeNewOrigin(EngineOptions options) {
+        try (DataDirectory dir = new DataDirectory(options.dataDirectory());
+             Store s = Store.open(dir.active(), options, new UUID(0, 0))) {
+            OriginId fresh;
+            synchronized (options.random()) {
+                fresh = OriginId.random(options.random());
+            }
+            try (CommitBatch b = new CommitBatch(s)) {
+                b.put(s.meta, Keys.meta("origin"), fresh.toBytes());
+                b.commit();
+            }
+            s.flushAll();
+            return fresh;
+        }
+    }
+
     /** Recomputes the conflict flags of a namespace, after its validator changed. */
     public void revalidate(String namespace) {
         commitLock.lock();

@@ -97,6 +97,8 @@ final class AdminApi {
             return error(new ApiError(410, "gone", e.getMessage()));
         } catch (EntenteException | IllegalArgumentException e) {
             return error(new ApiError(400, "bad_request", e.getMessage()));
+        } catch (IllegalStateException e) {
+            return error(new ApiError(500, "failed", e.getMessage()));
         }
     }
 
@@ -224,6 +226,31 @@ final class AdminApi {
             audit.record(who, "sync", agreement == null ? "all agreements" : agreement, ok ? "ok" : "failed");
             return Response.json(ok ? 200 : 502, json.createObjectNode().<ObjectNode>set("results", results)
                     .put("conflicts", e.digest().conflicts()), json);
+        }
+        if (p.equals(List.of("v1", "replication", "refresh"))) {
+            allow(method, "POST");
+            String from = first(query, "from");
+            if (from == null) {
+                throw new ApiError(400, "bad_request", "say which agreement to refresh from: ?from=<agreement>");
+            }
+            long start = System.nanoTime();
+            AgreementRunner.Status s = node.replication().refreshFrom(from, java.time.Duration.ofMinutes(30));
+            audit.record(who, "refresh", from, e.refreshRequired().isEmpty() ? "ok" : "failed: " + s.lastError());
+            return Response.json(200, json.createObjectNode().put("agreement", from).put("origin", e.originId().toString())
+                    .put("millis", (System.nanoTime() - start) / 1_000_000).put("entries", e.digest().entries()).put("error", s.lastError()), json);
+        }
+        if (p.equals(List.of("v1", "backup"))) {
+            allow(method, "POST");
+            JsonNode b = body(body);
+            String target = b.path("path").asText(null);
+            if (target == null || target.isBlank()) {
+                throw new ApiError(400, "bad_request", "say where to write the backup: {\"path\": \"/backups/node.tar.gz\"}");
+            }
+            long start = System.nanoTime();
+            long size = Backup.create(node, java.nio.file.Path.of(target));
+            audit.record(who, "backup", target, "ok");
+            return Response.json(200, json.createObjectNode().put("path", target).put("bytes", size)
+                    .put("millis", (System.nanoTime() - start) / 1_000_000), json);
         }
         throw new ApiError(404, "not_found", "no such endpoint: " + method + " " + path);
     }

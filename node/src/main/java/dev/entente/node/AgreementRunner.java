@@ -133,6 +133,18 @@ final class AgreementRunner implements AutoCloseable {
         }
     }
 
+    /** Refreshes this node from this agreement's supplier as soon as it is connected (an operator's request). */
+    void refreshNow() {
+        serial.execute(() -> {
+            if (state == State.IDLE || state == State.REFRESH_REQUIRED) {
+                refresh();
+            } else if (state == State.BACKOFF || state == State.CONNECTING) {
+                cancelTimer();
+                connect();
+            }
+        });
+    }
+
     /** Pulls now if the agreement is idle (a sync request, or a commit nearby). */
     void pullNow() {
         serial.execute(() -> {

@@ -52,6 +52,11 @@ public final class Cli {
               node      run a node from its configuration
               cert      show or renew this node's certificate
               config    check, export or hash a configuration
+              status    a running node's status: origin, domain, RUV, agreements
+              sync      make a running node pull now, and report each session
+              refresh   replace a running node's content from one of its agreements' suppliers
+              backup    write a running node's consistent backup to a .tar.gz
+              restore   restore a backup into a new data directory (with a new origin id)
               demo      three nodes on loopback, with TLS, writing and converging
             'entente <command> --help' says more.""";
 
@@ -67,6 +72,11 @@ public final class Cli {
                 case "node" -> node(rest);
                 case "cert" -> cert(rest);
                 case "config" -> config(rest);
+                case "status" -> remote(rest, "status");
+                case "sync" -> remote(rest, "sync");
+                case "refresh" -> remote(rest, "refresh");
+                case "backup" -> remote(rest, "backup");
+                case "restore" -> restore(rest);
                 case "demo" -> {
                     Logging.configure(err, java.util.logging.Level.SEVERE);
                     yield Demo.run(rest, out);
@@ -211,6 +221,58 @@ public final class Cli {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return 0;
+    }
+
+    // ---- commands that talk to a running node
+
+    private static final String REMOTE = """
+            usage: entente status  [--config FILE] [--json]
+                   entente sync    [--config FILE] [--agreement NAME]
+                   entente refresh [--config FILE] --from AGREEMENT
+                   entente backup  [--config FILE] --to FILE.tar.gz
+              These talk to the running node over its admin API (address and token from its
+              configuration, node.yaml in this directory unless --config says otherwise).""";
+
+    private int remote(String[] args, String command) {
+        Map<String, String> o = options(args, REMOTE, List.of("--json"), List.of("--config", "--agreement", "--from", "--to"));
+        if (o.containsKey("--help")) {
+            out.println(REMOTE.replace("usage: entente status", "usage: entente " + command + " (and status)"));
+            return 0;
+        }
+        NodeConfig c = ConfigLoader.load(Path.of(o.getOrDefault("--config", "node.yaml")));
+        AdminClient client = new AdminClient(c);
+        AdminClient.Reply r = switch (command) {
+            case "status" -> client.call("GET", "/v1/status", null);
+            case "sync" -> client.call("POST", "/v1/replication/sync" + (o.containsKey("--agreement") ? "?agreement=" + o.get("--agreement") : ""), null);
+            case "refresh" -> client.call("POST", "/v1/replication/refresh?from=" + required(o, "--from", REMOTE), null);
+            default -> client.call("POST", "/v1/backup",
+                    "{\"path\": " + AdminClient.quote(Path.of(required(o, "--to", REMOTE)).toAbsolutePath().toString()) + "}");
+        };
+        if (r.status() >= 300) {
+            err.println("entente " + command + ": node '" + c.name() + "' answered " + r.status() + ": " + r.body().trim());
+            return 1;
+        }
+        out.println(o.containsKey("--json") || !command.equals("status") ? r.body().trim() : AdminClient.describeStatus(r.body()));
+        return 0;
+    }
+
+    private static final String RESTORE = """
+            usage: entente restore --from FILE.tar.gz --data-dir DIR
+              Restores a backup into DIR (new or empty). The restored node takes a new origin id
+              (its peers may hold changes it made after the backup) and catches up from its
+              agreements' suppliers when it runs.""";
+
+    private int restore(String[] args) {
+        Map<String, String> o = options(args, RESTORE, List.of(), List.of("--from", "--data-dir"));
+        if (o.containsKey("--help")) {
+            out.println(RESTORE);
+            return 0;
+        }
+        Path archive = Path.of(required(o, "--from", RESTORE));
+        Path dir = Path.of(required(o, "--data-dir", RESTORE)).toAbsolutePath();
+        var origin = Backup.restore(archive, dir);
+        out.println("restored " + archive + " into " + dir + "; new origin id " + origin + "; run: entente node --config " + dir.resolve("node.yaml"));
         return 0;
     }
 

@@ -132,6 +132,34 @@ public final class ReplicationNode implements AutoCloseable {
         return results;
     }
 
+    /**
+     * Replaces this node's content by a snapshot from the supplier of {@code agreement}, and waits
+     * for it. The node refuses writes and supplies nobody until then.
+     */
+    public AgreementRunner.Status refreshFrom(String agreement, java.time.Duration timeout) {
+        AgreementRunner r = runners.stream().filter(x -> x.name().equals(agreement)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no agreement named '" + agreement + "'"));
+        long before = r.status().refreshes();
+        if (engine.refreshRequired().isEmpty()) {
+            engine.markRefreshRequired("an operator asked for a refresh from agreement '" + agreement + "'");
+        }
+        r.refreshNow();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (engine.refreshRequired().isPresent() || r.status().refreshes() == before && r.status().lastError() == null) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the refresh from '" + agreement + "' did not finish within " + timeout.toSeconds()
+                        + " s: " + r.status().lastError());
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while refreshing", e);
+            }
+        }
+        return r.status();
+    }
+
     public RefusalLog refusals() {
         return refusals;
     }
