@@ -652,6 +652,17 @@ public final class Engine implements AutoCloseable {
         return withStore(DigestCalculator::compute);
     }
 
+    /** RocksDB's estimate of the number of changelog records held (cheap; for metrics). */
+    public long changelogRecordsEstimate() {
+        return withStore(s -> {
+            try {
+                return s.db.getLongProperty(s.changelog, "rocksdb.estimate-num-keys");
+            } catch (org.rocksdb.RocksDBException e) {
+                throw s.fail("estimating the changelog size of", e);
+            }
+        });
+    }
+
     /** The stored changelog record of a change, while it is inside the window. */
     public Optional<com.google.protobuf.ByteString> changeRecord(Cid cid) {
         return withStore(s -> {

@@ -49,7 +49,7 @@ final class AgreementRunner implements AutoCloseable {
 
     /** What an agreement is doing and how it went. */
     public record Status(String name, String supplier, State state, Instant lastSuccess, String lastError,
-                         long changesApplied, long batches, long bytes, long lagMillis, long refreshes) {
+                         long changesApplied, long batches, long bytes, long lagMillis, long refreshes, long pulls, long pullMillis) {
     }
 
     private final Agreement agreement;
@@ -61,6 +61,7 @@ final class AgreementRunner implements AutoCloseable {
     private final TransportOptions options;
     private final RefusalLog refusals;
     private final java.util.function.IntSupplier localPort;
+    private final SessionLog sessions;
     private Channel channel;
     private State state = State.CONNECTING;
     private long backoffMillis;
@@ -74,10 +75,14 @@ final class AgreementRunner implements AutoCloseable {
     private long bytes;
     private long lagMillis;
     private long refreshes;
+    private long pulls;
+    private long pullNanos;
+    private long pullStarted;
 
     AgreementRunner(Agreement agreement, Engine engine, String nodeName, SslContext tls, EventLoopGroup group, Executor pool,
-                    TransportOptions options, RefusalLog refusals, java.util.function.IntSupplier localPort) {
+                    TransportOptions options, RefusalLog refusals, java.util.function.IntSupplier localPort, SessionLog sessions) {
         this.localPort = localPort;
+        this.sessions = sessions;
         this.agreement = agreement;
         this.engine = engine;
         this.nodeName = nodeName;
@@ -160,7 +165,7 @@ final class AgreementRunner implements AutoCloseable {
 
     synchronized Status status() {
         return new Status(agreement.name(), agreement.supplier().toString(), state, lastSuccess, lastError,
-                changesApplied, batches, bytes, lagMillis, refreshes);
+                changesApplied, batches, bytes, lagMillis, refreshes, pulls, pullNanos / 1_000_000);
     }
 
     private synchronized void setState(State s) {
@@ -296,6 +301,7 @@ final class AgreementRunner implements AutoCloseable {
     }
 
     private void supplierHello(SessionMessages.Hello h) {
+        sessions.record(agreement.name(), "connect", agreement.supplier().toString(), "ok: supplier '" + h.getNodeName() + "'");
         if (h.getProtocolVersion() != ProtocolVersion.CURRENT) {
             failed(SessionMessages.Error.Code.PROTOCOL_VERSION, "supplier '" + h.getNodeName() + "' speaks protocol version " + h.getProtocolVersion()
                     + " but this node speaks " + ProtocolVersion.CURRENT + ": run the same Entente version on both");
@@ -344,6 +350,7 @@ final class AgreementRunner implements AutoCloseable {
     private void pull() {
         cancelTimer();
         setState(State.PULLING);
+        pullStarted = System.nanoTime();
         send(Frame.newBuilder().setPull(SessionMessages.PullRequest.newBuilder().setRuv(Frames.ruv(engine.ruv()))
                 .setCredit(options.credit()).setMaxBatchRecords(options.batchRecords()).setMaxBatchBytes(options.batchBytes())
                 .setFollow(true)).build());
@@ -437,6 +444,7 @@ final class AgreementRunner implements AutoCloseable {
                     refreshes++;
                 }
                 LOG.log(System.Logger.Level.INFO, "agreement '" + agreement.name() + "': refreshed; this node's origin is now " + engine.originId());
+                sessions.record(agreement.name(), "refresh", agreement.supplier().toString(), "ok: new origin " + engine.originId());
             } catch (RuntimeException ex) {
                 failed(SessionMessages.Error.Code.INTERNAL, "completing the refresh from " + agreement.supplier() + " failed: " + ex.getMessage());
                 return;
@@ -456,6 +464,8 @@ final class AgreementRunner implements AutoCloseable {
         synchronized (this) {
             lastSuccess = Instant.now();
             lastError = null;
+            pulls++;
+            pullNanos += System.nanoTime() - pullStarted;
         }
         backoffMillis = options.minBackoff().toMillis();
         setState(State.IDLE);
@@ -489,6 +499,7 @@ final class AgreementRunner implements AutoCloseable {
             lastError = reason;
         }
         refusals.refused(agreement.name(), code, reason);
+        sessions.record(agreement.name(), "session", agreement.supplier().toString(), "failed: " + reason);
         LOG.log(System.Logger.Level.WARNING, "agreement '" + agreement.name() + "' with " + agreement.supplier() + ": " + reason
                 + "; retrying in about " + backoffMillis + " ms");
         completeWaiters(reason);

@@ -36,6 +36,7 @@ public final class EntenteNode implements AutoCloseable {
     private EntenteNode(NodeConfig config) {
         this.config = config;
         this.identity = NodeIdentity.load(identityDirectory(config.dataDirectory()));
+        this.audit = new AuditLog(config.dataDirectory().resolve("audit.log"));
         NodeConfig.EngineSettings s = config.engine();
         this.engine = Engine.open(EngineOptions.builder(engineDirectory(config.dataDirectory())).window(s.window())
                 .maxClockSkew(s.maxClockSkew()).syncWrites(s.syncWrites()).blockCacheBytes(s.blockCacheBytes())
@@ -53,9 +54,10 @@ public final class EntenteNode implements AutoCloseable {
             }
             this.replication = ReplicationNode.start(engine, identity,
                     new InetSocketAddress(config.replicationListen().host(), config.replicationListen().port()), consumers, agreements,
-                    TransportOptions.DEFAULTS);
+                    TransportOptions.DEFAULTS, audit::record);
         } catch (RuntimeException e) {
             engine.close();
+            audit.close();
             throw e;
         }
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -65,7 +67,6 @@ public final class EntenteNode implements AutoCloseable {
         });
         long every = Math.max(1000, Math.min(config.engine().window().toMillis() / 20, 600_000));
         maintenance.scheduleWithFixedDelay(this::trim, every, every, TimeUnit.MILLISECONDS);
-        this.audit = new AuditLog(config.dataDirectory().resolve("audit.log"));
         this.metrics = new NodeMetrics(this);
         this.adminLoop = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
         this.adminPool = Executors.newFixedThreadPool(2, r -> {

@@ -32,6 +32,11 @@ final class NodeMetrics implements AutoCloseable {
         var engine = node.engine();
         FunctionCounter.builder("entente.changes.committed", engine, e -> e.feed().lastSequence())
                 .description("changes committed on this node, local and applied from peers").register(registry);
+        FunctionCounter.builder("entente.changes.written", this, m -> m.node.engine().feed().lastSequence()
+                        - m.node.replication().status().stream().mapToLong(AgreementRunner.Status::changesApplied).sum())
+                .description("changes committed on this node by local writes (committed minus applied from peers)").register(registry);
+        Gauge.builder("entente.changelog.records", engine, e -> e.changelogRecordsEstimate())
+                .description("changelog records held (RocksDB's estimate)").register(registry);
         Gauge.builder("entente.refresh.required", engine, e -> e.refreshRequired().isPresent() ? 1 : 0)
                 .description("1 while this node must be refreshed").register(registry);
         Gauge.builder("entente.entries", this, m -> m.digest().entries()).description("live entries (from a digest at most a minute old)").register(registry);
@@ -49,6 +54,10 @@ final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("entente.agreement.batches", r, x -> find(x, agreement).batches()).tag("agreement", agreement).register(registry);
         FunctionCounter.builder("entente.agreement.bytes", r, x -> find(x, agreement).bytes()).tag("agreement", agreement).register(registry);
         FunctionCounter.builder("entente.agreement.refreshes", r, x -> find(x, agreement).refreshes()).tag("agreement", agreement).register(registry);
+        FunctionCounter.builder("entente.agreement.pulls", r, x -> find(x, agreement).pulls()).tag("agreement", agreement)
+                .description("incremental pulls completed").register(registry);
+        FunctionCounter.builder("entente.agreement.pull.seconds", r, x -> find(x, agreement).pullMillis() / 1000.0).tag("agreement", agreement)
+                .description("time spent in completed pulls: divided by entente_agreement_pulls_total, a session's mean duration").register(registry);
         Gauge.builder("entente.agreement.lag.seconds", r, x -> find(x, agreement).lagMillis() / 1000.0).tag("agreement", agreement)
                 .description("age of the newest change applied, when it was applied").register(registry);
         Gauge.builder("entente.agreement.up", r, x -> {
@@ -59,7 +68,7 @@ final class NodeMetrics implements AutoCloseable {
 
     private static AgreementRunner.Status find(ReplicationNode r, String agreement) {
         return r.status().stream().filter(s -> s.name().equals(agreement)).findFirst()
-                .orElse(new AgreementRunner.Status(agreement, "", AgreementRunner.State.STOPPED, null, null, 0, 0, 0, 0, 0));
+                .orElse(new AgreementRunner.Status(agreement, "", AgreementRunner.State.STOPPED, null, null, 0, 0, 0, 0, 0, 0, 0));
     }
 
     private Digest digest() {

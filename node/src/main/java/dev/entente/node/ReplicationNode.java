@@ -31,9 +31,12 @@ public final class ReplicationNode implements AutoCloseable {
     private volatile boolean closed;
     private final RefusalLog refusals = new RefusalLog();
 
+    private final SessionLog sessions;
+
     private ReplicationNode(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
-                            List<Agreement> agreements, TransportOptions options) {
+                            List<Agreement> agreements, TransportOptions options, SessionLog sessions) {
         this.engine = engine;
+        this.sessions = sessions;
         this.identity = identity;
         this.options = options;
         this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -46,7 +49,7 @@ public final class ReplicationNode implements AutoCloseable {
         });
         try {
             this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, consumers), listen, boss, workers, pool, options, refusals,
-                    this::pullBack);
+                    this::pullBack, sessions);
             for (Agreement a : agreements) {
                 runners.add(runner(a));
             }
@@ -59,7 +62,7 @@ public final class ReplicationNode implements AutoCloseable {
 
     private AgreementRunner runner(Agreement a) {
         return new AgreementRunner(a, engine, identity.name(), Tls.client(identity, List.of(a.supplierCertificate())),
-                workers, pool, options, refusals, () -> server.address().getPort());
+                workers, pool, options, refusals, () -> server.address().getPort(), sessions);
     }
 
     /**
@@ -83,7 +86,13 @@ public final class ReplicationNode implements AutoCloseable {
      */
     public static ReplicationNode start(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
                                         List<Agreement> agreements, TransportOptions options) {
-        return new ReplicationNode(engine, identity, listen, consumers, agreements, options);
+        return new ReplicationNode(engine, identity, listen, consumers, agreements, options, SessionLog.NONE);
+    }
+
+    /** The same, recording sessions (connections, refreshes, failures) in {@code sessions}. */
+    public static ReplicationNode start(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
+                                        List<Agreement> agreements, TransportOptions options, SessionLog sessions) {
+        return new ReplicationNode(engine, identity, listen, consumers, agreements, options, sessions);
     }
 
     public InetSocketAddress address() {

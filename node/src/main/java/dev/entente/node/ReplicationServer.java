@@ -23,7 +23,7 @@ final class ReplicationServer implements AutoCloseable {
 
     ReplicationServer(Engine engine, String nodeName, SslContext tls, InetSocketAddress listen, EventLoopGroup boss,
                       EventLoopGroup workers, ExecutorService pool, TransportOptions options, RefusalLog refusals,
-                      java.util.function.Consumer<SupplierSession.MutualRequest> mutual) {
+                      java.util.function.Consumer<SupplierSession.MutualRequest> mutual, SessionLog sessions) {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 128)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -35,7 +35,7 @@ final class ReplicationServer implements AutoCloseable {
                         ch.pipeline().addLast("tls", ssl)
                                 .addLast("frames-in", new FrameDecoder(options.maxFrameBytes()))
                                 .addLast("frames-out", new FrameEncoder(options.maxFrameBytes()))
-                                .addLast("session", new SupplierSession(engine, nodeName, pool, refusals, options.handshakeTimeout(), mutual));
+                                .addLast("session", new SupplierSession(engine, nodeName, pool, refusals, options.handshakeTimeout(), mutual, sessions));
                     }
                 });
         try {

@@ -48,14 +48,16 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
 
     private final java.time.Duration helloTimeout;
     private final java.util.function.Consumer<MutualRequest> mutual;
+    private final SessionLog sessions;
 
     /** A consumer with a mutual-pull agreement asks to be pulled from too. */
     record MutualRequest(String consumer, java.net.InetSocketAddress address, java.security.cert.X509Certificate certificate) {
     }
 
     SupplierSession(Engine engine, String nodeName, Executor pool, RefusalLog refusals, java.time.Duration helloTimeout,
-                    java.util.function.Consumer<MutualRequest> mutual) {
+                    java.util.function.Consumer<MutualRequest> mutual, SessionLog sessions) {
         this.mutual = mutual;
+        this.sessions = sessions;
         this.engine = engine;
         this.nodeName = nodeName;
         this.serial = new SerialExecutor(pool);
@@ -140,6 +142,7 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
         state = State.READY;
         send(Frames.hello(nodeName, engine.originId(), engine.domainId(), false));
         LOG.log(System.Logger.Level.INFO, "consumer '" + consumer + "' connected" + (joining ? " to join the domain" : ""));
+        sessions.record(consumer, "serve", String.valueOf(ctx.channel().remoteAddress()), joining ? "ok: joining" : "ok");
         mutualPort = h.getMutualPort();
         if (!joining) {
             requestMutual();
@@ -231,6 +234,7 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
                     export.close();
                     export = null;
                     state = State.READY;
+                    sessions.record(consumer, "supply-refresh", String.valueOf(ctx.channel().remoteAddress()), "ok");
                     // Refreshed, the consumer is now a member of this domain.
                     if (joining) {
                         joining = false;
@@ -257,6 +261,7 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
 
     private void refuse(SessionMessages.Error.Code code, String message) {
         refusals.refused(consumer, code, message);
+        sessions.record(consumer, "serve", String.valueOf(ctx.channel().remoteAddress()), "refused: " + code + ": " + message);
         LOG.log(System.Logger.Level.WARNING, "refused consumer '" + consumer + "': " + code + ": " + message);
         if (ctx.channel().isActive()) {
             ctx.writeAndFlush(Frames.error(code, message)).addListener(ChannelFutureListener.CLOSE);

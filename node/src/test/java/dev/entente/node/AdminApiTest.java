@@ -134,6 +134,22 @@ class AdminApiTest {
                 JsonNode status = call(nb, "GET", "/v1/status", tb, null).json();
                 assertEquals("from-a", status.at("/agreements/0/name").asText());
                 assertTrue(status.at("/agreements/0/lastSuccess").isTextual(), status.toString());
+                String originBefore = nb.engine().originId().toString();
+                Reply refresh = call(nb, "POST", "/v1/replication/refresh?from=from-a", tb, null);
+                assertEquals(200, refresh.status(), refresh.body());
+                assertTrue(!refresh.json().get("origin").asText().equals(originBefore), "a refreshed node takes a new origin id");
+                assertEquals(400, call(nb, "POST", "/v1/replication/refresh", tb, null).status());
+                assertEquals(400, call(nb, "POST", "/v1/replication/refresh?from=nowhere", tb, null).status());
+                assertEquals(call(na2, "GET", "/v1/digest", ta, null).json().get("digest"), call(nb, "GET", "/v1/digest", tb, null).json().get("digest"));
+                String audit = Files.readString(b.resolve("audit.log"));
+                assertTrue(audit.contains("\"action\":\"connect\"") && audit.contains("\"action\":\"refresh\""), audit);
+                assertTrue(Files.readString(a.resolve("audit.log")).contains("\"action\":\"serve\""));
+                String metrics = call(nb, "GET", "/metrics", null, null).body();
+                for (String m : new String[] {"entente_agreement_changes_applied_total{agreement=\"from-a\"}", "entente_agreement_pulls_total",
+                    "entente_agreement_pull_seconds_total", "entente_agreement_lag_seconds", "entente_changes_written_total",
+                    "entente_changelog_records", "entente_ruv_max_seconds", "entente_agreement_refreshes_total"}) {
+                    assertTrue(metrics.contains(m), m + " in\n" + metrics);
+                }
             }
         }
     }

@@ -60,13 +60,14 @@ class CliTest {
     @Test
     void wrongUsageSaysWhatWasWrongAndExitsTwo(@TempDir Path dir) {
         for (String[] args : new String[][] {{}, {"bogus"}, {"init", "--name", "x"}, {"init", "--data-dir", "d", "--name", "bad name"},
-            {"cert"}, {"cert", "sideways", "--data-dir", "d"}, {"config", "check"}, {"node", "--colour", "blue"}, {"init", "--data-dir"}}) {
+            {"cert"}, {"cert", "sideways", "--data-dir", "d"}, {"config", "check"}, {"node", "--colour", "blue"}, {"init", "--data-dir"},
+            {"restore", "--from", "x.tar.gz"}, {"status", "--bogus"}, {"refresh", "--json", "--colour"}}) {
             Run r = cli(args);
             assertEquals(2, r.code(), String.join(" ", args));
             assertTrue(!r.err().isBlank() || !r.out().isBlank(), String.join(" ", args));
         }
         assertTrue(cli("init", "--name", "x").err().contains("--data-dir is required"));
-        for (String c : new String[] {"init", "node", "cert", "config", "demo"}) {
+        for (String c : new String[] {"init", "node", "cert", "config", "demo", "status", "sync", "refresh", "backup", "restore"}) {
             Run help = cli(c, "--help");
             assertEquals(0, help.code(), c);
             assertTrue(help.out().startsWith("usage: entente " + c), help.out());

@@ -1,0 +1,9 @@
+package dev.entente.node;
+
+/** Where a node records its replication sessions: connections, refreshes, failures (the audit log, in a running node). */
+@FunctionalInterface
+public interface SessionLog {
+    SessionLog NONE = (who, action, target, result) -> { };
+
+    void record(String who, String action, String target, String result);
+}
