@@ -218,7 +218,7 @@ final class AdminApi {
             String agreement = first(query, "agreement");
             ArrayNode results = json.createArrayNode();
             boolean ok = true;
-            for (AgreementRunner.SyncResult r : node.replication().sync(agreement, java.time.Duration.ofSeconds(60))) {
+            for (SyncResult r : node.replication().sync(agreement, java.time.Duration.ofSeconds(60))) {
                 results.addObject().put("agreement", r.agreement()).put("ok", r.ok()).put("applied", r.applied()).put("batches", r.batches())
                         .put("bytes", r.bytes()).put("millis", r.millis()).put("error", r.error());
                 ok &= r.ok();
@@ -234,7 +234,7 @@ final class AdminApi {
                 throw new ApiError(400, "bad_request", "say which agreement to refresh from: ?from=<agreement>");
             }
             long start = System.nanoTime();
-            AgreementRunner.Status s = node.replication().refreshFrom(from, java.time.Duration.ofMinutes(30));
+            AgreementStatus s = node.replication().refreshFrom(from, java.time.Duration.ofMinutes(30));
             audit.record(who, "refresh", from, e.refreshRequired().isEmpty() ? "ok" : "failed: " + s.lastError());
             return Response.json(200, json.createObjectNode().put("agreement", from).put("origin", e.originId().toString())
                     .put("millis", (System.nanoTime() - start) / 1_000_000).put("entries", e.digest().entries()).put("error", s.lastError()), json);
@@ -262,7 +262,7 @@ final class AdminApi {
         ObjectNode ruv = o.putObject("ruv");
         e.ruv().origins().forEach((origin, r) -> ruv.putObject(origin.toString()).put("max", r.max()).put("trimmed", r.trimmed()));
         ArrayNode agreements = o.putArray("agreements");
-        for (AgreementRunner.Status s : node.replication().status()) {
+        for (AgreementStatus s : node.replication().status()) {
             agreements.addObject().put("name", s.name()).put("supplier", s.supplier()).put("state", s.state().name())
                     .put("lastSuccess", s.lastSuccess() == null ? null : s.lastSuccess().toString()).put("lastError", s.lastError())
                     .put("lagMillis", s.lagMillis()).put("changesApplied", s.changesApplied()).put("refreshes", s.refreshes());

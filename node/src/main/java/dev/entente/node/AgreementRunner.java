@@ -1,5 +1,7 @@
 package dev.entente.node;
 
+import dev.entente.node.AgreementStatus.State;
+
 import dev.entente.engine.ApplyResult;
 import dev.entente.engine.ChangeBatch;
 import dev.entente.engine.ChangeGapException;
@@ -45,12 +47,6 @@ import java.util.concurrent.TimeUnit;
 final class AgreementRunner implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AgreementRunner.class.getName());
 
-    public enum State { CONNECTING, CONNECTED, PULLING, IDLE, REFRESHING, BACKOFF, REFRESH_REQUIRED, STOPPED }
-
-    /** What an agreement is doing and how it went. */
-    public record Status(String name, String supplier, State state, Instant lastSuccess, String lastError,
-                         long changesApplied, long batches, long bytes, long lagMillis, long refreshes, long pulls, long pullMillis) {
-    }
 
     private final Agreement agreement;
     private final Engine engine;
@@ -98,14 +94,6 @@ final class AgreementRunner implements AutoCloseable {
         serial.execute(this::connect);
     }
 
-    /**
-     * What one requested sync did.
-     *
-     * @param applied changes applied by the pull
-     * @param error why it failed, or null
-     */
-    public record SyncResult(String agreement, boolean ok, long applied, long batches, long bytes, long millis, String error) {
-    }
 
     private record Waiter(java.util.concurrent.CompletableFuture<SyncResult> future, long startNanos, long applied, long batches, long bytes) {
     }
@@ -121,6 +109,11 @@ final class AgreementRunner implements AutoCloseable {
             }
             if (state == State.IDLE) {
                 pull();
+            } else if (state == State.BACKOFF) {
+                // An operator asking for a sync (say, after repairing the network) wants it now,
+                // not after a backoff that may have grown to its maximum.
+                cancelTimer();
+                connect();
             }
         });
         return f;
@@ -163,8 +156,8 @@ final class AgreementRunner implements AutoCloseable {
         return agreement.name();
     }
 
-    synchronized Status status() {
-        return new Status(agreement.name(), agreement.supplier().toString(), state, lastSuccess, lastError,
+    synchronized AgreementStatus status() {
+        return new AgreementStatus(agreement.name(), agreement.supplier().toString(), state, lastSuccess, lastError,
                 changesApplied, batches, bytes, lagMillis, refreshes, pulls, pullNanos / 1_000_000);
     }
 
@@ -414,6 +407,9 @@ final class AgreementRunner implements AutoCloseable {
                 imp = engine.beginRefresh(agreement.name());
             }
             imp.accept(c.getChunk());
+            synchronized (this) {
+                bytes += c.getChunk().size();
+            }
         } catch (RuntimeException e) {
             failed(SessionMessages.Error.Code.MALFORMED_FRAME, "refresh from " + agreement.supplier() + " failed: " + e.getMessage());
             return;

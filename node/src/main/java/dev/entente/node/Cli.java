@@ -36,7 +36,12 @@ public final class Cli {
     }
 
     public static void main(String[] args) {
-        System.exit(new Cli(System.out, System.err).run(args));
+        System.exit(execute(args, System.out, System.err));
+    }
+
+    /** Runs one command as {@code entente} would, writing to the given streams; returns its exit code. */
+    public static int execute(String[] args, PrintStream out, PrintStream err) {
+        return new Cli(out, err).run(args);
     }
 
     /** Wrong usage: the message says what was wrong. */
@@ -58,6 +63,8 @@ public final class Cli {
               backup    write a running node's consistent backup to a .tar.gz
               restore   restore a backup into a new data directory (with a new origin id)
               demo      three nodes on loopback, with TLS, writing and converging
+              bench     the standard benchmark workloads on real node processes (bin/entente
+                        runs it from the testkit jar)
             'entente <command> --help' says more.""";
 
     int run(String[] args) {
@@ -81,6 +88,8 @@ public final class Cli {
                     Logging.configure(err, java.util.logging.Level.SEVERE);
                     yield Demo.run(rest, out);
                 }
+                case "bench" -> throw new UsageException("the bench lives in the testkit jar: run 'bin/entente bench', or "
+                        + "'java -jar testkit/target/entente-testkit.jar bench'");
                 default -> throw new UsageException("unknown command '" + args[0] + "'\n" + USAGE);
             };
         } catch (UsageException e) {

@@ -157,7 +157,7 @@ final class Demo {
                 lastPrint = System.nanoTime();
                 StringBuilder line = new StringBuilder(String.format("%5.1fs", (lastPrint - start) / 1e9));
                 for (int i = 0; i < engines.size(); i++) {
-                    long lag = nodes.get(i).status().stream().mapToLong(AgreementRunner.Status::lagMillis).max().orElse(0);
+                    long lag = nodes.get(i).status().stream().mapToLong(AgreementStatus::lagMillis).max().orElse(0);
                     line.append(String.format("  | %s %s lag %d ms", NAMES[i], digests.get(i), lag));
                 }
                 out.println(line);

@@ -33,7 +33,7 @@ final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("entente.changes.committed", engine, e -> e.feed().lastSequence())
                 .description("changes committed on this node, local and applied from peers").register(registry);
         FunctionCounter.builder("entente.changes.written", this, m -> m.node.engine().feed().lastSequence()
-                        - m.node.replication().status().stream().mapToLong(AgreementRunner.Status::changesApplied).sum())
+                        - m.node.replication().status().stream().mapToLong(AgreementStatus::changesApplied).sum())
                 .description("changes committed on this node by local writes (committed minus applied from peers)").register(registry);
         Gauge.builder("entente.changelog.records", engine, e -> e.changelogRecordsEstimate())
                 .description("changelog records held (RocksDB's estimate)").register(registry);
@@ -42,7 +42,7 @@ final class NodeMetrics implements AutoCloseable {
         Gauge.builder("entente.entries", this, m -> m.digest().entries()).description("live entries (from a digest at most a minute old)").register(registry);
         Gauge.builder("entente.tombstones", this, m -> m.digest().tombstones()).description("tombstones not yet reaped").register(registry);
         Gauge.builder("entente.conflicts", this, m -> m.digest().conflicts()).description("entries with a conflict flag").register(registry);
-        for (AgreementRunner.Status s : node.replication().status()) {
+        for (AgreementStatus s : node.replication().status()) {
             register(s.name());
         }
     }
@@ -62,13 +62,13 @@ final class NodeMetrics implements AutoCloseable {
                 .description("age of the newest change applied, when it was applied").register(registry);
         Gauge.builder("entente.agreement.up", r, x -> {
             var st = find(x, agreement).state();
-            return st == AgreementRunner.State.IDLE || st == AgreementRunner.State.PULLING ? 1 : 0;
+            return st == AgreementStatus.State.IDLE || st == AgreementStatus.State.PULLING ? 1 : 0;
         }).tag("agreement", agreement).description("1 while the agreement is connected and replicating").register(registry);
     }
 
-    private static AgreementRunner.Status find(ReplicationNode r, String agreement) {
+    private static AgreementStatus find(ReplicationNode r, String agreement) {
         return r.status().stream().filter(s -> s.name().equals(agreement)).findFirst()
-                .orElse(new AgreementRunner.Status(agreement, "", AgreementRunner.State.STOPPED, null, null, 0, 0, 0, 0, 0, 0, 0));
+                .orElse(new AgreementStatus(agreement, "", AgreementStatus.State.STOPPED, null, null, 0, 0, 0, 0, 0, 0, 0));
     }
 
     private Digest digest() {

@@ -103,7 +103,7 @@ public final class ReplicationNode implements AutoCloseable {
         return engine;
     }
 
-    public List<AgreementRunner.Status> status() {
+    public List<AgreementStatus> status() {
         return runners.stream().map(AgreementRunner::status).toList();
     }
 
@@ -117,19 +117,19 @@ public final class ReplicationNode implements AutoCloseable {
      *
      * @param agreement the agreement's name, or null for all
      */
-    public List<AgreementRunner.SyncResult> sync(String agreement, java.time.Duration timeout) {
+    public List<SyncResult> sync(String agreement, java.time.Duration timeout) {
         List<AgreementRunner> chosen = runners.stream().filter(r -> agreement == null || r.name().equals(agreement)).toList();
         if (chosen.isEmpty()) {
             throw new IllegalArgumentException(agreement == null ? "this node has no agreements" : "no agreement named '" + agreement + "'");
         }
-        List<java.util.concurrent.CompletableFuture<AgreementRunner.SyncResult>> futures = chosen.stream().map(AgreementRunner::sync).toList();
-        List<AgreementRunner.SyncResult> results = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<SyncResult>> futures = chosen.stream().map(AgreementRunner::sync).toList();
+        List<SyncResult> results = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         for (int i = 0; i < futures.size(); i++) {
             try {
                 results.add(futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (java.util.concurrent.TimeoutException e) {
-                results.add(new AgreementRunner.SyncResult(chosen.get(i).name(), false, 0, 0, 0, timeout.toMillis(),
+                results.add(new SyncResult(chosen.get(i).name(), false, 0, 0, 0, timeout.toMillis(),
                         "no pull finished within " + timeout.toMillis() + " ms; status says why"));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -145,7 +145,7 @@ public final class ReplicationNode implements AutoCloseable {
      * Replaces this node's content by a snapshot from the supplier of {@code agreement}, and waits
      * for it. The node refuses writes and supplies nobody until then.
      */
-    public AgreementRunner.Status refreshFrom(String agreement, java.time.Duration timeout) {
+    public AgreementStatus refreshFrom(String agreement, java.time.Duration timeout) {
         AgreementRunner r = runners.stream().filter(x -> x.name().equals(agreement)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no agreement named '" + agreement + "'"));
         long before = r.status().refreshes();

@@ -55,7 +55,7 @@ class LaggingNodeTest {
             c.automaticRefresh = false;
             ReplicationNode b = c.start("b", List.of("a"), List.of("a"));
             Cluster.await("b to report REFRESH_REQUIRED", Duration.ofSeconds(10),
-                    () -> b.status().get(0).state() == AgreementRunner.State.REFRESH_REQUIRED);
+                    () -> b.status().get(0).state() == AgreementStatus.State.REFRESH_REQUIRED);
             assertTrue(b.status().get(0).lastError().contains("automaticRefresh is off"), b.status().get(0).lastError());
             assertTrue(c.engine("b").refreshRequired().isPresent());
         }

@@ -24,7 +24,7 @@ class NotificationTest {
             c.start("b", List.of("a"), List.of("a"));
             c.awaitConvergence(Duration.ofSeconds(20));
             Cluster.await("b to follow a", Duration.ofSeconds(10),
-                    () -> c.nodes.get("b").status().get(0).state() == AgreementRunner.State.IDLE);
+                    () -> c.nodes.get("b").status().get(0).state() == AgreementStatus.State.IDLE);
             for (int i = 0; i < 20; i++) {
                 UUID id = a.create("people", Attributes.ofText("name", "n" + i));
                 long start = System.nanoTime();

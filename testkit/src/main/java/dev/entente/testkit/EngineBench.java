@@ -35,7 +35,7 @@ import org.rocksdb.WriteOptions;
  * commits, batched local commits, and applying remote batches. Each figure is printed with its
  * ratio to the raw rate of the same run; nothing is asserted.
  */
-final class EngineBench {
+public final class EngineBench {
 
     record Figure(String workload, String description, long entries, double seconds, double perSecond, double min, double max, double ratioToRaw) {
     }
@@ -148,7 +148,7 @@ final class EngineBench {
         return ByteBuffer.allocate(16).putLong(0x1234_5678_9abc_4defL).putLong(n).array();
     }
 
-    static double rawRocksDb(Path dir, int entries) throws Exception {
+    public static double rawRocksDb(Path dir, int entries) throws Exception {
         RocksDB.loadLibrary();
         OriginBytes origin = new OriginBytes(ByteString.copyFrom(uuid(-1)));
         byte[] nsPrefix = ("\u0006" + IdentityEntries.NAMESPACE).getBytes(StandardCharsets.UTF_8);

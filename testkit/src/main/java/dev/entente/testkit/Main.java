@@ -1,8 +1,9 @@
 package dev.entente.testkit;
 
+import dev.entente.testkit.bench.Bench;
 import java.util.Arrays;
 
-/** Entry point of the testkit jar: {@code demo} or {@code bench}. */
+/** Entry point of the testkit jar: {@code demo}, {@code bench}, {@code bench-engine}, {@code simulate}. */
 public final class Main {
     private Main() {
     }
@@ -13,10 +14,10 @@ public final class Main {
         int code;
         switch (command) {
             case "demo" -> code = Demo.run(rest);
-            case "bench" -> code = EngineBench.run(rest);
+            case "bench" -> code = Bench.run(rest, System.out, System.err);
+            case "bench-node" -> code = Bench.node(rest);
+            case "bench-engine" -> code = EngineBench.run(rest);
             case "simulate" -> code = Simulate.run(rest);
-            case "bench-replication" -> code = ReplicationBench.run(rest);
-            case "node-process" -> code = NodeProcess.run(rest);
             case "help", "--help", "-h" -> {
                 usage();
                 code = 0;
@@ -35,10 +36,10 @@ public final class Main {
                 usage: java -jar entente-testkit.jar <command> [options]
                   demo    three engines on their own RocksDB directories write concurrently and
                           replicate in-process until their digests agree
-                  bench   engine benchmark: raw RocksDB rate, local commits, remote apply
-                          (bench --help for its options)
-                  bench-replication  real nodes over TLS on loopback: throughput, lag, refresh, small deltas
-                          (bench-replication --help)
+                  bench   the standard workloads W1 to W5 on real node processes over TLS
+                          (bench --help; also run as 'bin/entente bench')
+                  bench-engine  the engine alone: raw RocksDB rate, local commits, remote apply
+                          (bench-engine --help)
                   simulate  replay one simulated scenario, or explore random ones
                           (simulate --help)""");
     }

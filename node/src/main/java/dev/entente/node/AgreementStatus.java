@@ -1,0 +1,17 @@
+package dev.entente.node;
+
+import java.time.Instant;
+
+/**
+ * What an agreement is doing and how it went, as {@link ReplicationNode#status()} reports it.
+ *
+ * @param lastError why the last session failed, or null after a success
+ * @param bytes change batches and refresh chunks received
+ * @param lagMillis how far behind the supplier this node was after its last batch
+ */
+public record AgreementStatus(String name, String supplier, State state, Instant lastSuccess, String lastError,
+                         long changesApplied, long batches, long bytes, long lagMillis, long refreshes, long pulls, long pullMillis) {
+
+    /** Where an agreement is in its cycle of connecting, pulling and waiting. */
+    public enum State { CONNECTING, CONNECTED, PULLING, IDLE, REFRESHING, BACKOFF, REFRESH_REQUIRED, STOPPED }
+}

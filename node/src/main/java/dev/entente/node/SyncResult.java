@@ -1,0 +1,10 @@
+package dev.entente.node;
+
+/**
+ * What one requested sync did, as {@link ReplicationNode#sync} reports it.
+ *
+ * @param applied changes applied by the pull
+ * @param error why it failed, or null
+ */
+public record SyncResult(String agreement, boolean ok, long applied, long batches, long bytes, long millis, String error) {
+}

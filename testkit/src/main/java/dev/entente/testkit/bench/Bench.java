@@ -1,0 +1,152 @@
+package dev.entente.testkit.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.entente.testkit.TempDirs;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code entente bench}: the standard workloads, each on real node processes (one JVM per node,
+ * TLS 1.3 on loopback, each with its own RocksDB directory), with the machine's raw limits
+ * measured in the same run. Every workload checks its result before it prints a figure.
+ */
+public final class Bench {
+    static final List<Workload> WORKLOADS = List.of(new BulkConverge(), new SteadyLag(), new ConflictingEdits(), new SmallDelta(), new Refresh());
+
+    private Bench() {
+    }
+
+    private static String usage() {
+        StringBuilder b = new StringBuilder("""
+                usage: entente bench [--workload W1,W2,...] [--quick] [--json] [--dir DIR] [--keep]
+                  Runs the standard workloads on real node processes (one JVM per node, TLS 1.3 on
+                  loopback, each node with its own RocksDB directory) and prints a table, or with
+                  --json one JSON object per workload on its own line. The machine's raw limits are
+                  measured first, in the same run, and every figure is given with its ratio to them.
+                  Every workload checks its result (equal digests) before printing a figure.
+                  --workload  the workloads to run (default: all)
+                  --quick     reduced sizes, for a smoke test (figures are not comparable)
+                  --dir       where the nodes' directories go, kept afterwards (default: a temporary
+                              directory, deleted afterwards)
+                  --keep      keep the temporary directory (node logs, configurations)
+                workloads:
+                """);
+        for (Workload w : WORKLOADS) {
+            b.append("  ").append(w.id()).append("  ").append(w.description()).append('\n');
+        }
+        return b.toString().stripTrailing();
+    }
+
+    /** Runs the bench as the command line asks; answers the exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        List<Workload> chosen = new ArrayList<>(WORKLOADS);
+        boolean quick = false;
+        boolean json = false;
+        boolean keep = false;
+        Path dir = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--json" -> json = true;
+                case "--keep" -> keep = true;
+                case "--help", "-h" -> {
+                    out.println(usage());
+                    return 0;
+                }
+                case "--dir", "--workload" -> {
+                    if (i + 1 >= args.length) {
+                        err.println("entente bench: " + args[i] + " needs a value\n" + usage());
+                        return 2;
+                    }
+                    if (args[i].equals("--dir")) {
+                        dir = Path.of(args[++i]);
+                    } else {
+                        chosen = new ArrayList<>();
+                        for (String id : args[++i].split(",")) {
+                            Workload w = WORKLOADS.stream().filter(x -> x.id().equalsIgnoreCase(id.trim())).findFirst().orElse(null);
+                            if (w == null) {
+                                err.println("entente bench: unknown workload '" + id + "'; choose among W1, W2, W3, W4, W5\n" + usage());
+                                return 2;
+                            }
+                            chosen.add(w);
+                        }
+                    }
+                }
+                default -> {
+                    err.println("entente bench: unknown option '" + args[i] + "'\n" + usage());
+                    return 2;
+                }
+            }
+        }
+        Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("entente-bench");
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("java", System.getProperty("java.version"));
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        machine.put("quick", quick);
+        int failures = 0;
+        try (SharedFixtures shared = new SharedFixtures(root.resolve("shared"))) {
+            err.println("entente bench: measuring this machine's raw limits");
+            Limits limits = Limits.measure(root.resolve("limits"), quick);
+            machine.put("tls_provider", limits.tlsProvider());
+            if (!json) {
+                out.printf(Locale.ROOT, "entente bench%s: %d cores, Java %s, TLS 1.3 via %s%n", quick ? " --quick (reduced sizes)" : "",
+                        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), limits.tlsProvider());
+                out.printf(Locale.ROOT, "limits, measured in this run: RocksDB raw %,.0f entries/s; TLS loopback %,.0f MB/s; TLS round trip %.3f ms%n",
+                        limits.rocksDbEntriesPerSecond(), limits.tlsMegabytesPerSecond(), limits.tlsRoundTripMillis());
+            }
+            for (Workload w : chosen) {
+                err.println("entente bench: running " + w.id());
+                long t0 = System.nanoTime();
+                try {
+                    Result r = w.run(root.resolve(w.id()), limits, quick, shared);
+                    if (json) {
+                        out.println(r.json(machine));
+                    } else {
+                        out.printf(Locale.ROOT, "%n%s %s (%s; %.0f s)%n", r.workload(), r.title(), describe(r.parameters()), (System.nanoTime() - t0) / 1e9);
+                        r.lines().forEach(out::println);
+                    }
+                } catch (Exception | AssertionError e) {
+                    failures++;
+                    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+                    if (json) {
+                        Map<String, Object> o = new LinkedHashMap<>();
+                        o.put("workload", w.id());
+                        o.put("error", message);
+                        o.put("machine", machine);
+                        out.println(new ObjectMapper().writeValueAsString(o));
+                    } else {
+                        out.printf("%n%s FAILED: %s%n", w.id(), message);
+                    }
+                    err.println("entente bench: " + w.id() + " failed: " + message);
+                }
+                out.flush();
+            }
+        } finally {
+            if (keep || dir != null) {
+                err.println("entente bench: the nodes' directories are kept in " + root);
+            } else {
+                TempDirs.delete(root);
+            }
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    /** The {@code bench-node} process that {@link NodeHandle} starts. */
+    public static int node(String[] args) throws Exception {
+        return BenchNode.run(args);
+    }
+
+    private static String describe(Map<String, Object> parameters) {
+        StringBuilder b = new StringBuilder();
+        parameters.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k.replace('_', ' ')).append(' ')
+                .append(v instanceof Integer i ? String.format(Locale.ROOT, "%,d", i) : v));
+        return b.toString();
+    }
+}

@@ -1,0 +1,75 @@
+package dev.entente.testkit.bench;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * W1: identity-like entries written on A in transactions of 1,000 while B, a member holding
+ * nothing yet, follows; the time from the first write until B holds them all with A's digest.
+ */
+final class BulkConverge implements Workload {
+    @Override
+    public String id() {
+        return "W1";
+    }
+
+    @Override
+    public String description() {
+        return "bulk converge: 100,000 identity entries (~300 bytes) written on A in batches of 1,000;\n"
+                + "      time until B, empty at the start, has A's digest. Load and replication entries/s, MB/s;\n"
+                + "      limits: RocksDB write-batch rate, TLS loopback byte rate";
+    }
+
+    @Override
+    public Result run(Path dir, Limits limits, boolean quick, SharedFixtures shared) throws Exception {
+        int entries = quick ? 2_000 : 100_000;
+        try (BenchCluster c = new BenchCluster(dir)) {
+            c.init("a", true);
+            c.init("b", false);
+            c.pull("b", "a");
+            var nodes = c.start("1g", "a", "b");
+            NodeHandle a = nodes.get(0);
+            NodeHandle b = nodes.get(1);
+            a.call("define", Duration.ofSeconds(30));
+            BenchCluster.join(Duration.ofSeconds(60), b);
+            long bytesBefore = Long.parseLong(b.call("received", Duration.ofSeconds(10)).split(" ")[0]);
+
+            long t0 = System.nanoTime();
+            String[] load = a.call("load " + entries + " 1000 w1-", Duration.ofMinutes(20)).split(" ");
+            b.call("await-entry " + load[1] + " " + Duration.ofMinutes(20).toMillis(), Duration.ofMinutes(21));
+            double converge = (System.nanoTime() - t0) / 1e9;
+            double loadSeconds = Double.parseDouble(load[0]);
+
+            BenchCluster.awaitSameDigest(Duration.ofSeconds(60), a, b);
+            String[] digest = b.call("digest", Duration.ofMinutes(1)).split(" ");
+            if (Long.parseLong(digest[1]) != entries) {
+                throw new IllegalStateException("B holds " + digest[1] + " entries, not " + entries + "; no figure is printed");
+            }
+            long bytes = Long.parseLong(b.call("received", Duration.ofSeconds(10)).split(" ")[0]) - bytesBefore;
+
+            double loadRate = entries / loadSeconds;
+            double replRate = entries / converge;
+            double mb = bytes / converge / 1e6;
+            return Result.builder(id(), "bulk converge")
+                    .parameter("entries", entries).parameter("batch", 1000).parameter("entry_bytes_approx", 300)
+                    .figure("load_entries_per_second", loadRate)
+                    .figure("converge_seconds", converge)
+                    .figure("catch_up_after_load_seconds", Math.max(0, converge - loadSeconds))
+                    .figure("replication_entries_per_second", replRate)
+                    .figure("replication_mb_per_second", mb)
+                    .figure("replicated_bytes", bytes)
+                    .limit("rocksdb_entries_per_second", limits.rocksDbEntriesPerSecond())
+                    .limit("tls_mb_per_second", limits.tlsMegabytesPerSecond())
+                    .ratio("load_to_rocksdb", loadRate / limits.rocksDbEntriesPerSecond())
+                    .ratio("replication_to_rocksdb", replRate / limits.rocksDbEntriesPerSecond())
+                    .ratio("replication_to_tls", mb / limits.tlsMegabytesPerSecond())
+                    .check("digests_equal", true).check("entries_on_b", entries)
+                    .line("load on A", "%,.0f entries/s (%.0f%% of RocksDB raw)", loadRate, 100 * loadRate / limits.rocksDbEntriesPerSecond())
+                    .line("converged on B", "%.2f s after the first write (%.2f s after the last)", converge, Math.max(0, converge - loadSeconds))
+                    .line("replication", "%,.0f entries/s, %.1f MB/s (%.0f%% of RocksDB raw, %.1f%% of TLS)", replRate, mb,
+                            100 * replRate / limits.rocksDbEntriesPerSecond(), 100 * mb / limits.tlsMegabytesPerSecond())
+                    .line("check", "digests equal, %,d entries on B", entries)
+                    .build();
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package dev.entente.testkit.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The driver's side of one {@link BenchNode} process: sends commands, reads the one-line answers,
+ * and turns a failure, a timeout or a dead process into an exception that names the node and
+ * quotes the end of its log.
+ */
+final class NodeHandle implements AutoCloseable {
+    private static final String EOF = "\u0000eof";
+
+    final String name;
+    final Path dir;
+    private final Process process;
+    private final PrintWriter commands;
+    private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+    private final int replicationPort;
+
+    private NodeHandle(String name, Path dir, Process process, Duration startTimeout) throws InterruptedException {
+        this.name = name;
+        this.dir = dir;
+        this.process = process;
+        this.commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    answers.add(line);
+                }
+            } catch (IOException e) {
+                answers.add("ERR reading from the process: " + e.getMessage());
+            }
+            answers.add(EOF);
+        }, "bench-" + name + "-reader");
+        reader.setDaemon(true);
+        reader.start();
+        String ready = next(startTimeout, "start");
+        if (!ready.startsWith("READY ")) {
+            throw failure("did not start: " + ready);
+        }
+        this.replicationPort = Integer.parseInt(ready.split(" ")[1]);
+    }
+
+    /** Starts {@code bench-node --config dir/node.yaml} in a JVM of its own with the given heap cap. */
+    static NodeHandle start(String name, Path dir, String maxHeap) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx" + maxHeap);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dev.entente.testkit.Main");
+        cmd.add("bench-node");
+        cmd.add("--config");
+        cmd.add(dir.resolve("node.yaml").toString());
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile())).start();
+        try {
+            return new NodeHandle(name, dir, p, Duration.ofSeconds(60));
+        } catch (RuntimeException | InterruptedException e) {
+            p.destroyForcibly();
+            throw e;
+        }
+    }
+
+    int replicationPort() {
+        return replicationPort;
+    }
+
+    /** Sends a command without waiting; {@link #answer} reads its answer. */
+    void send(String command) {
+        commands.println(command);
+        if (commands.checkError()) {
+            throw failure("cannot send '" + command + "': the process has gone");
+        }
+    }
+
+    /** The answer to the oldest command sent, without its {@code OK}. */
+    String answer(String command, Duration timeout) throws InterruptedException {
+        String line = next(timeout, command);
+        if (line.startsWith("OK")) {
+            return line.length() > 3 ? line.substring(3) : "";
+        }
+        throw failure("'" + command + "' failed: " + line);
+    }
+
+    String call(String command, Duration timeout) throws InterruptedException {
+        send(command);
+        return answer(command, timeout);
+    }
+
+    private String next(Duration timeout, String command) throws InterruptedException {
+        String line = answers.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (line == null) {
+            throw failure("no answer to '" + command + "' within " + timeout.toSeconds() + " s");
+        }
+        if (line.equals(EOF)) {
+            throw failure("the process ended (exit " + exitCode() + ") while running '" + command + "'");
+        }
+        return line;
+    }
+
+    private String exitCode() {
+        try {
+            return process.waitFor(2, TimeUnit.SECONDS) ? Integer.toString(process.exitValue()) : "still running";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown";
+        }
+    }
+
+    private IllegalStateException failure(String what) {
+        return new IllegalStateException("bench node '" + name + "' " + what + "\n  last lines of " + dir.resolve("node.log") + ":\n" + logTail());
+    }
+
+    private String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("node.log"));
+            StringBuilder b = new StringBuilder();
+            for (String l : lines.subList(Math.max(0, lines.size() - 15), lines.size())) {
+                b.append("    ").append(l).append('\n');
+            }
+            return b.toString();
+        } catch (IOException e) {
+            return "    (unreadable: " + e.getMessage() + ")\n";
+        }
+    }
+
+    /** Stops the node cleanly (the batch in flight finishes); kills it if it does not stop in time. */
+    @Override
+    public void close() {
+        try {
+            if (process.isAlive()) {
+                commands.println("quit");
+                commands.close();
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.entente.testkit.bench;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * W4: A and B are converged on a big database; A commits 10 new entries; the time until B holds
+ * them (A's commit, its notification, B's incremental pull and commit), 20 rounds, on a small and
+ * a big database, to show the time does not grow with the database.
+ */
+final class SmallDelta implements Workload {
+    @Override
+    public String id() {
+        return "W4";
+    }
+
+    @Override
+    public String description() {
+        return "small delta on a big database: A and B converged on 1,000,000 entries (and, apart, on 10,000);\n"
+                + "      10 new entries on A; time until B holds them, median and p99 of 20 rounds; limit: TLS round trip";
+    }
+
+    @Override
+    public Result run(Path dir, Limits limits, boolean quick, SharedFixtures shared) throws Exception {
+        int small = quick ? 1_000 : 10_000;
+        int big = quick ? 5_000 : 1_000_000;
+        int rounds = quick ? 5 : 20;
+        double[] smallRounds;
+        try (BigDatabase db = BigDatabase.create(dir.resolve("small"), small)) {
+            smallRounds = rounds(db, rounds);
+        }
+        BigDatabase db = shared.bigDatabase(big);
+        double[] bigRounds = rounds(db, rounds);
+        double smallMedian = median(smallRounds);
+        double bigMedian = median(bigRounds);
+        return Result.builder(id(), "small delta on a big database")
+                .parameter("entries_big", big).parameter("entries_small", small).parameter("delta_entries", 10).parameter("rounds", rounds)
+                .parameter("heap_cap_mb", 256)
+                .figure("median_ms_big", bigMedian).figure("p99_ms_big", p99(bigRounds))
+                .figure("median_ms_small", smallMedian).figure("p99_ms_small", p99(smallRounds))
+                .figure("big_database_load_seconds", db.loadSeconds)
+                .limit("tls_round_trip_ms", limits.tlsRoundTripMillis())
+                .ratio("median_big_to_small", bigMedian / smallMedian)
+                .ratio("median_big_to_tls_round_trip", bigMedian / limits.tlsRoundTripMillis())
+                .check("digests_equal", true).check("every_round_arrived", true)
+                .line("on " + String.format("%,d", big), "median %.2f ms, p99 %.2f ms (%d rounds of 10 entries)", bigMedian, p99(bigRounds), rounds)
+                .line("on " + String.format("%,d", small), "median %.2f ms, p99 %.2f ms; big/small %.2f", smallMedian, p99(smallRounds),
+                        bigMedian / smallMedian)
+                .line("limit", "TLS round trip %.3f ms", limits.tlsRoundTripMillis())
+                .line("check", "digests equal after the rounds, on both sizes")
+                .build();
+    }
+
+    /** Milliseconds from asking A to commit 10 entries to B holding them, per round. */
+    private static double[] rounds(BigDatabase db, int rounds) throws Exception {
+        double[] millis = new double[rounds + 2];
+        // two unmeasured rounds first: the first pulls after a load warm code paths the rest do not need
+        for (int r = 0; r < millis.length; r++) {
+            long t0 = System.nanoTime();
+            String last = db.a.call("load 10 10 delta-" + r + "-", Duration.ofSeconds(30)).split(" ")[1];
+            db.b.call("await-entry " + last + " 30000", Duration.ofSeconds(35));
+            millis[r] = (System.nanoTime() - t0) / 1e6;
+            Thread.sleep(50);
+        }
+        BenchCluster.awaitSameDigest(Duration.ofSeconds(120), db.a, db.b);
+        double[] measured = Arrays.copyOfRange(millis, 2, millis.length);
+        Arrays.sort(measured);
+        return measured;
+    }
+
+    private static double median(double[] sorted) {
+        return sorted[sorted.length / 2];
+    }
+
+    private static double p99(double[] sorted) {
+        return sorted[(int) Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)];
+    }
+}
