@@ -133,8 +133,9 @@ public final class ChangeFeed {
 
     /**
      * Delivers every event after the cursor stored under {@code name} to {@code listener}, then
-     * follows new ones; the cursor is stored after each delivered event, so delivery resumes there
-     * after a restart (at least once: an event being delivered when the process dies comes again).
+     * follows new ones; the cursor is stored after each batch of events read together (up to 256),
+     * so delivery resumes there after a restart (at least once: events delivered since the last
+     * stored cursor when the process dies come again).
      */
     public Subscription subscribe(String name, Listener listener) {
         Subscription s = new Subscription(name, cursor(name), listener);
@@ -186,17 +187,32 @@ public final class ChangeFeed {
                     lock.unlock();
                 }
                 List<FeedEvent> events;
+                long acknowledged = position;
                 try {
                     events = read(position, 256);
                     for (FeedEvent e : events) {
                         if (stopped) {
-                            return;
+                            break;
                         }
                         listener.onEvent(e);
                         position = e.sequence();
+                    }
+                    // One cursor write per batch read, not per event: a busy feed would otherwise
+                    // cost a store write for every change it delivers.
+                    if (position != acknowledged) {
                         acknowledge(name, position);
                     }
+                    if (stopped) {
+                        return;
+                    }
                 } catch (Exception e) {
+                    if (position != acknowledged) {
+                        try {
+                            acknowledge(name, position);
+                        } catch (RuntimeException ack) {
+                            e.addSuppressed(ack);
+                        }
+                    }
                     if (stopped) {
                         return;
                     }

@@ -111,6 +111,11 @@ public final class ChangeStream implements AutoCloseable {
         return seeks;
     }
 
+    /** The store's sequence number this stream reads at: what must be durable before it is sent. */
+    long snapshotSequence() {
+        return snapshot.getSequenceNumber();
+    }
+
     @Override
     public void close() {
         if (closed) {

@@ -392,32 +392,42 @@ public final class Engine implements AutoCloseable {
      *     this node is the stale one, and marks itself as requiring refresh
      */
     public ChangeStream supplyChanges(Ruv consumerRuv, String consumer) {
+        ChangeStream stream;
+        Store s;
         commitLock.lock();
         try {
-            Store s = openStore();
+            s = openStore();
             checkCanSupply(s, consumerRuv, consumer);
-            makeDurable(s);
             if (!s.tryAcquire()) {
                 throw new IllegalStateException("store closed while starting to supply");
             }
-            return new ChangeStream(s, consumerRuv);
+            stream = new ChangeStream(s, consumerRuv);
         } finally {
             commitLock.unlock();
         }
+        return makeDurable(stream, s, stream.snapshotSequence());
     }
 
     /**
      * Without {@code syncWrites} the last commits may sit in the OS cache, lost by a power cut.
      * Nothing leaves this node before it is on disk: a peer holding a change its origin lost
-     * would break that origin's contiguity everywhere.
+     * would break that origin's contiguity everywhere. The sync covers the stream's snapshot and
+     * runs after the commit lock is released, so local writers never wait for it.
      */
-    private void makeDurable(Store s) {
-        if (!options.syncWrites()) {
+    private <T extends AutoCloseable> T makeDurable(T stream, Store s, long sequence) {
+        if (options.syncWrites()) {
+            return stream;
+        }
+        try {
+            s.syncWalThrough(sequence);
+            return stream;
+        } catch (RuntimeException e) {
             try {
-                s.db.flushWal(true);
-            } catch (org.rocksdb.RocksDBException e) {
-                throw s.fail("syncing the write-ahead log of", e);
+                stream.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
             }
+            throw e;
         }
     }
 
@@ -534,20 +544,22 @@ public final class Engine implements AutoCloseable {
 
     /** Starts streaming a consistent snapshot of this node to a consumer being refreshed. */
     public SnapshotExport exportSnapshot(String consumer) {
+        SnapshotExport export;
+        Store s;
         commitLock.lock();
         try {
-            Store s = openStore();
+            s = openStore();
             if (s.refreshRequired != null) {
                 throw new RefreshRequiredException("this node lags and cannot refresh '" + consumer + "' until it is refreshed itself: " + s.refreshRequired);
             }
-            makeDurable(s);
             if (!s.tryAcquire()) {
                 throw new IllegalStateException("store closed while starting a snapshot");
             }
-            return new SnapshotExport(s);
+            export = new SnapshotExport(s);
         } finally {
             commitLock.unlock();
         }
+        return makeDurable(export, s, export.snapshotSequence());
     }
 
     /**
@@ -693,7 +705,9 @@ public final class Engine implements AutoCloseable {
     public void checkpoint(Path target) {
         withStore(s -> {
             try (org.rocksdb.Checkpoint c = org.rocksdb.Checkpoint.create(s.db)) {
-                makeDurable(s);
+                if (!options.syncWrites()) {
+                    s.syncWalThrough(s.db.getLatestSequenceNumber());
+                }
                 c.createCheckpoint(target.toString());
             } catch (org.rocksdb.RocksDBException e) {
                 throw s.fail("checkpointing into " + target + ", from", e);

@@ -118,6 +118,11 @@ public final class SnapshotExport implements AutoCloseable {
         }
     }
 
+    /** The store's sequence number this stream reads at: what must be durable before it is sent. */
+    long snapshotSequence() {
+        return snapshot.getSequenceNumber();
+    }
+
     @Override
     public void close() {
         if (closed) {

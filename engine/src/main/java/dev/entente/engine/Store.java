@@ -69,6 +69,9 @@ final class Store implements AutoCloseable {
     volatile long feedFloor;
     volatile long reapedHorizon;
     volatile String refreshRequired;
+    /** Every write up to this sequence number is synced to disk (see {@link #syncWalThrough}). */
+    private volatile long durableSequence = -1;
+    private final Object walSync = new Object();
 
     static {
         RocksDB.loadLibrary();
@@ -341,6 +344,31 @@ final class Store implements AutoCloseable {
     }
 
     /** Drops the engine's own reference; the store closes once the last holder releases it. */
+    /**
+     * Makes every write up to {@code sequence} durable (an fsync of the write-ahead log), unless a
+     * sync since then already did. Concurrent callers share one sync: sessions starting together
+     * pay for one fsync, and nothing is synced when nothing was written since the last one.
+     */
+    void syncWalThrough(long sequence) {
+        if (durableSequence >= sequence) {
+            return;
+        }
+        synchronized (walSync) {
+            if (durableSequence >= sequence) {
+                return;
+            }
+            // Read before syncing: every write visible at this sequence has its WAL record written,
+            // so the sync below covers it.
+            long latest = db.getLatestSequenceNumber();
+            try {
+                db.flushWal(true);
+            } catch (RocksDBException e) {
+                throw fail("syncing the write-ahead log of", e);
+            }
+            durableSequence = latest;
+        }
+    }
+
     @Override
     public void close() {
         release();

@@ -74,6 +74,10 @@ final class AgreementRunner implements AutoCloseable {
     private long pulls;
     private long pullNanos;
     private long pullStarted;
+    /** A pull is scheduled by {@link #changesAvailable}; further notifications add nothing. */
+    private boolean spacedPullPending;
+    /** The shortest time between the starts of two pulls that notifications trigger. */
+    static final long PULL_SPACING_NANOS = 3_000_000;
 
     AgreementRunner(Agreement agreement, Engine engine, String nodeName, SslContext tls, EventLoopGroup group, Executor pool,
                     TransportOptions options, RefusalLog refusals, java.util.function.IntSupplier localPort, SessionLog sessions) {
@@ -280,11 +284,7 @@ final class AgreementRunner implements AutoCloseable {
                 case BATCH -> batch(prepare(f.getBatch()));
                 case CHUNK -> chunk(f.getChunk());
                 case END -> end(f.getEnd());
-                case AVAILABLE -> {
-                    if (state == State.IDLE) {
-                        pull();
-                    }
-                }
+                case AVAILABLE -> changesAvailable();
                 case ERROR -> supplierError(f.getError());
                 default -> failed(SessionMessages.Error.Code.UNEXPECTED_MESSAGE, "supplier sent " + f.getBodyCase() + ", which a consumer does not expect");
             }
@@ -338,6 +338,28 @@ final class AgreementRunner implements AutoCloseable {
             return;
         }
         pull();
+    }
+
+    /**
+     * The supplier committed something. A quiet supplier is pulled at once; a busy one at most
+     * once per {@link #PULL_SPACING_NANOS}, so that a stream of commits is fetched in a few pulls
+     * of many changes rather than one pull (and one fsync on the supplier) per commit.
+     */
+    private void changesAvailable() {
+        if (state != State.IDLE || spacedPullPending) {
+            return;
+        }
+        long wait = pullStarted + PULL_SPACING_NANOS - System.nanoTime();
+        if (wait <= 0) {
+            pull();
+            return;
+        }
+        schedule(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait + 999_999)), () -> {
+            if (state == State.IDLE) {
+                pull();
+            }
+        });
+        spacedPullPending = true;
     }
 
     private void pull() {
@@ -531,6 +553,7 @@ final class AgreementRunner implements AutoCloseable {
     }
 
     private void cancelTimer() {
+        spacedPullPending = false;
         if (timer != null) {
             timer.cancel(false);
             timer = null;

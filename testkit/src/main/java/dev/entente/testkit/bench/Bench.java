@@ -35,6 +35,9 @@ public final class Bench {
                   --dir       where the nodes' directories go, kept afterwards (default: a temporary
                               directory, deleted afterwards)
                   --keep      keep the temporary directory (node logs, configurations)
+                  ENTENTE_BENCH_NODE_OPTS  extra JVM options for every node process (say, to record
+                              a flight recording: -XX:StartFlightRecording=filename=node.jfr lands
+                              in each node's directory)
                 workloads:
                 """);
         for (Workload w : WORKLOADS) {

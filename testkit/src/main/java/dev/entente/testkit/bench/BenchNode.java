@@ -288,32 +288,48 @@ final class BenchNode {
     /**
      * Commit-to-visible lag of every remote change applied here from now on: the time this node
      * committed it minus the physical time of its CID (stamped when its origin committed it). Both
-     * clocks are this machine's, so the difference is the lag itself, in whole milliseconds.
+     * clocks are this machine's, so the difference is the lag itself, in whole milliseconds. The
+     * feed is read by polling, not by a durable subscription, so that measuring writes nothing.
      */
     private static final class ChangeFeedLag implements AutoCloseable {
-        private final List<Long> lags = java.util.Collections.synchronizedList(new ArrayList<>());
-        private final long since = System.currentTimeMillis();
+        private final List<Long> lags = new ArrayList<>();
         private final Engine engine;
-        private final dev.entente.engine.ChangeFeed.Subscription subscription;
+        private final Thread reader;
+        private volatile boolean stopping;
+        private long after;
 
         ChangeFeedLag(Engine engine, String name) {
             this.engine = engine;
-            subscription = engine.feed().subscribe(name, (FeedEvent e) -> {
-                if (!e.local() && !e.reset() && e.cid().physicalMillis() >= since) {
-                    lags.add(e.committed().toEpochMilli() - e.cid().physicalMillis());
-                }
-            });
+            this.after = engine.feed().lastSequence();
+            this.reader = new Thread(this::read, name);
+            reader.setDaemon(true);
+            reader.start();
         }
 
-        /** Stops measuring and writes one lag in ms per line; answers how many. */
-        String stop(Path file) throws Exception {
-            // The feed delivers on its own thread: let it reach what is committed before stopping.
-            long target = engine.feed().lastSequence();
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (subscription.position() < target && System.nanoTime() < deadline) {
-                Thread.sleep(5);
+        private void read() {
+            while (true) {
+                boolean last = stopping;
+                List<FeedEvent> events = engine.feed().read(after, 10_000);
+                for (FeedEvent e : events) {
+                    if (!e.local() && !e.reset()) {
+                        synchronized (lags) {
+                            lags.add(e.committed().toEpochMilli() - e.cid().physicalMillis());
+                        }
+                    }
+                    after = e.sequence();
+                }
+                if (last && events.isEmpty()) {
+                    return;
+                }
+                if (events.isEmpty()) {
+                    LockSupport.parkNanos(1_000_000);
+                }
             }
-            subscription.close();
+        }
+
+        /** Reads the feed up to what is committed now, stops, and writes one lag in ms per line; answers how many. */
+        String stop(Path file) throws Exception {
+            close();
             List<Long> copy;
             synchronized (lags) {
                 copy = new ArrayList<>(lags);
@@ -325,8 +341,9 @@ final class BenchNode {
         }
 
         @Override
-        public void close() {
-            subscription.close();
+        public void close() throws InterruptedException {
+            stopping = true;
+            reader.join(30_000);
         }
     }
 }

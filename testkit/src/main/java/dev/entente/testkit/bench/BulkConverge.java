@@ -6,6 +6,7 @@ import java.time.Duration;
 /**
  * W1: identity-like entries written on A in transactions of 1,000 while B, a member holding
  * nothing yet, follows; the time from the first write until B holds them all with A's digest.
+ * Fresh JVMs compile as they go, so the same is then done again on the same processes, warm.
  */
 final class BulkConverge implements Workload {
     @Override
@@ -47,6 +48,21 @@ final class BulkConverge implements Workload {
             }
             long bytes = Long.parseLong(b.call("received", Duration.ofSeconds(10)).split(" ")[0]) - bytesBefore;
 
+            // The same again on the same processes: the first round ran on cold JVMs (the JIT
+            // compiling as it went), this one shows a node that has been running for a while.
+            long w0 = System.nanoTime();
+            String[] warmLoad = a.call("load " + entries + " 1000 w1again-", Duration.ofMinutes(20)).split(" ");
+            b.call("await-entry " + warmLoad[1] + " " + Duration.ofMinutes(20).toMillis(), Duration.ofMinutes(21));
+            double warmConverge = (System.nanoTime() - w0) / 1e9;
+            BenchCluster.awaitSameDigest(Duration.ofSeconds(60), a, b);
+            long warmEntries = Long.parseLong(b.call("digest", Duration.ofMinutes(1)).split(" ")[1]);
+            if (warmEntries != 2L * entries) {
+                throw new IllegalStateException("B holds " + warmEntries + " entries after the second round, not " + 2 * entries
+                        + "; no figure is printed");
+            }
+            double warmLoadRate = entries / Double.parseDouble(warmLoad[0]);
+            double warmReplRate = entries / warmConverge;
+
             double loadRate = entries / loadSeconds;
             double replRate = entries / converge;
             double mb = bytes / converge / 1e6;
@@ -58,17 +74,23 @@ final class BulkConverge implements Workload {
                     .figure("replication_entries_per_second", replRate)
                     .figure("replication_mb_per_second", mb)
                     .figure("replicated_bytes", bytes)
+                    .figure("warm_load_entries_per_second", warmLoadRate)
+                    .figure("warm_converge_seconds", warmConverge)
+                    .figure("warm_replication_entries_per_second", warmReplRate)
                     .limit("rocksdb_entries_per_second", limits.rocksDbEntriesPerSecond())
                     .limit("tls_mb_per_second", limits.tlsMegabytesPerSecond())
                     .ratio("load_to_rocksdb", loadRate / limits.rocksDbEntriesPerSecond())
                     .ratio("replication_to_rocksdb", replRate / limits.rocksDbEntriesPerSecond())
                     .ratio("replication_to_tls", mb / limits.tlsMegabytesPerSecond())
-                    .check("digests_equal", true).check("entries_on_b", entries)
+                    .ratio("warm_replication_to_rocksdb", warmReplRate / limits.rocksDbEntriesPerSecond())
+                    .check("digests_equal", true).check("entries_on_b", entries).check("entries_on_b_after_second_round", 2 * entries)
                     .line("load on A", "%,.0f entries/s (%.0f%% of RocksDB raw)", loadRate, 100 * loadRate / limits.rocksDbEntriesPerSecond())
                     .line("converged on B", "%.2f s after the first write (%.2f s after the last)", converge, Math.max(0, converge - loadSeconds))
                     .line("replication", "%,.0f entries/s, %.1f MB/s (%.0f%% of RocksDB raw, %.1f%% of TLS)", replRate, mb,
                             100 * replRate / limits.rocksDbEntriesPerSecond(), 100 * mb / limits.tlsMegabytesPerSecond())
-                    .line("check", "digests equal, %,d entries on B", entries)
+                    .line("again, warm JVMs", "load %,.0f entries/s; converged %.2f s after the first write: %,.0f entries/s (%.0f%% of raw)",
+                            warmLoadRate, warmConverge, warmReplRate, 100 * warmReplRate / limits.rocksDbEntriesPerSecond())
+                    .line("check", "digests equal, %,d entries on B, then %,d", entries, 2 * entries)
                     .build();
         }
     }

@@ -58,13 +58,18 @@ final class NodeHandle implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + maxHeap);
+        // for profiling a node, e.g. ENTENTE_BENCH_NODE_OPTS=-XX:StartFlightRecording=filename=node.jfr
+        String extra = System.getenv("ENTENTE_BENCH_NODE_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("dev.entente.testkit.Main");
         cmd.add("bench-node");
         cmd.add("--config");
         cmd.add(dir.resolve("node.yaml").toString());
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile())).start();
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile())).start();
         try {
             return new NodeHandle(name, dir, p, Duration.ofSeconds(60));
         } catch (RuntimeException | InterruptedException e) {
@@ -100,14 +105,20 @@ final class NodeHandle implements AutoCloseable {
     }
 
     private String next(Duration timeout, String command) throws InterruptedException {
-        String line = answers.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (line == null) {
-            throw failure("no answer to '" + command + "' within " + timeout.toSeconds() + " s");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String line = answers.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (line == null) {
+                throw failure("no answer to '" + command + "' within " + timeout.toSeconds() + " s");
+            }
+            if (line.equals(EOF)) {
+                throw failure("the process ended (exit " + exitCode() + ") while running '" + command + "'");
+            }
+            if (line.startsWith("OK") || line.startsWith("ERR") || line.startsWith("READY")) {
+                return line;
+            }
+            // the JVM itself may print on stdout (a flight recorder started by ENTENTE_BENCH_NODE_OPTS)
         }
-        if (line.equals(EOF)) {
-            throw failure("the process ended (exit " + exitCode() + ") while running '" + command + "'");
-        }
-        return line;
     }
 
     private String exitCode() {

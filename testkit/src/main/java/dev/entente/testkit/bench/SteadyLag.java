@@ -44,13 +44,24 @@ final class SteadyLag implements Workload {
             nodes.get(0).call("define", Duration.ofSeconds(30));
             BenchCluster.join(Duration.ofSeconds(120), nodes.toArray(NodeHandle[]::new));
 
+            // Unmeasured warm-up at the same rate: a node serving for a while has its code compiled;
+            // fresh JVMs would spend the first seconds in the JIT compiler.
+            int perNode = rate / 3;
+            int warmSeconds = quick ? 1 : 40;
+            for (NodeHandle n : nodes) {
+                n.send("write-rate " + perNode + " " + warmSeconds + " w2warm-" + n.name + "-");
+            }
+            for (NodeHandle n : nodes) {
+                n.answer("write-rate", Duration.ofSeconds(warmSeconds + 120));
+            }
+            BenchCluster.awaitSameDigest(Duration.ofSeconds(60), nodes.toArray(NodeHandle[]::new));
+
             long[] cpuBefore = new long[3];
             for (int i = 0; i < 3; i++) {
                 nodes.get(i).call("lag-start", Duration.ofSeconds(10));
                 cpuBefore[i] = Long.parseLong(nodes.get(i).call("cpu", Duration.ofSeconds(10)));
             }
             long t0 = System.nanoTime();
-            int perNode = rate / 3;
             for (NodeHandle n : nodes) {
                 n.send("write-rate " + perNode + " " + seconds + " w2-" + n.name + "-");
             }
@@ -85,7 +96,7 @@ final class SteadyLag implements Workload {
             double cpuTotal = cpu[0] + cpu[1] + cpu[2];
             return Result.builder(id(), "steady lag")
                     .parameter("nodes", 3).parameter("topology", "full mesh").parameter("writes_per_second", perNode * 3)
-                    .parameter("seconds", seconds).parameter("entries_per_commit", 1)
+                    .parameter("seconds", seconds).parameter("warm_up_seconds", warmSeconds).parameter("entries_per_commit", 1)
                     .figure("writes", written).figure("write_seconds", wall)
                     .figure("lag_p50_ms", p50).figure("lag_p99_ms", p99all).figure("lag_max_ms", max)
                     .figure("lag_p99_ms_a", p99[0]).figure("lag_p99_ms_b", p99[1]).figure("lag_p99_ms_c", p99[2])
@@ -96,7 +107,8 @@ final class SteadyLag implements Workload {
                     .ratio("lag_p50_to_tls_round_trip", p50 / limits.tlsRoundTripMillis())
                     .ratio("cpu_to_cores", cpuTotal / wall / Runtime.getRuntime().availableProcessors())
                     .check("digests_equal", true).check("remote_changes_seen", all.size())
-                    .line("writes", "%,d in %.1f s (%d/s on each of 3 nodes, one entry per commit)", written, wall, perNode)
+                    .line("writes", "%,d in %.1f s (%d/s on each of 3 nodes, one entry per commit), after %d s of warm-up",
+                            written, wall, perNode, warmSeconds)
                     .line("commit to visible", "p50 %.0f ms, p99 %.0f ms, max %.0f ms (p99 per node: a %.0f, b %.0f, c %.0f)",
                             p50, p99all, max, p99[0], p99[1], p99[2])
                     .line("CPU", "%.2f cores of %d (a %.1f s, b %.1f s, c %.1f s)", cpuTotal / wall,
