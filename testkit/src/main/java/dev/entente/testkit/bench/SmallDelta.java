@@ -36,7 +36,7 @@ final class SmallDelta implements Workload {
         double bigMedian = median(bigRounds);
         return Result.builder(id(), "small delta on a big database")
                 .parameter("entries_big", big).parameter("entries_small", small).parameter("delta_entries", 10).parameter("rounds", rounds)
-                .parameter("heap_cap_mb", 256)
+                .parameter("warm_up_rounds", rounds).parameter("heap_cap_mb", 256)
                 .figure("median_ms_big", bigMedian).figure("p99_ms_big", p99(bigRounds))
                 .figure("median_ms_small", smallMedian).figure("p99_ms_small", p99(smallRounds))
                 .figure("big_database_load_seconds", db.loadSeconds)
@@ -54,8 +54,10 @@ final class SmallDelta implements Workload {
 
     /** Milliseconds from asking A to commit 10 entries to B holding them, per round. */
     private static double[] rounds(BigDatabase db, int rounds) throws Exception {
-        double[] millis = new double[rounds + 2];
-        // two unmeasured rounds first: the first pulls after a load warm code paths the rest do not need
+        // Unmeasured rounds first, as many as measured: the code paths of a small pull are not
+        // the ones a load warms up, and fresh JVMs compile them during the first rounds.
+        int warmUp = rounds;
+        double[] millis = new double[warmUp + rounds];
         for (int r = 0; r < millis.length; r++) {
             long t0 = System.nanoTime();
             String last = db.a.call("load 10 10 delta-" + r + "-", Duration.ofSeconds(30)).split(" ")[1];
@@ -64,7 +66,7 @@ final class SmallDelta implements Workload {
             Thread.sleep(50);
         }
         BenchCluster.awaitSameDigest(Duration.ofSeconds(120), db.a, db.b);
-        double[] measured = Arrays.copyOfRange(millis, 2, millis.length);
+        double[] measured = Arrays.copyOfRange(millis, warmUp, millis.length);
         Arrays.sort(measured);
         return measured;
     }
