@@ -72,6 +72,7 @@ final class Store implements AutoCloseable {
     /** Every write up to this sequence number is synced to disk (see {@link #syncWalThrough}). */
     private volatile long durableSequence = -1;
     private final Object walSync = new Object();
+    private static final long SLOW_SYNC_MILLIS = 100;
 
     static {
         RocksDB.loadLibrary();
@@ -360,10 +361,16 @@ final class Store implements AutoCloseable {
             // Read before syncing: every write visible at this sequence has its WAL record written,
             // so the sync below covers it.
             long latest = db.getLatestSequenceNumber();
+            long t0 = System.nanoTime();
             try {
                 db.flushWal(true);
             } catch (RocksDBException e) {
                 throw fail("syncing the write-ahead log of", e);
+            }
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            if (millis >= SLOW_SYNC_MILLIS) {
+                System.getLogger(Store.class.getName()).log(System.Logger.Level.WARNING, "syncing the write-ahead log of " + path + " took "
+                        + millis + " ms; replication waits for it before sending (a slow or busy disk)");
             }
             durableSequence = latest;
         }
