@@ -64,8 +64,7 @@ final class ConflictingEdits implements Workload {
             // waiting out the backoff the failed connections built up.
             a.send("sync 120000");
             b.send("sync 120000");
-            a.answer("sync", Duration.ofMinutes(3));
-            b.answer("sync", Duration.ofMinutes(3));
+            BenchCluster.syncAnswers(Duration.ofMinutes(2), a, b);
             BenchCluster.awaitSameDigest(Duration.ofMinutes(2), a, b);
             double converge = (System.nanoTime() - t0) / 1e9;
 
