@@ -209,6 +209,7 @@ public final class ChangeFeed {
                     if (position != acknowledged) {
                         try {
                             acknowledge(name, position);
+                            acknowledged = position;
                         } catch (RuntimeException ack) {
                             e.addSuppressed(ack);
                         }
@@ -219,7 +220,7 @@ public final class ChangeFeed {
                     failure = e;
                     stopped = true;
                     LOG.log(System.Logger.Level.ERROR, "change-feed subscription '" + name + "' stopped at event " + position
-                            + ": " + e.getMessage() + ". Fix the listener and subscribe again; delivery resumes after event " + position, e);
+                            + ": " + e.getMessage() + ". Fix the listener and subscribe again; delivery resumes after event " + acknowledged, e);
                     return;
                 }
                 if (events.isEmpty()) {
@@ -238,7 +239,10 @@ public final class ChangeFeed {
             }
         }
 
-        /** The last event delivered and acknowledged. */
+        /**
+         * The last event delivered to the listener. The stored cursor follows once per batch, so
+         * it may be up to 255 events behind this while a batch is being delivered.
+         */
         public long position() {
             return position;
         }

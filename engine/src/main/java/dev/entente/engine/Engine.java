@@ -28,6 +28,7 @@ import org.rocksdb.RocksIterator;
  * <p>Thread-safe. Commits (local and remote) are serialised; reads run concurrently with them.
  */
 public final class Engine implements AutoCloseable {
+    private final java.util.concurrent.atomic.AtomicLong localCommits = new java.util.concurrent.atomic.AtomicLong();
 
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
 
@@ -195,8 +196,14 @@ public final class Engine implements AutoCloseable {
         } finally {
             commitLock.unlock();
         }
+        localCommits.incrementAndGet();
         committed();
         return cid;
+    }
+
+    /** Local transactions committed since this engine was opened (a counter for metrics). */
+    public long localCommits() {
+        return localCommits.get();
     }
 
     /** Lets the commit store created entries in the form the record already encoded. */

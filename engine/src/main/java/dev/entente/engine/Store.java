@@ -344,7 +344,6 @@ final class Store implements AutoCloseable {
         deleteOnClose = true;
     }
 
-    /** Drops the engine's own reference; the store closes once the last holder releases it. */
     /**
      * Makes every write up to {@code sequence} durable (an fsync of the write-ahead log), unless a
      * sync since then already did. Concurrent callers share one sync: sessions starting together
@@ -376,6 +375,7 @@ final class Store implements AutoCloseable {
         }
     }
 
+    /** Drops the engine's own reference; the store closes once the last holder releases it. */
     @Override
     public void close() {
         release();

@@ -74,6 +74,8 @@ final class AgreementRunner implements AutoCloseable {
     private long pulls;
     private long pullNanos;
     private long pullStarted;
+    /** Connection attempts started; only the latest one may become the session's channel. */
+    private long connectAttempts;
     /** A pull is scheduled by {@link #changesAvailable}; further notifications add nothing. */
     private boolean spacedPullPending;
     /** The shortest time between the starts of two pulls that notifications trigger. */
@@ -174,6 +176,9 @@ final class AgreementRunner implements AutoCloseable {
             return;
         }
         setState(State.CONNECTING);
+        // A newer attempt supersedes this one: a sync or refresh request may start one while a
+        // backoff timer's attempt is already queued, and only one connection may be the session.
+        long attempt = ++connectAttempts;
         Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) options.handshakeTimeout().toMillis())
@@ -185,29 +190,37 @@ final class AgreementRunner implements AutoCloseable {
                         ch.pipeline().addLast("tls", ssl)
                                 .addLast("frames-in", new FrameDecoder(options.maxFrameBytes()))
                                 .addLast("frames-out", new FrameEncoder(options.maxFrameBytes()))
-                                .addLast("session", new Handler(ssl));
+                                .addLast("session", new Handler(ssl, attempt));
                     }
                 });
         b.connect(agreement.supplier()).addListener(f -> {
             if (!f.isSuccess()) {
-                serial.execute(() -> failed(SessionMessages.Error.Code.CODE_UNSPECIFIED,
-                        "cannot connect to supplier " + agreement.supplier() + ": " + f.cause().getMessage()));
+                serial.execute(() -> {
+                    if (attempt == connectAttempts) {
+                        failed(SessionMessages.Error.Code.CODE_UNSPECIFIED,
+                                "cannot connect to supplier " + agreement.supplier() + ": " + f.cause().getMessage());
+                    }
+                });
             }
         });
     }
 
     private final class Handler extends SimpleChannelInboundHandler<Frame> {
         private final SslHandler ssl;
+        private final long attempt;
 
-        Handler(SslHandler ssl) {
+        Handler(SslHandler ssl, long attempt) {
             this.ssl = ssl;
+            this.attempt = attempt;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
             Channel ch = ctx.channel();
             ssl.handshakeFuture().addListener(f -> serial.execute(() -> {
-                if (f.isSuccess()) {
+                if (attempt != connectAttempts) {
+                    ch.close();
+                } else if (f.isSuccess()) {
                     hello(ch);
                 } else {
                     failed(SessionMessages.Error.Code.NOT_AUTHORIZED, TransportErrors.describe(f.cause()));
@@ -530,7 +543,11 @@ final class AgreementRunner implements AutoCloseable {
         setState(State.BACKOFF);
         long delay = backoffMillis / 2 + ThreadLocalRandom.current().nextLong(backoffMillis / 2 + 1);
         backoffMillis = Math.min(options.maxBackoff().toMillis(), backoffMillis * 2);
-        schedule(delay, this::connect);
+        schedule(delay, () -> {
+            if (state == State.BACKOFF) {
+                connect();
+            }
+        });
     }
 
     private void abortRefresh() {

@@ -1,6 +1,7 @@
 package dev.entente.node;
 
 import dev.entente.engine.Digest;
+import dev.entente.engine.Engine;
 import dev.entente.engine.HybridClock;
 import dev.entente.engine.OriginId;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -32,9 +33,8 @@ final class NodeMetrics implements AutoCloseable {
         var engine = node.engine();
         FunctionCounter.builder("entente.changes.committed", engine, e -> e.feed().lastSequence())
                 .description("changes committed on this node, local and applied from peers").register(registry);
-        FunctionCounter.builder("entente.changes.written", this, m -> m.node.engine().feed().lastSequence()
-                        - m.node.replication().status().stream().mapToLong(AgreementStatus::changesApplied).sum())
-                .description("changes committed on this node by local writes (committed minus applied from peers)").register(registry);
+        FunctionCounter.builder("entente.changes.written", engine, Engine::localCommits)
+                .description("local transactions committed on this node since it started").register(registry);
         Gauge.builder("entente.changelog.records", engine, e -> e.changelogRecordsEstimate())
                 .description("changelog records held (RocksDB's estimate)").register(registry);
         Gauge.builder("entente.refresh.required", engine, e -> e.refreshRequired().isPresent() ? 1 : 0)

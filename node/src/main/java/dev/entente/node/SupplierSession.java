@@ -5,6 +5,7 @@ import dev.entente.engine.ChangeBatch;
 import dev.entente.engine.ChangeStream;
 import dev.entente.engine.Engine;
 import dev.entente.engine.RefreshRequiredException;
+import dev.entente.engine.Ruv;
 import dev.entente.engine.SnapshotExport;
 import dev.entente.engine.SupplierLaggingException;
 import dev.entente.protocol.FrameException;
@@ -217,12 +218,18 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
             if (state == State.STREAMING) {
                 ChangeBatch b = stream.next(batchRecords, batchBytes);
                 if (b == null) {
-                    send(Frames.end(stream.supplierRuv()));
+                    Ruv sent = stream.supplierRuv();
+                    send(Frames.end(sent));
                     stream.close();
                     stream = null;
                     state = State.READY;
                     if (following && commitListener == null) {
                         commitListener = engine.addCommitListener(() -> serial.execute(this::notifyChanges));
+                    }
+                    // Commits made while this stream ran were not announced (only an idle session
+                    // is notified): announce them now, or the consumer would wait for its interval.
+                    if (!sent.covers(engine.ruv())) {
+                        notifyChanges();
                     }
                     return;
                 }

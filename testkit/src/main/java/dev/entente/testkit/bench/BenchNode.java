@@ -116,6 +116,9 @@ final class BenchNode {
                 return d.hex() + " " + d.entries() + " " + d.tombstones() + " " + d.conflicts();
             }
             case "lag-start" -> {
+                if (lag != null) {
+                    lag.close();
+                }
                 lag = new ChangeFeedLag(engine, "bench-lag-" + System.nanoTime());
                 return "";
             }

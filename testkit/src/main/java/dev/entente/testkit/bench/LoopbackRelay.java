@@ -45,16 +45,21 @@ final class LoopbackRelay implements AutoCloseable {
                 }
                 return;
             }
-            if (partitioned) {
-                quietClose(in);
-                continue;
-            }
             try {
                 Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
                 in.setTcpNoDelay(true);
                 out.setTcpNoDelay(true);
-                sockets.add(in);
-                sockets.add(out);
+                // checked and registered together with partition(), so that no connection
+                // accepted while the partition begins survives it
+                synchronized (this) {
+                    if (partitioned) {
+                        quietClose(in);
+                        quietClose(out);
+                        continue;
+                    }
+                    sockets.add(in);
+                    sockets.add(out);
+                }
                 pump(in, out);
                 pump(out, in);
             } catch (IOException e) {
@@ -87,7 +92,7 @@ final class LoopbackRelay implements AutoCloseable {
     }
 
     /** Cuts every connection through the relay and refuses new ones until {@link #heal}. */
-    void partition() {
+    synchronized void partition() {
         partitioned = true;
         for (Socket s : sockets) {
             quietClose(s);
