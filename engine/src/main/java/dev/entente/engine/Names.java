@@ -4,18 +4,20 @@ import java.util.regex.Pattern;
 
 /** The rules for namespace and attribute names, checked where a name enters the engine. */
 final class Names {
-    private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
-    private static final Pattern ATTRIBUTE = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,127}");
+    /** The rule for namespace names, as a readable statement; {@link #valid} is what runs. */
+    static final Pattern NAMESPACE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
+    /** The rule for attribute names, as a readable statement; {@link #valid} is what runs. */
+    static final Pattern ATTRIBUTE = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,127}");
 
     private Names() {
     }
 
     /**
      * The same rules as the patterns, checked by hand: names are checked on every decoded record,
-     * where a regular expression per attribute was a measurable share of the apply path. The
-     * patterns stay as the readable statement of the rule and run only when this says no.
+     * where a regular expression per attribute was a measurable share of the apply path (about a
+     * fifth of decoding a batch). A property test checks that this and the patterns agree.
      */
-    private static boolean valid(String name, int max, boolean attribute) {
+    static boolean valid(String name, int max, boolean attribute) {
         int n = name.length();
         if (n == 0 || n > max) {
             return false;
@@ -33,7 +35,7 @@ final class Names {
     }
 
     static String checkNamespace(String name) {
-        if (name == null || !valid(name, 64, false) || !NAMESPACE.matcher(name).matches()) {
+        if (name == null || !valid(name, 64, false)) {
             throw new InvalidWriteException("invalid namespace name '" + name
                     + "': use 1 to 64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit");
         }
@@ -41,7 +43,7 @@ final class Names {
     }
 
     static String checkAttribute(String name) {
-        if (name == null || !valid(name, 128, true) || !ATTRIBUTE.matcher(name).matches()) {
+        if (name == null || !valid(name, 128, true)) {
             throw new InvalidWriteException("invalid attribute name '" + name
                     + "': use 1 to 128 of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter");
         }
