@@ -28,9 +28,8 @@ import org.rocksdb.RocksIterator;
  * <p>Thread-safe. Commits (local and remote) are serialised; reads run concurrently with them.
  */
 public final class Engine implements AutoCloseable {
-    private final java.util.concurrent.atomic.AtomicLong localCommits = new java.util.concurrent.atomic.AtomicLong();
-
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+    private final java.util.concurrent.atomic.AtomicLong localCommits = new java.util.concurrent.atomic.AtomicLong();
 
     private final EngineOptions options;
     private final DataDirectory directory;

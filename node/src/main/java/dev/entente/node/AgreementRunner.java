@@ -1,7 +1,5 @@
 package dev.entente.node;
 
-import dev.entente.node.AgreementStatus.State;
-
 import dev.entente.engine.ApplyResult;
 import dev.entente.engine.ChangeBatch;
 import dev.entente.engine.ChangeGapException;
@@ -11,6 +9,7 @@ import dev.entente.engine.HybridClock;
 import dev.entente.engine.MalformedChangeException;
 import dev.entente.engine.RefreshRequiredException;
 import dev.entente.engine.SnapshotImport;
+import dev.entente.node.AgreementStatus.State;
 import dev.entente.protocol.FrameDecoder;
 import dev.entente.protocol.FrameEncoder;
 import dev.entente.protocol.FrameException;
@@ -46,7 +45,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class AgreementRunner implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AgreementRunner.class.getName());
-
 
     private final Agreement agreement;
     private final Engine engine;
@@ -99,7 +97,6 @@ final class AgreementRunner implements AutoCloseable {
     void start() {
         serial.execute(this::connect);
     }
-
 
     private record Waiter(java.util.concurrent.CompletableFuture<SyncResult> future, long startNanos, long applied, long batches, long bytes) {
     }

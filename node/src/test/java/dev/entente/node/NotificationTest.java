@@ -19,14 +19,7 @@ class NotificationTest {
     @Test
     void aCommitReachesAFollowingConsumerLongBeforeItsPullInterval(@TempDir Path dir) throws Exception {
         try (Cluster c = new Cluster(dir)) {
-            c.interval = Duration.ofMinutes(5);
-            Engine a = c.founder("a");
-            c.joiner("b");
-            c.start("a", List.of("b"), List.of());
-            c.start("b", List.of("a"), List.of("a"));
-            c.awaitConvergence(Duration.ofSeconds(20));
-            Cluster.await("b to follow a", Duration.ofSeconds(10),
-                    () -> c.nodes.get("b").status().get(0).state() == AgreementStatus.State.IDLE);
+            Engine a = followingPair(c);
             for (int i = 0; i < 20; i++) {
                 UUID id = a.create("people", Attributes.ofText("name", "n" + i));
                 long start = System.nanoTime();
@@ -40,14 +33,7 @@ class NotificationTest {
     @Test
     void aBurstOfCommitsIsFetchedInFewPullsAndItsLastCommitIsNotLeftForTheInterval(@TempDir Path dir) throws Exception {
         try (Cluster c = new Cluster(dir)) {
-            c.interval = Duration.ofMinutes(5);
-            Engine a = c.founder("a");
-            c.joiner("b");
-            c.start("a", List.of("b"), List.of());
-            c.start("b", List.of("a"), List.of("a"));
-            c.awaitConvergence(Duration.ofSeconds(20));
-            Cluster.await("b to follow a", Duration.ofSeconds(10),
-                    () -> c.nodes.get("b").status().get(0).state() == AgreementStatus.State.IDLE);
+            Engine a = followingPair(c);
             long pullsBefore = c.nodes.get("b").status().get(0).pulls();
             UUID last = null;
             for (int i = 0; i < 500; i++) {
@@ -69,8 +55,9 @@ class NotificationTest {
     @Test
     void syncRetriesAnAgreementInBackoffAtOnce(@TempDir Path dir) throws Exception {
         try (Cluster c = new Cluster(dir)) {
-            // a backoff of 15 to 30 s after the first failure: the test must not wait it out
-            c.options = new TransportOptions(16 << 20, 1000, 4L << 20, 4, Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60));
+            // a backoff of 15 to 30 s after the first failure: the test must not wait it out; a short
+            // handshake timeout, for a connection accepted by a supplier that is shutting down
+            c.options = new TransportOptions(16 << 20, 1000, 4L << 20, 4, Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(60));
             c.interval = Duration.ofMinutes(5);
             Engine a = c.founder("a");
             c.joiner("b");
@@ -78,7 +65,7 @@ class NotificationTest {
             c.start("b", List.of("a"), List.of("a"));
             c.awaitConvergence(Duration.ofSeconds(20));
             c.stop("a");
-            Cluster.await("b's agreement to back off", Duration.ofSeconds(10),
+            Cluster.await("b's agreement to back off", Duration.ofSeconds(20),
                     () -> c.nodes.get("b").status().get(0).state() == AgreementStatus.State.BACKOFF);
             UUID written = a.create("people", Attributes.ofText("name", "while-b-was-cut-off"));
             c.start("a", List.of("b"), List.of());
@@ -88,5 +75,18 @@ class NotificationTest {
             assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos());
             assertTrue(c.engine("b").get("people", written).isPresent(), "the sync pulled what a wrote meanwhile");
         }
+    }
+
+    /** a, and b following it with a 5-minute pull interval: only notifications make b pull soon. */
+    private static Engine followingPair(Cluster c) throws Exception {
+        c.interval = Duration.ofMinutes(5);
+        Engine a = c.founder("a");
+        c.joiner("b");
+        c.start("a", List.of("b"), List.of());
+        c.start("b", List.of("a"), List.of("a"));
+        c.awaitConvergence(Duration.ofSeconds(20));
+        Cluster.await("b to follow a", Duration.ofSeconds(10),
+                () -> c.nodes.get("b").status().get(0).state() == AgreementStatus.State.IDLE);
+        return a;
     }
 }
