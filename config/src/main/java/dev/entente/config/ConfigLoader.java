@@ -158,31 +158,23 @@ public final class ConfigLoader {
         }
 
         Duration duration(ObjectNode o, String path, String key, Duration fallback) {
+            return positive(o, path, key, fallback, ConfigLoader::duration, d -> !d.isZero());
+        }
+
+        long size(ObjectNode o, String path, String key, long fallback) {
+            return positive(o, path, key, fallback, ConfigLoader::size, v -> v > 0);
+        }
+
+        /** A value parsed from its text, which must be more than zero; the fallback when absent or wrong. */
+        private <T> T positive(ObjectNode o, String path, String key, T fallback,
+                               java.util.function.Function<String, T> parse, java.util.function.Predicate<T> moreThanZero) {
             String s = string(o, path, key, fallback == null ? null : "");
             if (s == null || s.isEmpty()) {
                 return fallback;
             }
             try {
-                Duration d = ConfigLoader.duration(s);
-                if (d.isZero()) {
-                    problem(path + "." + key, "must be more than zero");
-                    return fallback;
-                }
-                return d;
-            } catch (IllegalArgumentException e) {
-                problem(path + "." + key, "'" + s + "' is " + e.getMessage());
-                return fallback;
-            }
-        }
-
-        long size(ObjectNode o, String path, String key, long fallback) {
-            String s = string(o, path, key, "");
-            if (s.isEmpty()) {
-                return fallback;
-            }
-            try {
-                long v = ConfigLoader.size(s);
-                if (v <= 0) {
+                T v = parse.apply(s);
+                if (!moreThanZero.test(v)) {
                     problem(path + "." + key, "must be more than zero");
                     return fallback;
                 }

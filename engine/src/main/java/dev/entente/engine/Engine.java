@@ -421,11 +421,8 @@ public final class Engine implements AutoCloseable {
      * runs after the commit lock is released, so local writers never wait for it.
      */
     private <T extends AutoCloseable> T makeDurable(T stream, Store s, long sequence) {
-        if (options.syncWrites()) {
-            return stream;
-        }
         try {
-            s.syncWalThrough(sequence);
+            syncWal(s, sequence);
             return stream;
         } catch (RuntimeException e) {
             try {
@@ -434,6 +431,13 @@ public final class Engine implements AutoCloseable {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    /** With {@code syncWrites} every commit is already on disk; otherwise sync the WAL up to {@code sequence}. */
+    private void syncWal(Store s, long sequence) {
+        if (!options.syncWrites()) {
+            s.syncWalThrough(sequence);
         }
     }
 
@@ -711,9 +715,7 @@ public final class Engine implements AutoCloseable {
     public void checkpoint(Path target) {
         withStore(s -> {
             try (org.rocksdb.Checkpoint c = org.rocksdb.Checkpoint.create(s.db)) {
-                if (!options.syncWrites()) {
-                    s.syncWalThrough(s.db.getLatestSequenceNumber());
-                }
+                syncWal(s, s.db.getLatestSequenceNumber());
                 c.createCheckpoint(target.toString());
             } catch (org.rocksdb.RocksDBException e) {
                 throw s.fail("checkpointing into " + target + ", from", e);

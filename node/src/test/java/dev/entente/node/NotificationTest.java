@@ -58,12 +58,7 @@ class NotificationTest {
             // a backoff of 15 to 30 s after the first failure: the test must not wait it out; a short
             // handshake timeout, for a connection accepted by a supplier that is shutting down
             c.options = new TransportOptions(16 << 20, 1000, 4L << 20, 4, Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(60));
-            c.interval = Duration.ofMinutes(5);
-            Engine a = c.founder("a");
-            c.joiner("b");
-            c.start("a", List.of("b"), List.of());
-            c.start("b", List.of("a"), List.of("a"));
-            c.awaitConvergence(Duration.ofSeconds(20));
+            Engine a = followingPair(c);
             c.stop("a");
             Cluster.await("b's agreement to back off", Duration.ofSeconds(20),
                     () -> c.nodes.get("b").status().get(0).state() == AgreementStatus.State.BACKOFF);

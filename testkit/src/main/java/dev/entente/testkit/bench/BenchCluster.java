@@ -162,17 +162,19 @@ final class BenchCluster implements AutoCloseable {
         }
     }
 
-    /** Waits until every node shows the same digest; answers the seconds waited. */
-    static double awaitSameDigest(Duration timeout, NodeHandle... nodes) throws InterruptedException {
-        long t0 = System.nanoTime();
-        long deadline = t0 + timeout.toNanos();
+    /**
+     * Waits until every node shows the same digest; answers it as a node gives it: hex, entries,
+     * tombstones, conflicts.
+     */
+    static String[] awaitSameDigest(Duration timeout, NodeHandle... nodes) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             List<String> digests = new ArrayList<>();
             for (NodeHandle n : nodes) {
                 digests.add(n.call("digest", Duration.ofMinutes(2)));
             }
             if (digests.stream().distinct().count() == 1) {
-                return (System.nanoTime() - t0) / 1e9;
+                return digests.get(0).split(" ");
             }
             if (System.nanoTime() > deadline) {
                 StringBuilder b = new StringBuilder();
@@ -183,10 +185,6 @@ final class BenchCluster implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-    }
-
-    NodeHandle node(String name) {
-        return running.get(name);
     }
 
     @Override

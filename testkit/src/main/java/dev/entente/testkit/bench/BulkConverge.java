@@ -43,8 +43,7 @@ final class BulkConverge implements Workload {
             double converge = (System.nanoTime() - t0) / 1e9;
             double loadSeconds = Double.parseDouble(load[0]);
 
-            BenchCluster.awaitSameDigest(Duration.ofSeconds(60), a, b);
-            String[] digest = b.call("digest", Duration.ofMinutes(1)).split(" ");
+            String[] digest = BenchCluster.awaitSameDigest(Duration.ofSeconds(60), a, b);
             if (Long.parseLong(digest[1]) != entries) {
                 throw new IllegalStateException("B holds " + digest[1] + " entries, not " + entries + "; no figure is printed");
             }
@@ -61,8 +60,7 @@ final class BulkConverge implements Workload {
                 b.call("await-entry " + warmLoad[1] + " " + Duration.ofMinutes(20).toMillis(), Duration.ofMinutes(21));
                 warmConverge = (System.nanoTime() - w0) / 1e9;
             }
-            BenchCluster.awaitSameDigest(Duration.ofSeconds(60), a, b);
-            long warmEntries = Long.parseLong(b.call("digest", Duration.ofMinutes(1)).split(" ")[1]);
+            long warmEntries = Long.parseLong(BenchCluster.awaitSameDigest(Duration.ofSeconds(60), a, b)[1]);
             long total = (WARM_ROUNDS + 1L) * entries;
             if (warmEntries != total) {
                 throw new IllegalStateException("B holds " + warmEntries + " entries after " + (WARM_ROUNDS + 1) + " rounds, not " + total

@@ -65,7 +65,7 @@ final class ConflictingEdits implements Workload {
             a.send("sync 120000");
             b.send("sync 120000");
             BenchCluster.syncAnswers(Duration.ofMinutes(2), a, b);
-            BenchCluster.awaitSameDigest(Duration.ofMinutes(2), a, b);
+            String[] digest = BenchCluster.awaitSameDigest(Duration.ofMinutes(2), a, b);
             double converge = (System.nanoTime() - t0) / 1e9;
 
             Map<String, String> expected = winners(modsA, "from-a", modsB, "from-b");
@@ -80,7 +80,6 @@ final class ConflictingEdits implements Workload {
                             + " entries do not hold the value written with the higher CID; no figure is printed");
                 }
             }
-            String[] digest = a.call("digest", Duration.ofMinutes(1)).split(" ");
             double rate = 2.0 * entries / converge;
             return Result.builder(id(), "concurrent conflicting edits")
                     .parameter("entries", entries).parameter("attribute", "displayname").parameter("batch", 1000)

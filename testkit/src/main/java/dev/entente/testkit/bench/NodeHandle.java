@@ -27,7 +27,6 @@ final class NodeHandle implements AutoCloseable {
     private final Process process;
     private final PrintWriter commands;
     private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
-    private final int replicationPort;
 
     private NodeHandle(String name, Path dir, Process process, Duration startTimeout) throws InterruptedException {
         this.name = name;
@@ -50,7 +49,6 @@ final class NodeHandle implements AutoCloseable {
         if (!ready.startsWith("READY ")) {
             throw failure("did not start: " + ready);
         }
-        this.replicationPort = Integer.parseInt(ready.split(" ")[1]);
     }
 
     /** Starts {@code bench-node --config dir/node.yaml} in a JVM of its own with the given heap cap. */
@@ -76,10 +74,6 @@ final class NodeHandle implements AutoCloseable {
             p.destroyForcibly();
             throw e;
         }
-    }
-
-    int replicationPort() {
-        return replicationPort;
     }
 
     /** Sends a command without waiting; {@link #answer} reads its answer. */

@@ -30,8 +30,7 @@ final class Refresh implements Workload {
         double supplierHeap = Double.parseDouble(db.a.call("heap", Duration.ofSeconds(10)));
         double consumerHeap = Double.parseDouble(c.call("heap", Duration.ofSeconds(10)));
         long bytes = Long.parseLong(c.call("received", Duration.ofSeconds(10)).split(" ")[0]);
-        BenchCluster.awaitSameDigest(Duration.ofMinutes(2), db.a, c);
-        String[] digest = c.call("digest", Duration.ofMinutes(2)).split(" ");
+        String[] digest = BenchCluster.awaitSameDigest(Duration.ofMinutes(2), db.a, c);
         long held = Long.parseLong(digest[1]);
         if (held < entries) {
             throw new IllegalStateException("the new node holds " + held + " entries, fewer than " + entries + "; no figure is printed");

@@ -32,20 +32,20 @@ final class SmallDelta implements Workload {
         }
         BigDatabase db = shared.bigDatabase(big);
         double[] bigRounds = rounds(db, rounds);
-        double smallMedian = median(smallRounds);
-        double bigMedian = median(bigRounds);
+        double smallMedian = Percentile.nearestRank(smallRounds, 0.5);
+        double bigMedian = Percentile.nearestRank(bigRounds, 0.5);
         return Result.builder(id(), "small delta on a big database")
                 .parameter("entries_big", big).parameter("entries_small", small).parameter("delta_entries", 10).parameter("rounds", rounds)
                 .parameter("warm_up_rounds", rounds).parameter("heap_cap_mb", 256)
-                .figure("median_ms_big", bigMedian).figure("p99_ms_big", p99(bigRounds))
-                .figure("median_ms_small", smallMedian).figure("p99_ms_small", p99(smallRounds))
+                .figure("median_ms_big", bigMedian).figure("p99_ms_big", Percentile.nearestRank(bigRounds, 0.99))
+                .figure("median_ms_small", smallMedian).figure("p99_ms_small", Percentile.nearestRank(smallRounds, 0.99))
                 .figure("big_database_load_seconds", db.loadSeconds)
                 .limit("tls_round_trip_ms", limits.tlsRoundTripMillis())
                 .ratio("median_big_to_small", bigMedian / smallMedian)
                 .ratio("median_big_to_tls_round_trip", bigMedian / limits.tlsRoundTripMillis())
                 .check("digests_equal", true).check("every_round_arrived", true)
-                .line("on " + String.format("%,d", big), "median %.2f ms, p99 %.2f ms (%d rounds of 10 entries)", bigMedian, p99(bigRounds), rounds)
-                .line("on " + String.format("%,d", small), "median %.2f ms, p99 %.2f ms; big/small %.2f", smallMedian, p99(smallRounds),
+                .line("on " + String.format("%,d", big), "median %.2f ms, p99 %.2f ms (%d rounds of 10 entries)", bigMedian, Percentile.nearestRank(bigRounds, 0.99), rounds)
+                .line("on " + String.format("%,d", small), "median %.2f ms, p99 %.2f ms; big/small %.2f", smallMedian, Percentile.nearestRank(smallRounds, 0.99),
                         bigMedian / smallMedian)
                 .line("limit", "TLS round trip %.3f ms", limits.tlsRoundTripMillis())
                 .line("check", "digests equal after the rounds, on both sizes")
@@ -69,13 +69,5 @@ final class SmallDelta implements Workload {
         double[] measured = Arrays.copyOfRange(millis, warmUp, millis.length);
         Arrays.sort(measured);
         return measured;
-    }
-
-    private static double median(double[] sorted) {
-        return sorted[sorted.length / 2];
-    }
-
-    private static double p99(double[] sorted) {
-        return sorted[(int) Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)];
     }
 }

@@ -82,7 +82,7 @@ final class SteadyLag implements Workload {
                 Path file = dir.resolve(names.get(i) + "-lags.txt");
                 nodes.get(i).call("lag-stop " + file, Duration.ofSeconds(60));
                 List<Long> mine = Files.readAllLines(file).stream().map(Long::parseLong).sorted().toList();
-                p99[i] = percentile(mine, 0.99);
+                p99[i] = Percentile.nearestRank(mine.stream().mapToDouble(Long::doubleValue).toArray(), 0.99);
                 all.addAll(mine);
             }
             all.sort(null);
@@ -90,8 +90,9 @@ final class SteadyLag implements Workload {
                 throw new IllegalStateException("the nodes saw " + all.size() + " remote changes, not " + 2 * written
                         + " (each of the " + written + " writes on both other nodes); no figure is printed");
             }
-            double p50 = percentile(all, 0.5);
-            double p99all = percentile(all, 0.99);
+            double[] sorted = all.stream().mapToDouble(Long::doubleValue).toArray();
+            double p50 = Percentile.nearestRank(sorted, 0.5);
+            double p99all = Percentile.nearestRank(sorted, 0.99);
             double max = all.get(all.size() - 1);
             double cpuTotal = cpu[0] + cpu[1] + cpu[2];
             return Result.builder(id(), "steady lag")
@@ -117,13 +118,5 @@ final class SteadyLag implements Workload {
                     .line("check", "digests equal; each write seen once on both other nodes (%,d)", all.size())
                     .build();
         }
-    }
-
-    static double percentile(List<? extends Number> sorted, double p) {
-        if (sorted.isEmpty()) {
-            return Double.NaN;
-        }
-        int i = (int) Math.min(sorted.size() - 1, Math.max(0, Math.ceil(sorted.size() * p) - 1));
-        return sorted.get(i).doubleValue();
     }
 }
