@@ -22,26 +22,24 @@ final class ChangeConsumer {
     /** Decodes a batch and checks its clocks; needs no lock, so it can run while another batch commits. */
     static PreparedBatch prepare(HybridClock clock, ChangeBatch batch, String supplier) {
         List<Change> changes = new ArrayList<>(batch.records().size());
-        List<dev.entente.protocol.Wire.ChangeRecord> wires = new ArrayList<>(batch.records().size());
+        List<ChangeBytes> records = new ArrayList<>(batch.records().size());
         for (ByteString r : batch.records()) {
-            dev.entente.protocol.Wire.ChangeRecord wire = WireCodec.parse(r, "supplier '" + supplier + "'");
-            Change c = WireCodec.change(wire, "supplier '" + supplier + "'");
-            clock.checkSkew(c.cid(), supplier);
-            changes.add(c);
-            wires.add(wire);
+            ChangeBytes record = WireCodec.decode(r.toByteArray(), "supplier '" + supplier + "'");
+            clock.checkSkew(record.change().cid(), supplier);
+            changes.add(record.change());
+            records.add(record);
         }
-        return new PreparedBatch(batch, supplier, changes, wires);
+        return new PreparedBatch(batch, supplier, changes, records);
     }
 
     /** Applies a prepared batch; the caller holds the commit lock. */
     static ApplyResult apply(Store s, HybridClock clock, EngineOptions options, PreparedBatch prepared) {
         String supplier = prepared.supplier();
-        ChangeBatch batch = prepared.batch();
         if (s.refreshRequired != null) {
             throw new RefreshRequiredException("this node must be refreshed before it applies changes from '" + supplier + "': " + s.refreshRequired);
         }
         List<Change> changes = prepared.changes();
-        List<dev.entente.protocol.Wire.ChangeRecord> wires = prepared.wires();
+        List<ChangeBytes> records = prepared.records();
         TreeMap<OriginId, Ruv.Range> ruv = new TreeMap<>(s.ruv.origins());
         int applied = 0;
         int skipped = 0;
@@ -69,7 +67,7 @@ final class ChangeConsumer {
                     throw new RefreshRequiredException("supplier '" + supplier + "' sent change " + c.cid() + ", older than the changes this node has already reaped ("
                             + HybridClock.physicalMillis(s.reapedHorizon) + " ms): applying it could bring back a deleted entry, so this node must be refreshed");
                 }
-                Engine.offerCreates(b, c, wires.get(i));
+                Engine.offerCreates(b, records.get(i));
                 List<FeedEvent.Change> touches = new ArrayList<>();
                 for (Namespace ns : c.namespaces()) {
                     Namespace current = b.namespace(ns.name());
@@ -91,7 +89,7 @@ final class ChangeConsumer {
                 for (CommitBatch.EntryKey k : writer.drainAlsoChanged()) {
                     touches.add(new FeedEvent.Change(FeedEvent.Kind.MODIFIED, k.namespace(), k.id()));
                 }
-                b.put(s.changelog, Keys.change(origin, c.cid().hlc()), batch.records().get(i).toByteArray());
+                b.put(s.changelog, Keys.change(origin, c.cid().hlc()), records.get(i).bytes());
                 Ruv.Range range = new Ruv.Range(c.cid().hlc(), have == null ? 0 : have.trimmed());
                 ruv.put(origin, range);
                 b.put(s.meta, Keys.ruv(origin), Store.ruvValue(range));

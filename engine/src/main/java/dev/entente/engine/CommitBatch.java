@@ -64,7 +64,7 @@ final class CommitBatch implements AutoCloseable {
 
     private final Set<EntryKey> dirtyEntries = new HashSet<>();
 
-    private record Encoded(EntryState state, Wire.Version version) {
+    private record Encoded(EntryState state, ChangeBytes record, int index) {
     }
 
     private final Map<EntryKey, Encoded> encoded = new HashMap<>();
@@ -74,8 +74,8 @@ final class CommitBatch implements AutoCloseable {
      * that one version (a create): the commit then stores it without encoding the state again.
      * Used only if the entry's final state in this batch is {@code state} itself.
      */
-    void offerEncoding(String namespace, UUID id, EntryState state, Wire.Version version) {
-        encoded.put(new EntryKey(namespace, id), new Encoded(state, version));
+    void offerEncoding(String namespace, UUID id, EntryState state, ChangeBytes record, int index) {
+        encoded.put(new EntryKey(namespace, id), new Encoded(state, record, index));
     }
 
     /** Every entry of a namespace as of this batch: the store's, overlaid by this batch's writes. */
@@ -282,7 +282,8 @@ final class CommitBatch implements AutoCloseable {
             if (s == null) {
                 delete(store.entries, key);
             } else if (e != null && e.state() == s) {
-                put(store.entries, key, WireCodec.state(e.version(), ((EntryState.Live) s).versions().firstKey()));
+                put(store.entries, key, WireCodec.storedState(e.record().bytes(), e.record().versionStart(e.index()),
+                        e.record().versionEnd(e.index()), ((EntryState.Live) s).versions().firstKey()));
             } else {
                 put(store.entries, key, WireCodec.state(s));
             }

@@ -174,9 +174,9 @@ public final class Engine implements AutoCloseable {
                 if (change == null) {
                     return null;
                 }
-                Wire.ChangeRecord wire = WireCodec.change(change);
-                offerCreates(b, change, wire);
-                byte[] record = wire.toByteArray();
+                ChangeBytes encoded = WireCodec.encode(change);
+                offerCreates(b, encoded);
+                byte[] record = encoded.bytes();
                 if (record.length > options.maxTransactionBytes()) {
                     throw new LimitExceededException("the transaction's change record", record.length, options.maxTransactionBytes(), "maxTransactionBytes");
                 }
@@ -206,12 +206,12 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Lets the commit store created entries in the form the record already encoded. */
-    static void offerCreates(CommitBatch b, Change change, Wire.ChangeRecord wire) {
-        for (int i = 0; i < change.entries().size(); i++) {
-            Change.EntryDelta d = change.entries().get(i);
-            Wire.EntryChange e = wire.getEntries(i);
-            if (e.hasVersion() && !e.getVersion().hasCreated() && !e.getVersion().hasDiscarded()) {
-                b.offerEncoding(d.namespace(), d.id(), d.delta(), e.getVersion());
+    static void offerCreates(CommitBatch b, ChangeBytes encoded) {
+        List<Change.EntryDelta> entries = encoded.change().entries();
+        for (int i = 0; i < entries.size(); i++) {
+            if (encoded.reusable(i)) {
+                Change.EntryDelta d = entries.get(i);
+                b.offerEncoding(d.namespace(), d.id(), d.delta(), encoded, i);
             }
         }
     }

@@ -1,6 +1,5 @@
 package dev.entente.engine;
 
-import dev.entente.protocol.Wire;
 import java.util.List;
 
 /**
@@ -11,13 +10,13 @@ public final class PreparedBatch {
     private final ChangeBatch batch;
     private final String supplier;
     private final List<Change> changes;
-    private final List<Wire.ChangeRecord> wires;
+    private final List<ChangeBytes> records;
 
-    PreparedBatch(ChangeBatch batch, String supplier, List<Change> changes, List<Wire.ChangeRecord> wires) {
+    PreparedBatch(ChangeBatch batch, String supplier, List<Change> changes, List<ChangeBytes> records) {
         this.batch = batch;
         this.supplier = supplier;
         this.changes = List.copyOf(changes);
-        this.wires = List.copyOf(wires);
+        this.records = List.copyOf(records);
     }
 
     public ChangeBatch batch() {
@@ -32,7 +31,7 @@ public final class PreparedBatch {
         return changes;
     }
 
-    List<Wire.ChangeRecord> wires() {
-        return wires;
+    List<ChangeBytes> records() {
+        return records;
     }
 }

@@ -50,12 +50,6 @@ final class WireCodec {
         return b.build();
     }
 
-    /** A CID that is always present on the wire, even when it equals the context (an empty message then). */
-    static Wire.Cid presentCid(Cid cid, Cid context) {
-        Wire.Cid c = cid(cid, context);
-        return c == null ? Wire.Cid.getDefaultInstance() : c;
-    }
-
     static Cid cid(Wire.Cid m, Cid context) {
         if (m.getHlc() == 0) {
             if (context == null) {
@@ -79,118 +73,290 @@ final class WireCodec {
         return ByteString.copyFrom(Keys.uuidBytes(id));
     }
 
-    // ---- attributes, versions, entry states
+    // ---- attributes, versions, entry states: written and read directly (WireWriter, WireReader)
 
-    static Wire.AttributeState attribute(String name, AttributeState state, Cid context) {
-        Wire.AttributeState.Builder b = Wire.AttributeState.newBuilder().setName(name);
-        if (state instanceof Register r) {
-            Wire.Cid c = cid(r.cid(), context);
-            if (c != null) {
-                b.setCid(c);
-            }
-            b.addAllValues(r.values());
-        } else {
-            b.setIsSet(true);
-            for (Map.Entry<ByteString, ValueMarks> e : ((ValueSet) state).values().entrySet()) {
-                Wire.SetValue.Builder v = Wire.SetValue.newBuilder().setValue(e.getKey());
-                Wire.Cid added = cid(e.getValue().added(), context);
-                if (added != null) {
-                    v.setAdded(added);
-                }
-                if (e.getValue().removed() != null) {
-                    v.setRemoved(presentCid(e.getValue().removed(), context));
-                }
-                b.addSetValues(v);
-            }
-        }
-        return b.build();
+    // Field numbers of changelog.proto.
+    private static final int CID_HLC = 1;
+    private static final int CID_ORIGIN = 2;
+    private static final int ATTRIBUTE_NAME = 1;
+    private static final int ATTRIBUTE_IS_SET = 2;
+    private static final int ATTRIBUTE_CID = 3;
+    private static final int ATTRIBUTE_VALUES = 4;
+    private static final int ATTRIBUTE_SET_VALUES = 5;
+    private static final int SET_VALUE_VALUE = 1;
+    private static final int SET_VALUE_ADDED = 2;
+    private static final int SET_VALUE_REMOVED = 3;
+    private static final int VERSION_CREATED = 1;
+    private static final int VERSION_ATTRIBUTES = 2;
+    private static final int VERSION_DISCARDED = 3;
+    private static final int ENTRY_NAMESPACE = 1;
+    private static final int ENTRY_ID = 2;
+    private static final int ENTRY_VERSION = 3;
+    private static final int ENTRY_DELETED = 4;
+    private static final int RECORD_HLC = 1;
+    private static final int RECORD_ORIGIN = 2;
+    private static final int RECORD_PREV_HLC = 3;
+    private static final int RECORD_NAMESPACES = 4;
+    private static final int RECORD_ENTRIES = 5;
+    private static final int STATE_VERSIONS = 1;
+    private static final int STATE_TOMBSTONE = 2;
+
+    private static int tag(int field, int wireType) {
+        return field << 3 | wireType;
     }
 
-    static AttributeState attribute(Wire.AttributeState m, Cid context) {
-        if (!m.getIsSet()) {
-            Cid c = m.hasCid() ? cid(m.getCid(), context) : context;
-            return new Register(c, m.getValuesList());
+    private static final int LD = WireWriter.LENGTH_DELIMITED;
+
+    /** Writes {@code cid} relative to {@code context}; nothing when they are equal. */
+    private static void cid(WireWriter w, int field, Cid cid, Cid context) {
+        if (context != null && cid.equals(context)) {
+            return;
         }
-        TreeMap<ByteString, ValueMarks> values = new TreeMap<>(Values.ORDER);
-        for (Wire.SetValue v : m.getSetValuesList()) {
-            Cid added = v.hasAdded() ? cid(v.getAdded(), context) : context;
-            Cid removed = v.hasRemoved() ? cid(v.getRemoved(), context) : null;
-            values.put(v.getValue(), new ValueMarks(added, removed));
+        int start = w.beginMessage(field);
+        w.fixed64(CID_HLC, cid.hlc());
+        if (context == null || !cid.origin().equals(context.origin())) {
+            w.bytes(CID_ORIGIN, cid.origin().toBytes());
         }
-        return new ValueSet(values);
+        w.endMessage(start);
+    }
+
+    /** Writes {@code cid}, as an empty message when it equals the context: its presence carries meaning. */
+    private static void presentCid(WireWriter w, int field, Cid cid, Cid context) {
+        if (context != null && cid.equals(context)) {
+            w.endMessage(w.beginMessage(field));
+        } else {
+            cid(w, field, cid, context);
+        }
+    }
+
+    private static void attribute(WireWriter w, String name, AttributeState state, Cid context) {
+        int start = w.beginMessage(VERSION_ATTRIBUTES);
+        w.string(ATTRIBUTE_NAME, name);
+        if (state instanceof Register r) {
+            cid(w, ATTRIBUTE_CID, r.cid(), context);
+            for (ByteString v : r.values()) {
+                w.repeatedBytes(ATTRIBUTE_VALUES, v);
+            }
+        } else {
+            w.bool(ATTRIBUTE_IS_SET, true);
+            for (Map.Entry<ByteString, ValueMarks> e : ((ValueSet) state).values().entrySet()) {
+                int s = w.beginMessage(ATTRIBUTE_SET_VALUES);
+                w.bytes(SET_VALUE_VALUE, e.getKey());
+                cid(w, SET_VALUE_ADDED, e.getValue().added(), context);
+                if (e.getValue().removed() != null) {
+                    presentCid(w, SET_VALUE_REMOVED, e.getValue().removed(), context);
+                }
+                w.endMessage(s);
+            }
+        }
+        w.endMessage(start);
     }
 
     /**
+     * Writes the fields of a version.
+     *
      * @param createdContext context for the created CID (null: written in full)
      * @param attributeContext context for attribute CIDs (null: the version's created CID)
      */
-    static Wire.Version version(Version v, Cid createdContext, Cid attributeContext) {
-        Wire.Version.Builder b = Wire.Version.newBuilder();
-        Wire.Cid created = cid(v.created(), createdContext);
-        if (created != null) {
-            b.setCreated(created);
-        }
-        if (v.isDiscarded()) {
-            b.setDiscarded(presentCid(v.discarded(), attributeContext == null ? v.created() : attributeContext));
-        }
+    private static void version(WireWriter w, Version v, Cid createdContext, Cid attributeContext) {
+        cid(w, VERSION_CREATED, v.created(), createdContext);
         Cid ctx = attributeContext == null ? v.created() : attributeContext;
         for (Map.Entry<String, AttributeState> e : v.attributes().entrySet()) {
-            b.addAttributes(attribute(e.getKey(), e.getValue(), ctx));
+            attribute(w, e.getKey(), e.getValue(), ctx);
         }
-        return b.build();
+        if (v.isDiscarded()) {
+            presentCid(w, VERSION_DISCARDED, v.discarded(), ctx);
+        }
     }
 
-    static Version version(Wire.Version m, Cid createdContext, Cid attributeContext) {
-        Cid created = m.hasCreated() ? cid(m.getCreated(), createdContext) : createdContext;
+    /** Reads a CID relative to {@code context}: a missing hlc or origin is the context's. */
+    private static Cid cid(WireReader r, Cid context) {
+        long hlc = 0;
+        OriginId origin = null;
+        for (int tag; (tag = r.tag()) != 0; ) {
+            if (tag == tag(CID_HLC, WireWriter.FIXED64)) {
+                hlc = r.fixed64();
+            } else if (tag == tag(CID_ORIGIN, LD)) {
+                r.lengthDelimited();
+                if (r.length() == 0) {
+                    origin = null;
+                } else if (r.length() != OriginId.BYTES) {
+                    throw new MalformedChangeException("an origin id has 16 bytes, got " + r.length());
+                } else {
+                    origin = new OriginId(r.fieldLong(0), r.fieldLong(1));
+                }
+            } else {
+                r.skip(tag);
+            }
+        }
+        if (hlc == 0) {
+            if (context == null) {
+                throw new MalformedChangeException("a CID without hlc where no context CID applies");
+            }
+            return context;
+        }
+        if (origin == null) {
+            if (context == null) {
+                throw new MalformedChangeException("a CID without origin where no context CID applies");
+            }
+            origin = context.origin();
+        }
+        return new Cid(hlc, origin);
+    }
+
+    private static void attribute(WireReader r, Cid context, TreeMap<String, AttributeState> into) {
+        String name = "";
+        boolean isSet = false;
+        Cid cid = context;
+        List<ByteString> values = new ArrayList<>(4);
+        TreeMap<ByteString, ValueMarks> marks = null;
+        for (int tag; (tag = r.tag()) != 0; ) {
+            if (tag == tag(ATTRIBUTE_NAME, LD)) {
+                name = r.string();
+            } else if (tag == tag(ATTRIBUTE_IS_SET, WireWriter.VARINT)) {
+                isSet = r.varint() != 0;
+            } else if (tag == tag(ATTRIBUTE_CID, LD)) {
+                r.lengthDelimited();
+                cid = cid(r.nested(), context);
+            } else if (tag == tag(ATTRIBUTE_VALUES, LD)) {
+                values.add(r.bytes());
+            } else if (tag == tag(ATTRIBUTE_SET_VALUES, LD)) {
+                r.lengthDelimited();
+                if (marks == null) {
+                    marks = new TreeMap<>(Values.ORDER);
+                }
+                setValue(r.nested(), context, marks);
+            } else {
+                r.skip(tag);
+            }
+        }
+        AttributeState state;
+        if (isSet) {
+            state = new ValueSet(marks == null ? new TreeMap<>(Values.ORDER) : marks);
+        } else {
+            state = new Register(cid, values);
+        }
+        if (into.put(Names.checkAttribute(name), state) != null) {
+            throw new MalformedChangeException("attribute '" + name + "' appears twice in one version");
+        }
+    }
+
+    private static void setValue(WireReader r, Cid context, TreeMap<ByteString, ValueMarks> into) {
+        ByteString value = ByteString.EMPTY;
+        Cid added = context;
+        Cid removed = null;
+        for (int tag; (tag = r.tag()) != 0; ) {
+            if (tag == tag(SET_VALUE_VALUE, LD)) {
+                value = r.bytes();
+            } else if (tag == tag(SET_VALUE_ADDED, LD)) {
+                r.lengthDelimited();
+                added = cid(r.nested(), context);
+            } else if (tag == tag(SET_VALUE_REMOVED, LD)) {
+                r.lengthDelimited();
+                removed = cid(r.nested(), context);
+            } else {
+                r.skip(tag);
+            }
+        }
+        into.put(value, new ValueMarks(added, removed));
+    }
+
+    /**
+     * Reads a version. Its created CID is read before its attributes, wherever it stands, because
+     * it is their context.
+     *
+     * @param createdContext context for the created CID (null: it must be written in full)
+     * @param attributeContext context for attribute CIDs (null: the version's created CID)
+     * @param plain when not null, receives in element 0 whether the version was written without
+     *     created and discarded CIDs: in a record, a version that record itself created
+     */
+    private static Version version(WireReader r, Cid createdContext, Cid attributeContext, boolean[] plain) {
+        WireReader createdField = null;
+        WireReader discardedField = null;
+        List<WireReader> attributes = new ArrayList<>(8);
+        for (int tag; (tag = r.tag()) != 0; ) {
+            if (tag == tag(VERSION_CREATED, LD)) {
+                r.lengthDelimited();
+                createdField = r.nested();
+            } else if (tag == tag(VERSION_ATTRIBUTES, LD)) {
+                r.lengthDelimited();
+                attributes.add(r.nested());
+            } else if (tag == tag(VERSION_DISCARDED, LD)) {
+                r.lengthDelimited();
+                discardedField = r.nested();
+            } else {
+                r.skip(tag);
+            }
+        }
+        if (plain != null) {
+            plain[0] = createdField == null && discardedField == null;
+        }
+        Cid created = createdField != null ? cid(createdField, createdContext) : createdContext;
         if (created == null) {
             throw new MalformedChangeException("a stored version without its created CID");
         }
         Cid ctx = attributeContext == null ? created : attributeContext;
-        if (m.hasDiscarded()) {
-            return Version.discarded(created, cid(m.getDiscarded(), ctx));
+        if (discardedField != null) {
+            return Version.discarded(created, cid(discardedField, ctx));
         }
-        TreeMap<String, AttributeState> attributes = new TreeMap<>();
-        for (Wire.AttributeState a : m.getAttributesList()) {
-            if (attributes.put(Names.checkAttribute(a.getName()), attribute(a, ctx)) != null) {
-                throw new MalformedChangeException("attribute '" + a.getName() + "' appears twice in one version");
-            }
+        TreeMap<String, AttributeState> map = new TreeMap<>();
+        for (WireReader a : attributes) {
+            attribute(a, ctx, map);
         }
-        return new Version(created, attributes, null);
+        return new Version(created, map, null);
     }
 
+    /** The stored form of an entry state. */
     static byte[] state(EntryState state) {
-        Wire.EntryState.Builder b = Wire.EntryState.newBuilder();
+        WireWriter w = new WireWriter(384);
         if (state instanceof EntryState.Tombstone t) {
-            b.setTombstone(presentCid(t.deleted(), null));
+            presentCid(w, STATE_TOMBSTONE, t.deleted(), null);
         } else {
             for (Version v : ((EntryState.Live) state).versions().values()) {
-                b.addVersions(version(v, null, null));
+                int start = w.beginMessage(STATE_VERSIONS);
+                version(w, v, null, null);
+                w.endMessage(start);
             }
         }
-        return b.build().toByteArray();
+        return w.toByteArray();
     }
 
     /**
-     * The stored form of a single-version state from the version's wire form in a change record,
-     * whose attribute CIDs are relative to the record's CID, which is this version's created CID.
+     * The stored form of an entry whose state is the single version a change record created: that
+     * version's encoding in the record (from {@code start} to {@code end}), whose attribute CIDs are
+     * relative to the record's CID, which is the version's created CID, preceded by that CID.
      */
-    static byte[] state(Wire.Version recordVersion, Cid created) {
-        return Wire.EntryState.newBuilder().addVersions(recordVersion.toBuilder().setCreated(presentCid(created, null))).build().toByteArray();
+    static byte[] storedState(byte[] record, int start, int end, Cid created) {
+        WireWriter w = new WireWriter(end - start + 48);
+        int s = w.beginMessage(STATE_VERSIONS);
+        presentCid(w, VERSION_CREATED, created, null);
+        w.append(record, start, end - start);
+        w.endMessage(s);
+        return w.toByteArray();
     }
 
     static EntryState state(byte[] bytes) {
         try {
-            Wire.EntryState m = Wire.EntryState.parseFrom(bytes);
-            if (m.hasTombstone()) {
-                return new EntryState.Tombstone(cid(m.getTombstone(), null));
-            }
+            WireReader r = new WireReader(bytes);
+            WireReader tombstone = null;
             TreeMap<Cid, Version> versions = new TreeMap<>();
-            for (Wire.Version v : m.getVersionsList()) {
-                Version version = version(v, null, null);
-                versions.put(version.created(), version);
+            for (int tag; (tag = r.tag()) != 0; ) {
+                if (tag == tag(STATE_VERSIONS, LD)) {
+                    r.lengthDelimited();
+                    Version version = version(r.nested(), null, null, null);
+                    versions.put(version.created(), version);
+                } else if (tag == tag(STATE_TOMBSTONE, LD)) {
+                    r.lengthDelimited();
+                    tombstone = r.nested();
+                } else {
+                    r.skip(tag);
+                }
+            }
+            if (tombstone != null) {
+                return new EntryState.Tombstone(cid(tombstone, null));
             }
             return new EntryState.Live(versions);
-        } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+        } catch (MalformedChangeException | IllegalArgumentException e) {
             throw new MalformedChangeException("stored entry state is corrupt: " + e.getMessage(), e);
         }
     }
@@ -225,75 +391,158 @@ final class WireCodec {
 
     // ---- change records
 
-    static Wire.ChangeRecord change(Change c) {
-        Wire.ChangeRecord.Builder b = Wire.ChangeRecord.newBuilder()
-                .setHlc(c.cid().hlc()).setOrigin(originBytes(c.cid().origin())).setPrevHlc(c.prevHlc());
+    /** Encodes a change as its changelog record, noting where each version it creates lies. */
+    static ChangeBytes encode(Change c) {
+        WireWriter w = new WireWriter(128 + 384 * c.entries().size());
+        w.fixed64(RECORD_HLC, c.cid().hlc());
+        w.bytes(RECORD_ORIGIN, c.cid().origin().toBytes());
+        w.fixed64(RECORD_PREV_HLC, c.prevHlc());
         for (Namespace ns : c.namespaces()) {
-            b.addNamespaces(namespace(ns, c.cid()));
+            w.message(RECORD_NAMESPACES, namespace(ns, c.cid()).toByteArray());
         }
-        for (Change.EntryDelta d : c.entries()) {
-            Wire.EntryChange.Builder e = Wire.EntryChange.newBuilder().setNamespace(d.namespace()).setId(idBytes(d.id()));
+        int[] marks = new int[2 * c.entries().size()];
+        for (int i = 0; i < c.entries().size(); i++) {
+            Change.EntryDelta d = c.entries().get(i);
+            int start = w.beginMessage(RECORD_ENTRIES);
+            w.string(ENTRY_NAMESPACE, d.namespace());
+            w.bytes(ENTRY_ID, Keys.uuidBytes(d.id()));
+            marks[2 * i] = -1;
             if (d.delta() instanceof EntryState.Tombstone t) {
-                e.setDeleted(presentCid(t.deleted(), c.cid()));
+                presentCid(w, ENTRY_DELETED, t.deleted(), c.cid());
             } else {
                 EntryState.Live live = (EntryState.Live) d.delta();
                 if (live.versions().size() != 1) {
                     throw new IllegalStateException("a change touches one version of an entry, got " + live.versions().size());
                 }
-                e.setVersion(version(live.versions().values().iterator().next(), c.cid(), c.cid()));
+                Version v = live.versions().values().iterator().next();
+                int vs = w.beginMessage(ENTRY_VERSION);
+                if (v.created().equals(c.cid()) && !v.isDiscarded()) {
+                    marks[2 * i] = w.mark();
+                    version(w, v, c.cid(), c.cid());
+                    marks[2 * i + 1] = w.mark();
+                } else {
+                    version(w, v, c.cid(), c.cid());
+                }
+                w.endMessage(vs);
             }
-            b.addEntries(e);
+            w.endMessage(start);
         }
-        return b.build();
+        int[] versions = new int[marks.length];
+        for (int i = 0; i < marks.length; i += 2) {
+            versions[i] = marks[i] < 0 ? -1 : w.markAt(marks[i]);
+            versions[i + 1] = marks[i] < 0 ? -1 : w.markAt(marks[i + 1]);
+        }
+        return new ChangeBytes(c, w.toByteArray(), versions);
     }
 
     /** Decodes a record; {@code source} names where it came from, for the error message. */
     static Change change(ByteString bytes, String source) {
-        return change(parse(bytes, source), source);
+        return decode(bytes.toByteArray(), source).change();
     }
 
-    static Wire.ChangeRecord parse(ByteString bytes, String source) {
+    /** Decodes a record; {@code source} names where it came from, for the error message. */
+    static ChangeBytes decode(byte[] bytes, String source) {
+        long hlc = 0;
+        long prevHlc = 0;
+        OriginId origin = null;
+        List<WireReader> namespaceFields = new ArrayList<>(0);
+        List<WireReader> entryFields = new ArrayList<>();
         try {
-            return Wire.ChangeRecord.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
+            WireReader r = new WireReader(bytes);
+            for (int tag; (tag = r.tag()) != 0; ) {
+                if (tag == tag(RECORD_HLC, WireWriter.FIXED64)) {
+                    hlc = r.fixed64();
+                } else if (tag == tag(RECORD_ORIGIN, LD)) {
+                    r.lengthDelimited();
+                    if (r.length() != OriginId.BYTES) {
+                        throw new MalformedChangeException("an origin id has 16 bytes, got " + r.length());
+                    }
+                    origin = new OriginId(r.fieldLong(0), r.fieldLong(1));
+                } else if (tag == tag(RECORD_PREV_HLC, WireWriter.FIXED64)) {
+                    prevHlc = r.fixed64();
+                } else if (tag == tag(RECORD_NAMESPACES, LD)) {
+                    r.lengthDelimited();
+                    namespaceFields.add(r.nested());
+                } else if (tag == tag(RECORD_ENTRIES, LD)) {
+                    r.lengthDelimited();
+                    entryFields.add(r.nested());
+                } else {
+                    r.skip(tag);
+                }
+            }
+        } catch (MalformedChangeException e) {
             throw new MalformedChangeException("change record from " + source + " cannot be decoded: " + e.getMessage(), e);
         }
-    }
-
-    static Change change(Wire.ChangeRecord m, String source) {
         try {
-            if (m.getHlc() <= 0) {
-                throw new MalformedChangeException("hlc is " + m.getHlc());
+            if (hlc <= 0) {
+                throw new MalformedChangeException("hlc is " + hlc);
             }
-            Cid cid = new Cid(m.getHlc(), origin(m.getOrigin()));
-            if (m.getPrevHlc() >= m.getHlc()) {
-                throw new MalformedChangeException("previous hlc " + m.getPrevHlc() + " is not below hlc " + m.getHlc());
+            if (origin == null) {
+                throw new MalformedChangeException("an origin id has 16 bytes, got 0");
             }
-            List<Namespace> namespaces = new ArrayList<>(m.getNamespacesCount());
-            for (Wire.NamespaceState ns : m.getNamespacesList()) {
-                namespaces.add(namespace(ns, cid));
+            Cid cid = new Cid(hlc, origin);
+            if (prevHlc >= hlc) {
+                throw new MalformedChangeException("previous hlc " + prevHlc + " is not below hlc " + hlc);
             }
-            List<Change.EntryDelta> entries = new ArrayList<>(m.getEntriesCount());
-            for (Wire.EntryChange e : m.getEntriesList()) {
-                String ns = Names.checkNamespace(e.getNamespace());
-                UUID id = Keys.uuid(e.getId().toByteArray());
+            List<Namespace> namespaces = new ArrayList<>(namespaceFields.size());
+            for (WireReader ns : namespaceFields) {
+                namespaces.add(namespace(ns.parse(Wire.NamespaceState.parser()), cid));
+            }
+            List<Change.EntryDelta> entries = new ArrayList<>(entryFields.size());
+            int[] versions = new int[2 * entryFields.size()];
+            boolean[] plain = new boolean[1];
+            for (int i = 0; i < entryFields.size(); i++) {
+                WireReader e = entryFields.get(i);
+                String ns = "";
+                UUID id = null;
+                WireReader deleted = null;
+                WireReader version = null;
+                for (int tag; (tag = e.tag()) != 0; ) {
+                    if (tag == tag(ENTRY_NAMESPACE, LD)) {
+                        ns = e.string();
+                    } else if (tag == tag(ENTRY_ID, LD)) {
+                        e.lengthDelimited();
+                        if (e.length() != 16) {
+                            throw new MalformedChangeException("an entry id has 16 bytes, got " + e.length());
+                        }
+                        id = new UUID(e.fieldLong(0), e.fieldLong(1));
+                    } else if (tag == tag(ENTRY_VERSION, LD)) {
+                        e.lengthDelimited();
+                        version = e.nested();
+                    } else if (tag == tag(ENTRY_DELETED, LD)) {
+                        e.lengthDelimited();
+                        deleted = e.nested();
+                    } else {
+                        e.skip(tag);
+                    }
+                }
+                Names.checkNamespace(ns);
+                if (id == null) {
+                    throw new MalformedChangeException("an entry id has 16 bytes, got 0");
+                }
                 EntryState delta;
-                if (e.hasDeleted()) {
-                    delta = new EntryState.Tombstone(cid(e.getDeleted(), cid));
-                } else if (e.hasVersion()) {
-                    delta = EntryState.Live.of(version(e.getVersion(), cid, cid));
+                versions[2 * i] = -1;
+                versions[2 * i + 1] = -1;
+                if (deleted != null) {
+                    delta = new EntryState.Tombstone(cid(deleted, cid));
+                } else if (version != null) {
+                    int start = version.position();
+                    int end = version.limit();
+                    delta = EntryState.Live.of(version(version, cid, cid, plain));
+                    if (plain[0]) {
+                        versions[2 * i] = start;
+                        versions[2 * i + 1] = end;
+                    }
                 } else {
                     throw new MalformedChangeException("entry change for " + id + " has neither a version nor a deletion");
                 }
                 entries.add(new Change.EntryDelta(ns, id, delta));
             }
-            Change change = new Change(cid, m.getPrevHlc(), namespaces, entries);
+            Change change = new Change(cid, prevHlc, namespaces, entries);
             checkNoFutureCids(change);
-            return change;
-        } catch (MalformedChangeException e) {
-            throw new MalformedChangeException("change record " + m.getHlc() + " from " + source + " is malformed: " + e.getMessage(), e);
+            return new ChangeBytes(change, bytes, versions);
         } catch (EntenteException | IllegalArgumentException e) {
-            throw new MalformedChangeException("change record " + m.getHlc() + " from " + source + " is malformed: " + e.getMessage(), e);
+            throw new MalformedChangeException("change record " + hlc + " from " + source + " is malformed: " + e.getMessage(), e);
         }
     }
 

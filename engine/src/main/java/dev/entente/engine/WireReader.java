@@ -1,0 +1,171 @@
+package dev.entente.engine;
+
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads protobuf wire format from a range of an array, field by field, for the messages of the
+ * apply path (change records and stored entry states), decoding straight into the engine's model
+ * instead of through the generated message objects. A nested message is read by a reader over its
+ * own range, so a message can be read again once a field it depends on (a CID context) is known.
+ *
+ * <p>Every length is checked against the range before it is used; malformed input throws
+ * {@link MalformedChangeException}.
+ */
+final class WireReader {
+    private final byte[] buf;
+    private int pos;
+    private final int end;
+    /** Start and length of the last length-delimited field read. */
+    private int fieldStart;
+    private int fieldLength;
+
+    WireReader(byte[] buf, int offset, int length) {
+        if (offset < 0 || length < 0 || offset + length > buf.length) {
+            throw new MalformedChangeException("a message runs past the end of its input");
+        }
+        this.buf = buf;
+        this.pos = offset;
+        this.end = offset + length;
+    }
+
+    WireReader(byte[] buf) {
+        this(buf, 0, buf.length);
+    }
+
+    /** The next field's tag, or 0 at the end of the message. */
+    int tag() {
+        if (pos >= end) {
+            return 0;
+        }
+        long tag = varint();
+        if (tag >>> 3 == 0 || tag > Integer.MAX_VALUE) {
+            throw new MalformedChangeException("a field has an invalid tag " + tag);
+        }
+        return (int) tag;
+    }
+
+    long varint() {
+        long result = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos >= end) {
+                throw new MalformedChangeException("a varint is cut off");
+            }
+            byte b = buf[pos++];
+            result |= (long) (b & 0x7F) << shift;
+            if (b >= 0) {
+                return result;
+            }
+        }
+        throw new MalformedChangeException("a varint is longer than 10 bytes");
+    }
+
+    long fixed64() {
+        if (end - pos < 8) {
+            throw new MalformedChangeException("a fixed64 field is cut off");
+        }
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v |= (buf[pos++] & 0xFFL) << (8 * i);
+        }
+        return v;
+    }
+
+    /** Reads a length-delimited field's length and skips its content; see {@link #start}, {@link #length}. */
+    void lengthDelimited() {
+        long n = varint();
+        if (n < 0 || n > end - pos) {
+            throw new MalformedChangeException("a field of " + n + " bytes runs past the end of its message");
+        }
+        fieldStart = pos;
+        fieldLength = (int) n;
+        pos += (int) n;
+    }
+
+    int start() {
+        return fieldStart;
+    }
+
+    int length() {
+        return fieldLength;
+    }
+
+    /** A reader over the length-delimited field just read. */
+    WireReader nested() {
+        return new WireReader(buf, fieldStart, fieldLength);
+    }
+
+    ByteString bytes() {
+        lengthDelimited();
+        return ByteString.copyFrom(buf, fieldStart, fieldLength);
+    }
+
+    String string() {
+        lengthDelimited();
+        boolean ascii = true;
+        for (int i = fieldStart, e = fieldStart + fieldLength; i < e && ascii; i++) {
+            ascii = buf[i] >= 0;
+        }
+        if (ascii) {
+            return new String(buf, fieldStart, fieldLength, StandardCharsets.ISO_8859_1);
+        }
+        try {
+            // Refuses what protobuf's own parser refuses in a string field, instead of replacing it.
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(buf, fieldStart, fieldLength)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new MalformedChangeException("a string field is not valid UTF-8");
+        }
+    }
+
+    /** Long {@code i} (big-endian) of the length-delimited field just read: an origin id or an entry id. */
+    long fieldLong(int i) {
+        if (fieldLength < 8 * (i + 1)) {
+            throw new MalformedChangeException("a field of " + fieldLength + " bytes is too short");
+        }
+        long v = 0;
+        for (int k = fieldStart + 8 * i, e = k + 8; k < e; k++) {
+            v = (v << 8) | (buf[k] & 0xFFL);
+        }
+        return v;
+    }
+
+    /** Where this reader stands in the array. */
+    int position() {
+        return pos;
+    }
+
+    /** Where this reader's message ends in the array. */
+    int limit() {
+        return end;
+    }
+
+    /** Parses the rest of this message with a generated parser (for the rare messages read that way). */
+    <T> T parse(com.google.protobuf.Parser<T> parser) {
+        try {
+            return parser.parseFrom(buf, pos, end - pos);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new MalformedChangeException(e.getMessage(), e);
+        }
+    }
+
+    /** Skips a field this reader does not know, as protobuf parsers do, so newer writers can add fields. */
+    void skip(int tag) {
+        switch (tag & 7) {
+            case WireWriter.VARINT -> varint();
+            case WireWriter.FIXED64 -> {
+                if (end - pos < 8) {
+                    throw new MalformedChangeException("a fixed64 field is cut off");
+                }
+                pos += 8;
+            }
+            case WireWriter.LENGTH_DELIMITED -> lengthDelimited();
+            case 5 -> {
+                if (end - pos < 4) {
+                    throw new MalformedChangeException("a fixed32 field is cut off");
+                }
+                pos += 4;
+            }
+            default -> throw new MalformedChangeException("field " + (tag >>> 3) + " has unsupported wire type " + (tag & 7));
+        }
+    }
+}
