@@ -26,6 +26,12 @@ public record Attributes(SortedMap<String, List<ByteString>> values) {
             }
         });
         values = Collections.unmodifiableSortedMap(copy);
+        // The map's views are made on first use and kept in it: made now, while the object is
+        // new, reading an Attributes that has lived long (a bulk load's input) never writes into
+        // it, a write the collector would pay for at every young collection until the views died.
+        values.entrySet();
+        values.keySet();
+        values.values();
     }
 
     public static Builder builder() {

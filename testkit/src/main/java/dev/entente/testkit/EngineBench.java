@@ -7,6 +7,7 @@ import dev.entente.engine.ChangeStream;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
 import dev.entente.engine.InProcessReplication;
+import dev.entente.engine.PreparedBatch;
 import dev.entente.engine.Ruv;
 import dev.entente.engine.Transaction;
 import dev.entente.protocol.Wire;
@@ -37,7 +38,8 @@ import org.rocksdb.WriteOptions;
  */
 public final class EngineBench {
 
-    record Figure(String workload, String description, long entries, double seconds, double perSecond, double min, double max, double ratioToRaw) {
+    record Figure(String workload, String description, long entries, double seconds, double perSecond, double min, double max, double ratioToRaw,
+                  double cpuMicrosPerEntry) {
     }
 
     private EngineBench() {
@@ -64,7 +66,10 @@ public final class EngineBench {
                               single       local commits of one entry each (WAL on, no fsync per commit)
                               batched      local commits of 100 entries each
                               apply        applying remote batches of 100 records of 100 entries each
+                              apply-pipelined  the same, each batch decoded on a second thread while the
+                                           previous one commits, as a node does
                               apply-single applying remote batches of 100 single-entry records
+                            Each figure comes with the CPU time the process spent per entry (all threads).
                             R rounds (default 5) run every workload in turn on fresh directories; the median is
                             reported, with the lowest and highest rate seen.""");
                     return args[i].equals("--help") ? 0 : 2;
@@ -86,28 +91,81 @@ public final class EngineBench {
     private static List<Figure> runAll(Path root, int entries, int singles, int rounds) throws Exception {
         // Rounds interleave the workloads, so that the raw limit and the engine's figures are taken
         // under the same conditions (this machine's disk and background compactions are noisy).
-        double[][] rates = new double[5][rounds];
+        Sample[][] samples = new Sample[6][rounds];
         for (int r = 0; r < rounds; r++) {
-            rates[0][r] = rawRocksDb(root.resolve("raw"), entries);
-            rates[1][r] = singleCommits(root.resolve("single"), singles);
-            rates[2][r] = batchedCommits(root.resolve("batched"), entries);
-            rates[3][r] = remoteApply(root.resolve("apply"), entries, 100);
-            rates[4][r] = remoteApply(root.resolve("apply-single"), singles, 1);
+            samples[0][r] = measure(entries, t -> rawRocksDb(root.resolve("raw"), entries, t));
+            samples[1][r] = measure(singles, t -> singleCommits(root.resolve("single"), singles, t));
+            samples[2][r] = measure(entries, t -> batchedCommits(root.resolve("batched"), entries, t));
+            samples[3][r] = measure(entries, t -> remoteApply(root.resolve("apply"), entries, 100, false, t));
+            samples[4][r] = measure(entries, t -> remoteApply(root.resolve("apply-pipelined"), entries, 100, true, t));
+            samples[5][r] = measure(singles, t -> remoteApply(root.resolve("apply-single"), singles, 1, false, t));
         }
-        double raw = median(rates[0]);
+        double raw = median(samples[0]);
         return List.of(
-                figure("raw", "RocksDB raw: entry + changelog record per entry, 2 CFs, batches of 100, WAL, no fsync", entries, rates[0], raw),
-                figure("single", "local commits of 1 entry each (WAL, no fsync)", singles, rates[1], raw),
-                figure("batched", "local commits of 100 entries each", entries, rates[2], raw),
-                figure("apply", "remote apply, batches of up to 100 records (4 MiB) of 100 entries", entries, rates[3], raw),
-                figure("apply-single", "remote apply, batches of 100 single-entry records", singles, rates[4], raw));
+                figure("raw", "RocksDB raw: entry + changelog record per entry, 2 CFs, batches of 100, WAL, no fsync", entries, samples[0], raw),
+                figure("single", "local commits of 1 entry each (WAL, no fsync)", singles, samples[1], raw),
+                figure("batched", "local commits of 100 entries each", entries, samples[2], raw),
+                figure("apply", "remote apply, batches of up to 100 records (4 MiB) of 100 entries", entries, samples[3], raw),
+                figure("apply-pipelined", "the same, each batch decoded on a second thread while the previous one commits, as a node does", entries, samples[4], raw),
+                figure("apply-single", "remote apply, batches of 100 single-entry records", singles, samples[5], raw));
     }
 
-    private static Figure figure(String name, String description, long entries, double[] rates, double raw) {
+    /**
+     * One run of a workload: its rate, and the CPU time the whole process spent per entry in the
+     * timed part (every thread: RocksDB's flushes and compactions, the collector and the compiler
+     * too), a figure that other load on the machine disturbs less than the rate.
+     */
+    record Sample(double perSecond, double cpuMicrosPerEntry) {
+    }
+
+    /** Times the measured part of a workload, leaving out its set-up. */
+    static final class Timer {
+        private final com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        private long startNanos;
+        private long startCpu;
+        private long nanos;
+        private long cpu;
+
+        void start() {
+            // The harness's input (entries, batches), made just before, would otherwise be copied
+            // by the collector inside the timed part, a cost that belongs to no engine path.
+            System.gc();
+            startCpu = os.getProcessCpuTime();
+            startNanos = System.nanoTime();
+        }
+
+        void stop() {
+            nanos = System.nanoTime() - startNanos;
+            cpu = os.getProcessCpuTime() - startCpu;
+        }
+
+        Sample sample(long entries) {
+            return new Sample(entries / (nanos / 1e9), cpu / 1e3 / entries);
+        }
+    }
+
+    interface Workload {
+        void run(Timer timer) throws Exception;
+    }
+
+    private static Sample measure(long entries, Workload w) throws Exception {
+        Timer t = new Timer();
+        w.run(t);
+        return t.sample(entries);
+    }
+
+    private static Figure figure(String name, String description, long entries, Sample[] samples, double raw) {
+        double[] rates = Arrays.stream(samples).mapToDouble(Sample::perSecond).toArray();
         double perSecond = median(rates);
         double[] sorted = rates.clone();
         Arrays.sort(sorted);
-        return new Figure(name, description, entries, entries / perSecond, perSecond, sorted[0], sorted[sorted.length - 1], perSecond / raw);
+        double cpu = median(Arrays.stream(samples).mapToDouble(Sample::cpuMicrosPerEntry).toArray());
+        return new Figure(name, description, entries, entries / perSecond, perSecond, sorted[0], sorted[sorted.length - 1], perSecond / raw, cpu);
+    }
+
+    private static double median(Sample[] samples) {
+        return median(Arrays.stream(samples).mapToDouble(Sample::perSecond).toArray());
     }
 
     private static double median(double[] rates) {
@@ -148,7 +206,14 @@ public final class EngineBench {
         return ByteBuffer.allocate(16).putLong(0x1234_5678_9abc_4defL).putLong(n).array();
     }
 
+    /** The raw rate in entries/s. */
     public static double rawRocksDb(Path dir, int entries) throws Exception {
+        Timer t = new Timer();
+        rawRocksDb(dir, entries, t);
+        return t.sample(entries).perSecond();
+    }
+
+    static void rawRocksDb(Path dir, int entries, Timer timer) throws Exception {
         RocksDB.loadLibrary();
         OriginBytes origin = new OriginBytes(ByteString.copyFrom(uuid(-1)));
         byte[] nsPrefix = ("\u0006" + IdentityEntries.NAMESPACE).getBytes(StandardCharsets.UTF_8);
@@ -168,7 +233,7 @@ public final class EngineBench {
             try (RocksDB rocks = RocksDB.open(db, dir.toString(), List.of(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cf),
                     new ColumnFamilyDescriptor("entries".getBytes(StandardCharsets.UTF_8), cf),
                     new ColumnFamilyDescriptor("changelog".getBytes(StandardCharsets.UTF_8), cf)), handles)) {
-                long start = System.nanoTime();
+                timer.start();
                 for (int i = 0; i < entries; i += 100) {
                     try (WriteBatch b = new WriteBatch()) {
                         for (int j = i; j < Math.min(entries, i + 100); j++) {
@@ -178,9 +243,8 @@ public final class EngineBench {
                         rocks.write(wo, b);
                     }
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
+                timer.stop();
                 handles.forEach(ColumnFamilyHandle::close);
-                return entries / seconds;
             }
         } finally {
             TempDirs.delete(dir);
@@ -191,27 +255,27 @@ public final class EngineBench {
         return Engine.open(EngineOptions.builder(dir).build());
     }
 
-    static double singleCommits(Path dir, int entries) throws Exception {
+    static void singleCommits(Path dir, int entries, Timer timer) throws Exception {
         try (Engine e = open(dir)) {
             e.transaction().defineNamespace(IdentityEntries.NAMESPACE, IdentityEntries.schema()).commit();
             List<Attributes> prepared = prepare(entries, "single-");
-            long start = System.nanoTime();
+            timer.start();
             for (Attributes a : prepared) {
                 e.transaction().create(IdentityEntries.NAMESPACE, e.newEntryId(), a).commit();
             }
-            return entries / ((System.nanoTime() - start) / 1e9);
+            timer.stop();
         } finally {
             TempDirs.delete(dir);
         }
     }
 
-    static double batchedCommits(Path dir, int entries) throws Exception {
+    static void batchedCommits(Path dir, int entries, Timer timer) throws Exception {
         try (Engine e = open(dir)) {
             e.transaction().defineNamespace(IdentityEntries.NAMESPACE, IdentityEntries.schema()).commit();
             List<Attributes> prepared = prepare(entries, "batched-");
-            long start = System.nanoTime();
+            timer.start();
             writeBatched(e, prepared, 100);
-            return entries / ((System.nanoTime() - start) / 1e9);
+            timer.stop();
         } finally {
             TempDirs.delete(dir);
         }
@@ -227,8 +291,12 @@ public final class EngineBench {
         }
     }
 
-    /** Applies, on a consumer that holds only the namespace, the changelog of a supplier that wrote the entries. */
-    static double remoteApply(Path dir, int entries, int perTransaction) throws Exception {
+    /**
+     * Applies, on a consumer that holds only the namespace, the changelog of a supplier that wrote
+     * the entries. Pipelined, a second thread decodes each batch ({@code prepareChanges}) while the
+     * previous one commits, as a node's network thread does.
+     */
+    static void remoteApply(Path dir, int entries, int perTransaction, boolean pipelined, Timer timer) throws Exception {
         try (Engine supplier = open(dir.resolve("supplier")); Engine consumer = open(dir.resolve("consumer"))) {
             supplier.transaction().defineNamespace(IdentityEntries.NAMESPACE, IdentityEntries.schema()).commit();
             InProcessReplication.refresh(consumer, "consumer", supplier, "supplier", 1 << 20);
@@ -242,15 +310,41 @@ public final class EngineBench {
                 }
                 target = s.supplierRuv();
             }
-            long start = System.nanoTime();
-            for (ChangeBatch b : batches) {
-                consumer.applyChanges(b, "supplier");
+            timer.start();
+            if (pipelined) {
+                java.util.concurrent.BlockingQueue<PreparedBatch> decoded = new java.util.concurrent.ArrayBlockingQueue<>(2);
+                java.util.concurrent.CompletableFuture<Void> decoder = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                    try {
+                        for (ChangeBatch b : batches) {
+                            decoded.put(consumer.prepareChanges(b, "supplier"));
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("decoding interrupted", e);
+                    }
+                }, runnable -> {
+                    Thread t = new Thread(runnable, "bench-decoder");
+                    t.setDaemon(true);
+                    t.start();
+                });
+                for (int i = 0; i < batches.size(); i++) {
+                    PreparedBatch p = decoded.poll(60, java.util.concurrent.TimeUnit.SECONDS);
+                    if (p == null) {
+                        decoder.join();
+                        throw new IllegalStateException("the decoding thread stopped after " + i + " of " + batches.size() + " batches");
+                    }
+                    consumer.applyChanges(p);
+                }
+                decoder.join();
+            } else {
+                for (ChangeBatch b : batches) {
+                    consumer.applyChanges(b, "supplier");
+                }
             }
-            double rate = entries / ((System.nanoTime() - start) / 1e9);
+            timer.stop();
             if (!consumer.missingFrom(target).isEmpty() || !consumer.digest().equals(supplier.digest())) {
                 throw new IllegalStateException("remote apply did not converge: the figure would be meaningless");
             }
-            return rate;
         } finally {
             TempDirs.delete(dir);
         }
@@ -270,19 +364,19 @@ public final class EngineBench {
         if (json) {
             for (Figure f : figures) {
                 System.out.printf(java.util.Locale.ROOT,
-                        "{\"workload\":\"%s\",\"entries\":%d,\"seconds\":%.3f,\"entries_per_second\":%.0f,\"min\":%.0f,\"max\":%.0f,\"raw_entries_per_second\":%.0f,\"ratio_to_raw\":%.3f,\"cores\":%d}%n",
-                        f.workload(), f.entries(), f.seconds(), f.perSecond(), f.min(), f.max(), figures.get(0).perSecond(), f.ratioToRaw(),
+                        "{\"workload\":\"%s\",\"entries\":%d,\"seconds\":%.3f,\"entries_per_second\":%.0f,\"min\":%.0f,\"max\":%.0f,\"raw_entries_per_second\":%.0f,\"ratio_to_raw\":%.3f,\"cpu_us_per_entry\":%.2f,\"cores\":%d}%n",
+                        f.workload(), f.entries(), f.seconds(), f.perSecond(), f.min(), f.max(), figures.get(0).perSecond(), f.ratioToRaw(), f.cpuMicrosPerEntry(),
                         Runtime.getRuntime().availableProcessors());
             }
             return;
         }
-        System.out.printf("%-13s %9s %9s %12s %19s %8s  %s%n", "workload", "entries", "seconds", "entries/s", "(min - max)", "vs raw", "what");
+        System.out.printf("%-15s %8s %8s %10s %19s %7s %11s  %s%n", "workload", "entries", "seconds", "entries/s", "(min - max)", "vs raw", "CPU/entry", "what");
         for (Figure f : figures) {
-            System.out.printf(java.util.Locale.ROOT, "%-13s %9d %9.2f %12.0f %19s %7.0f%%  %s%n",
+            System.out.printf(java.util.Locale.ROOT, "%-15s %8d %8.2f %10.0f %19s %6.0f%% %8.1f µs  %s%n",
                     f.workload(), f.entries(), f.seconds(), f.perSecond(), String.format("(%.0f - %.0f)", f.min(), f.max()),
-                    f.ratioToRaw() * 100, f.description());
+                    f.ratioToRaw() * 100, f.cpuMicrosPerEntry(), f.description());
         }
-        System.out.printf("(%d cores, %s, median of the rounds; raw = the machine's RocksDB limit measured in this run)%n",
+        System.out.printf("(%d cores, %s, median of the rounds; raw = the machine's RocksDB limit measured in this run; CPU/entry = CPU time of every thread of the process during the timed part, per entry)%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     }
 
