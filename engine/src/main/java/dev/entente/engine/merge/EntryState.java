@@ -43,8 +43,11 @@ public sealed interface EntryState permits EntryState.Live, EntryState.Tombstone
          */
         @Override
         public Live pruneRemovedBefore(long hlc) {
-            if (versions.values().stream().filter(v -> !v.isDiscarded()).count() > 1) {
-                return this;
+            int live = 0;
+            for (Version v : versions.values()) {
+                if (!v.isDiscarded() && ++live > 1) {
+                    return this;
+                }
             }
             TreeMap<Cid, Version> pruned = null;
             for (Version v : versions.values()) {
