@@ -98,6 +98,11 @@ final class NodeHandle implements AutoCloseable {
         return answer(command, timeout);
     }
 
+    /** Milliseconds the node's JIT compilers have worked since it started. */
+    long jitMillis() throws InterruptedException {
+        return Long.parseLong(call("jit", Duration.ofSeconds(10)));
+    }
+
     private String next(Duration timeout, String command) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {

@@ -26,17 +26,19 @@ final class SmallDelta implements Workload {
         int small = quick ? 1_000 : 10_000;
         int big = quick ? 5_000 : 1_000_000;
         int rounds = quick ? 5 : 20;
-        double[] smallRounds;
+        Rounds smallRun;
         try (BigDatabase db = BigDatabase.create(dir.resolve("small"), small)) {
-            smallRounds = rounds(db, rounds);
+            smallRun = rounds(db, rounds, quick);
         }
         BigDatabase db = shared.bigDatabase(big);
-        double[] bigRounds = rounds(db, rounds);
+        Rounds bigRun = rounds(db, rounds, quick);
+        double[] smallRounds = smallRun.measured();
+        double[] bigRounds = bigRun.measured();
         double smallMedian = Percentile.nearestRank(smallRounds, 0.5);
         double bigMedian = Percentile.nearestRank(bigRounds, 0.5);
         return Result.builder(id(), "small delta on a big database")
                 .parameter("entries_big", big).parameter("entries_small", small).parameter("delta_entries", 10).parameter("rounds", rounds)
-                .parameter("warm_up_rounds", rounds).parameter("heap_cap_mb", 256)
+                .parameter("warm_up_rounds_big", bigRun.warmUp()).parameter("warm_up_rounds_small", smallRun.warmUp()).parameter("heap_cap_mb", 256)
                 .figure("median_ms_big", bigMedian).figure("p99_ms_big", Percentile.nearestRank(bigRounds, 0.99))
                 .figure("median_ms_small", smallMedian).figure("p99_ms_small", Percentile.nearestRank(smallRounds, 0.99))
                 .figure("big_database_load_seconds", db.loadSeconds)
@@ -44,7 +46,7 @@ final class SmallDelta implements Workload {
                 .ratio("median_big_to_small", bigMedian / smallMedian)
                 .ratio("median_big_to_tls_round_trip", bigMedian / limits.tlsRoundTripMillis())
                 .check("digests_equal", true).check("every_round_arrived", true)
-                .line("on " + String.format("%,d", big), "median %.2f ms, p99 %.2f ms (%d rounds of 10 entries)", bigMedian, Percentile.nearestRank(bigRounds, 0.99), rounds)
+                .line("on " + String.format("%,d", big), "median %.2f ms, p99 %.2f ms (%d rounds of 10 entries, after %d unmeasured)", bigMedian, Percentile.nearestRank(bigRounds, 0.99), rounds, bigRun.warmUp())
                 .line("on " + String.format("%,d", small), "median %.2f ms, p99 %.2f ms; big/small %.2f", smallMedian, Percentile.nearestRank(smallRounds, 0.99),
                         bigMedian / smallMedian)
                 .line("limit", "TLS round trip %.3f ms", limits.tlsRoundTripMillis())
@@ -53,21 +55,50 @@ final class SmallDelta implements Workload {
     }
 
     /** Milliseconds from asking A to commit 10 entries to B holding them, per round. */
-    private static double[] rounds(BigDatabase db, int rounds) throws Exception {
-        // Unmeasured rounds first, as many as measured: the code paths of a small pull are not
-        // the ones a load warms up, and fresh JVMs compile them during the first rounds.
-        int warmUp = rounds;
-        double[] millis = new double[warmUp + rounds];
-        for (int r = 0; r < millis.length; r++) {
-            long t0 = System.nanoTime();
-            String last = db.a.call("load 10 10 delta-" + r + "-", Duration.ofSeconds(30)).split(" ")[1];
-            db.b.call("await-entry " + last + " 30000", Duration.ofSeconds(35));
-            millis[r] = (System.nanoTime() - t0) / 1e6;
-            Thread.sleep(50);
+    private record Rounds(double[] measured, int warmUp) {
+    }
+
+    private static Rounds rounds(BigDatabase db, int rounds, boolean quick) throws Exception {
+        // Unmeasured rounds first, at least as many as measured: the code paths of a small pull
+        // are not the ones a load warms up, and the JVMs that just loaded a million entries are
+        // still compiling. Blocks of warm-up rounds go on until neither node's JIT compilers
+        // worked more than WARM_JIT_MS in the last block, for at most MAX_WARM_SECONDS.
+        int next = 0;
+        long warmStart = System.nanoTime();
+        long jitA = db.a.jitMillis();
+        long jitB = db.b.jitMillis();
+        while (true) {
+            for (int r = 0; r < rounds; r++) {
+                round(db, next++);
+            }
+            long nowA = db.a.jitMillis();
+            long nowB = db.b.jitMillis();
+            boolean quiet = Math.max(nowA - jitA, nowB - jitB) <= WARM_JIT_MS;
+            jitA = nowA;
+            jitB = nowB;
+            if (quick || quiet || System.nanoTime() - warmStart > MAX_WARM_SECONDS * 1_000_000_000L) {
+                break;
+            }
+        }
+        double[] measured = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            measured[r] = round(db, next++);
         }
         BenchCluster.awaitSameDigest(Duration.ofSeconds(120), db.a, db.b);
-        double[] measured = Arrays.copyOfRange(millis, warmUp, millis.length);
         Arrays.sort(measured);
-        return measured;
+        return new Rounds(measured, next - rounds);
+    }
+
+    /** A block of warm-up rounds after which neither node's JIT compilers worked more than this is the last. */
+    static final long WARM_JIT_MS = 100;
+    static final long MAX_WARM_SECONDS = 60;
+
+    private static double round(BigDatabase db, int r) throws Exception {
+        long t0 = System.nanoTime();
+        String last = db.a.call("load 10 10 delta-" + r + "-", Duration.ofSeconds(30)).split(" ")[1];
+        db.b.call("await-entry " + last + " 30000", Duration.ofSeconds(35));
+        double millis = (System.nanoTime() - t0) / 1e6;
+        Thread.sleep(50);
+        return millis;
     }
 }

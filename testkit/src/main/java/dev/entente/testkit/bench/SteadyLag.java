@@ -156,7 +156,7 @@ final class SteadyLag implements Workload {
     private static long[] jitMillis(List<NodeHandle> nodes) throws Exception {
         long[] out = new long[nodes.size()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = Long.parseLong(nodes.get(i).call("jit", Duration.ofSeconds(10)));
+            out[i] = nodes.get(i).jitMillis();
         }
         return out;
     }
