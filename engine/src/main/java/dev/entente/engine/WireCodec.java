@@ -356,7 +356,8 @@ final class WireCodec {
                 return new EntryState.Tombstone(cid(tombstone, null));
             }
             return new EntryState.Live(versions);
-        } catch (MalformedChangeException | IllegalArgumentException e) {
+        } catch (EntenteException | IllegalArgumentException e) {
+            // EntenteException: also a name check refusing a corrupt attribute name.
             throw new MalformedChangeException("stored entry state is corrupt: " + e.getMessage(), e);
         }
     }

@@ -215,6 +215,29 @@ class WireCodecProperties {
         }
     }
 
+    /**
+     * Found by {@link #corruptStoredStatesAreRefusedCleanly} (seed -1385369433448973428): a flipped
+     * length made an attribute name take in the next byte, and the name check's own exception
+     * escaped instead of {@link MalformedChangeException}.
+     */
+    @Example
+    void aStoredStateWithAnInvalidAttributeNameIsCorrupt() {
+        Cid c = new Cid(3, new OriginId(0, 1));
+        TreeMap<ByteString, ValueMarks> marks = new TreeMap<>(Values.ORDER);
+        marks.put(ByteString.EMPTY, new ValueMarks(new Cid(1, new OriginId(0, 1)), null));
+        byte[] bytes = WireCodec.state(EntryState.Live.of(Version.live(c, java.util.Map.of("cn", new ValueSet(marks)))));
+        boolean replaced = false;
+        for (int i = 0; i + 1 < bytes.length; i++) {
+            if (bytes[i] == 'c' && bytes[i + 1] == 'n') {
+                bytes[i + 1] = '*';
+                replaced = true;
+            }
+        }
+        assertTrue(replaced);
+        MalformedChangeException e = assertThrows(MalformedChangeException.class, () -> WireCodec.state(bytes));
+        assertTrue(e.getMessage().startsWith("stored entry state is corrupt") && e.getMessage().contains("c*"), e.getMessage());
+    }
+
     @Example
     void aTruncatedRecordSaysWhereItCameFrom() {
         Change c = new Change(LATEST, 0, List.of(), List.of(new Change.EntryDelta("ns", new UUID(1, 2), new EntryState.Tombstone(LATEST))));
