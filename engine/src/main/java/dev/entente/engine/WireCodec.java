@@ -75,31 +75,31 @@ final class WireCodec {
 
     // ---- attributes, versions, entry states: written and read directly (WireWriter, WireReader)
 
-    // Field numbers of changelog.proto.
-    private static final int CID_HLC = 1;
-    private static final int CID_ORIGIN = 2;
-    private static final int ATTRIBUTE_NAME = 1;
-    private static final int ATTRIBUTE_IS_SET = 2;
-    private static final int ATTRIBUTE_CID = 3;
-    private static final int ATTRIBUTE_VALUES = 4;
-    private static final int ATTRIBUTE_SET_VALUES = 5;
-    private static final int SET_VALUE_VALUE = 1;
-    private static final int SET_VALUE_ADDED = 2;
-    private static final int SET_VALUE_REMOVED = 3;
-    private static final int VERSION_CREATED = 1;
-    private static final int VERSION_ATTRIBUTES = 2;
-    private static final int VERSION_DISCARDED = 3;
-    private static final int ENTRY_NAMESPACE = 1;
-    private static final int ENTRY_ID = 2;
-    private static final int ENTRY_VERSION = 3;
-    private static final int ENTRY_DELETED = 4;
-    private static final int RECORD_HLC = 1;
-    private static final int RECORD_ORIGIN = 2;
-    private static final int RECORD_PREV_HLC = 3;
-    private static final int RECORD_NAMESPACES = 4;
-    private static final int RECORD_ENTRIES = 5;
-    private static final int STATE_VERSIONS = 1;
-    private static final int STATE_TOMBSTONE = 2;
+    // Field numbers of changelog.proto, from the generated classes so that the two cannot differ.
+    private static final int CID_HLC = Wire.Cid.HLC_FIELD_NUMBER;
+    private static final int CID_ORIGIN = Wire.Cid.ORIGIN_FIELD_NUMBER;
+    private static final int ATTRIBUTE_NAME = Wire.AttributeState.NAME_FIELD_NUMBER;
+    private static final int ATTRIBUTE_IS_SET = Wire.AttributeState.IS_SET_FIELD_NUMBER;
+    private static final int ATTRIBUTE_CID = Wire.AttributeState.CID_FIELD_NUMBER;
+    private static final int ATTRIBUTE_VALUES = Wire.AttributeState.VALUES_FIELD_NUMBER;
+    private static final int ATTRIBUTE_SET_VALUES = Wire.AttributeState.SET_VALUES_FIELD_NUMBER;
+    private static final int SET_VALUE_VALUE = Wire.SetValue.VALUE_FIELD_NUMBER;
+    private static final int SET_VALUE_ADDED = Wire.SetValue.ADDED_FIELD_NUMBER;
+    private static final int SET_VALUE_REMOVED = Wire.SetValue.REMOVED_FIELD_NUMBER;
+    private static final int VERSION_CREATED = Wire.Version.CREATED_FIELD_NUMBER;
+    private static final int VERSION_ATTRIBUTES = Wire.Version.ATTRIBUTES_FIELD_NUMBER;
+    private static final int VERSION_DISCARDED = Wire.Version.DISCARDED_FIELD_NUMBER;
+    private static final int ENTRY_NAMESPACE = Wire.EntryChange.NAMESPACE_FIELD_NUMBER;
+    private static final int ENTRY_ID = Wire.EntryChange.ID_FIELD_NUMBER;
+    private static final int ENTRY_VERSION = Wire.EntryChange.VERSION_FIELD_NUMBER;
+    private static final int ENTRY_DELETED = Wire.EntryChange.DELETED_FIELD_NUMBER;
+    private static final int RECORD_HLC = Wire.ChangeRecord.HLC_FIELD_NUMBER;
+    private static final int RECORD_ORIGIN = Wire.ChangeRecord.ORIGIN_FIELD_NUMBER;
+    private static final int RECORD_PREV_HLC = Wire.ChangeRecord.PREV_HLC_FIELD_NUMBER;
+    private static final int RECORD_NAMESPACES = Wire.ChangeRecord.NAMESPACES_FIELD_NUMBER;
+    private static final int RECORD_ENTRIES = Wire.ChangeRecord.ENTRIES_FIELD_NUMBER;
+    private static final int STATE_VERSIONS = Wire.EntryState.VERSIONS_FIELD_NUMBER;
+    private static final int STATE_TOMBSTONE = Wire.EntryState.TOMBSTONE_FIELD_NUMBER;
 
     private static int tag(int field, int wireType) {
         return field << 3 | wireType;
@@ -216,16 +216,14 @@ final class WireCodec {
             } else if (tag == tag(ATTRIBUTE_IS_SET, WireWriter.VARINT)) {
                 isSet = r.varint() != 0;
             } else if (tag == tag(ATTRIBUTE_CID, LD)) {
-                r.lengthDelimited();
-                cid = cid(r.nested(), context);
+                cid = cid(r.message(), context);
             } else if (tag == tag(ATTRIBUTE_VALUES, LD)) {
                 values.add(r.bytes());
             } else if (tag == tag(ATTRIBUTE_SET_VALUES, LD)) {
-                r.lengthDelimited();
                 if (marks == null) {
                     marks = new TreeMap<>(Values.ORDER);
                 }
-                setValue(r.nested(), context, marks);
+                setValue(r.message(), context, marks);
             } else {
                 r.skip(tag);
             }
@@ -249,11 +247,9 @@ final class WireCodec {
             if (tag == tag(SET_VALUE_VALUE, LD)) {
                 value = r.bytes();
             } else if (tag == tag(SET_VALUE_ADDED, LD)) {
-                r.lengthDelimited();
-                added = cid(r.nested(), context);
+                added = cid(r.message(), context);
             } else if (tag == tag(SET_VALUE_REMOVED, LD)) {
-                r.lengthDelimited();
-                removed = cid(r.nested(), context);
+                removed = cid(r.message(), context);
             } else {
                 r.skip(tag);
             }
@@ -276,14 +272,11 @@ final class WireCodec {
         List<WireReader> attributes = new ArrayList<>(8);
         for (int tag; (tag = r.tag()) != 0; ) {
             if (tag == tag(VERSION_CREATED, LD)) {
-                r.lengthDelimited();
-                createdField = r.nested();
+                createdField = r.message();
             } else if (tag == tag(VERSION_ATTRIBUTES, LD)) {
-                r.lengthDelimited();
-                attributes.add(r.nested());
+                attributes.add(r.message());
             } else if (tag == tag(VERSION_DISCARDED, LD)) {
-                r.lengthDelimited();
-                discardedField = r.nested();
+                discardedField = r.message();
             } else {
                 r.skip(tag);
             }
@@ -342,12 +335,10 @@ final class WireCodec {
             TreeMap<Cid, Version> versions = new TreeMap<>();
             for (int tag; (tag = r.tag()) != 0; ) {
                 if (tag == tag(STATE_VERSIONS, LD)) {
-                    r.lengthDelimited();
-                    Version version = version(r.nested(), null, null, null);
+                    Version version = version(r.message(), null, null, null);
                     versions.put(version.created(), version);
                 } else if (tag == tag(STATE_TOMBSTONE, LD)) {
-                    r.lengthDelimited();
-                    tombstone = r.nested();
+                    tombstone = r.message();
                 } else {
                     r.skip(tag);
                 }
@@ -462,11 +453,9 @@ final class WireCodec {
                 } else if (tag == tag(RECORD_PREV_HLC, WireWriter.FIXED64)) {
                     prevHlc = r.fixed64();
                 } else if (tag == tag(RECORD_NAMESPACES, LD)) {
-                    r.lengthDelimited();
-                    namespaceFields.add(r.nested());
+                    namespaceFields.add(r.message());
                 } else if (tag == tag(RECORD_ENTRIES, LD)) {
-                    r.lengthDelimited();
-                    entryFields.add(r.nested());
+                    entryFields.add(r.message());
                 } else {
                     r.skip(tag);
                 }
@@ -508,11 +497,9 @@ final class WireCodec {
                         }
                         id = new UUID(e.fieldLong(0), e.fieldLong(1));
                     } else if (tag == tag(ENTRY_VERSION, LD)) {
-                        e.lengthDelimited();
-                        version = e.nested();
+                        version = e.message();
                     } else if (tag == tag(ENTRY_DELETED, LD)) {
-                        e.lengthDelimited();
-                        deleted = e.nested();
+                        deleted = e.message();
                     } else {
                         e.skip(tag);
                     }

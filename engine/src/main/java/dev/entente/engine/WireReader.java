@@ -90,6 +90,12 @@ final class WireReader {
         return fieldLength;
     }
 
+    /** Reads a nested message's field: a reader over its content. */
+    WireReader message() {
+        lengthDelimited();
+        return nested();
+    }
+
     /** A reader over the length-delimited field just read. */
     WireReader nested() {
         return new WireReader(buf, fieldStart, fieldLength);
