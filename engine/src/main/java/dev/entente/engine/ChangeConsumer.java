@@ -21,15 +21,13 @@ final class ChangeConsumer {
 
     /** Decodes a batch and checks its clocks; needs no lock, so it can run while another batch commits. */
     static PreparedBatch prepare(HybridClock clock, ChangeBatch batch, String supplier) {
-        List<Change> changes = new ArrayList<>(batch.records().size());
         List<ChangeBytes> records = new ArrayList<>(batch.records().size());
         for (ByteString r : batch.records()) {
             ChangeBytes record = WireCodec.decode(r.toByteArray(), "supplier '" + supplier + "'");
             clock.checkSkew(record.change().cid(), supplier);
-            changes.add(record.change());
             records.add(record);
         }
-        return new PreparedBatch(batch, supplier, changes, records);
+        return new PreparedBatch(batch, supplier, records);
     }
 
     /** Applies a prepared batch; the caller holds the commit lock. */

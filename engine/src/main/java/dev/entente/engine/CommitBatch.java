@@ -2,7 +2,6 @@ package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
 import dev.entente.engine.merge.EntryState;
-import dev.entente.protocol.Wire;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;

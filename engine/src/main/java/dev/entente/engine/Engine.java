@@ -3,7 +3,6 @@ package dev.entente.engine;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.ResolvedEntry;
 import dev.entente.engine.merge.Version;
-import dev.entente.protocol.Wire;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -12,11 +12,11 @@ public final class PreparedBatch {
     private final List<Change> changes;
     private final List<ChangeBytes> records;
 
-    PreparedBatch(ChangeBatch batch, String supplier, List<Change> changes, List<ChangeBytes> records) {
+    PreparedBatch(ChangeBatch batch, String supplier, List<ChangeBytes> records) {
         this.batch = batch;
         this.supplier = supplier;
-        this.changes = List.copyOf(changes);
         this.records = List.copyOf(records);
+        this.changes = this.records.stream().map(ChangeBytes::change).toList();
     }
 
     public ChangeBatch batch() {
