@@ -3,6 +3,7 @@ package dev.entente.testkit.bench;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * W4: A and B are converged on a big database; A commits 10 new entries; the time until B holds
@@ -59,43 +60,32 @@ final class SmallDelta implements Workload {
     }
 
     private static Rounds rounds(BigDatabase db, int rounds, boolean quick) throws Exception {
-        // Unmeasured rounds first, at least as many as measured: the code paths of a small pull
+        // Unmeasured rounds first, in blocks as many as measured: the code paths of a small pull
         // are not the ones a load warms up, and the JVMs that just loaded a million entries are
-        // still compiling. Blocks of warm-up rounds go on until neither node's JIT compilers
-        // worked more than WARM_JIT_MS in the last block, for at most MAX_WARM_SECONDS.
-        int next = 0;
-        long warmStart = System.nanoTime();
-        long jitA = db.a.jitMillis();
-        long jitB = db.b.jitMillis();
-        while (true) {
+        // still compiling. Blocks go on until neither node's compilers worked over WARM_JIT_MS in one.
+        JitWarmUp.Outcome warm = JitWarmUp.run(List.of(db.a, db.b), WARM_JIT_MS, quick ? 1 : MAX_WARM_BLOCKS, block -> {
             for (int r = 0; r < rounds; r++) {
-                round(db, next++);
+                round(db, "warm" + block + "-" + r);
             }
-            long nowA = db.a.jitMillis();
-            long nowB = db.b.jitMillis();
-            boolean quiet = Math.max(nowA - jitA, nowB - jitB) <= WARM_JIT_MS;
-            jitA = nowA;
-            jitB = nowB;
-            if (quick || quiet || System.nanoTime() - warmStart > MAX_WARM_SECONDS * 1_000_000_000L) {
-                break;
-            }
-        }
+        });
         double[] measured = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-            measured[r] = round(db, next++);
+            measured[r] = round(db, "measured-" + r);
         }
         BenchCluster.awaitSameDigest(Duration.ofSeconds(120), db.a, db.b);
         Arrays.sort(measured);
-        return new Rounds(measured, next - rounds);
+        return new Rounds(measured, warm.blocks() * rounds);
     }
 
     /** A block of warm-up rounds after which neither node's JIT compilers worked more than this is the last. */
     static final long WARM_JIT_MS = 100;
-    static final long MAX_WARM_SECONDS = 60;
+    /** At most about a minute: a block of 20 rounds takes 1.2 to 2 s. */
+    static final int MAX_WARM_BLOCKS = 30;
 
-    private static double round(BigDatabase db, int r) throws Exception {
+    /** One round: 10 entries named {@code delta-<name>-...} committed on A, awaited on B; its milliseconds. */
+    private static double round(BigDatabase db, String name) throws Exception {
         long t0 = System.nanoTime();
-        String last = db.a.call("load 10 10 delta-" + r + "-", Duration.ofSeconds(30)).split(" ")[1];
+        String last = db.a.call("load 10 10 delta-" + name + "-", Duration.ofSeconds(30)).split(" ")[1];
         db.b.call("await-entry " + last + " 30000", Duration.ofSeconds(35));
         double millis = (System.nanoTime() - t0) / 1e6;
         Thread.sleep(50);

@@ -45,37 +45,24 @@ final class SteadyLag implements Workload {
             BenchCluster.join(Duration.ofSeconds(120), nodes.toArray(NodeHandle[]::new));
 
             // Unmeasured warm-up at the same rate: a node serving for a while has its code compiled.
-            // Three fresh JVMs on two cores keep their JIT compilers busy for over a minute (a
-            // third of a core between them was still compiling 60 s in), so the warm-up goes on,
-            // in rounds, until the compilers of all three did less than WARM_JIT_MS of work in a
-            // round, or for at most MAX_WARM_SECONDS; the compile time left in the measured window
-            // is reported.
+            // Rounds of 20 s go on until every node's compilers worked under WARM_JIT_MS in one.
             int perNode = rate / 3;
-            int warmSeconds = 0;
             int round = quick ? 1 : 20;
-            int maxWarm = quick ? 1 : MAX_WARM_SECONDS;
             for (NodeHandle n : nodes) {
                 // Measured during the warm-up too, and thrown away, so that the measuring code is
                 // compiled before the window like the rest.
                 n.call("lag-start", Duration.ofSeconds(10));
             }
-            long[] jit = jitMillis(nodes);
-            long lastRoundJit = Long.MAX_VALUE;
-            while (warmSeconds < maxWarm && lastRoundJit > WARM_JIT_MS) {
+            JitWarmUp.Outcome warm = JitWarmUp.run(nodes, WARM_JIT_MS, quick ? 1 : MAX_WARM_SECONDS / round, block -> {
                 for (NodeHandle n : nodes) {
-                    n.send("write-rate " + perNode + " " + round + " w2warm" + warmSeconds + "-" + n.name + "-");
+                    n.send("write-rate " + perNode + " " + round + " w2warm" + block + "-" + n.name + "-");
                 }
                 for (NodeHandle n : nodes) {
                     n.answer("write-rate", Duration.ofSeconds(round + 120));
                 }
-                warmSeconds += round;
-                long[] now = jitMillis(nodes);
-                lastRoundJit = 0;
-                for (int i = 0; i < 3; i++) {
-                    lastRoundJit = Math.max(lastRoundJit, now[i] - jit[i]);
-                }
-                jit = now;
-            }
+            });
+            int warmSeconds = warm.blocks() * round;
+            long lastRoundJit = warm.lastBlockJitMillis();
             BenchCluster.awaitSameDigest(Duration.ofSeconds(60), nodes.toArray(NodeHandle[]::new));
 
             long[] cpuBefore = new long[3];
@@ -83,7 +70,7 @@ final class SteadyLag implements Workload {
                 nodes.get(i).call("lag-start", Duration.ofSeconds(10));
                 cpuBefore[i] = Long.parseLong(nodes.get(i).call("cpu", Duration.ofSeconds(10)));
             }
-            jit = jitMillis(nodes);
+            long[] jit = JitWarmUp.jitMillis(nodes);
             long t0 = System.nanoTime();
             for (NodeHandle n : nodes) {
                 n.send("write-rate " + perNode + " " + seconds + " w2-" + n.name + "-");
@@ -93,7 +80,7 @@ final class SteadyLag implements Workload {
                 written += Long.parseLong(n.answer("write-rate", Duration.ofSeconds(seconds + 120)).split(" ")[0]);
             }
             double wall = (System.nanoTime() - t0) / 1e9;
-            long[] jitAfter = jitMillis(nodes);
+            long[] jitAfter = JitWarmUp.jitMillis(nodes);
             long jitDuring = 0;
             for (int i = 0; i < 3; i++) {
                 jitDuring += jitAfter[i] - jit[i];
@@ -152,12 +139,4 @@ final class SteadyLag implements Workload {
     /** A warm-up round after which every node's JIT compilers worked less than this is the last. */
     static final long WARM_JIT_MS = 500;
     static final int MAX_WARM_SECONDS = 120;
-
-    private static long[] jitMillis(List<NodeHandle> nodes) throws Exception {
-        long[] out = new long[nodes.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = nodes.get(i).jitMillis();
-        }
-        return out;
-    }
 }
