@@ -36,7 +36,6 @@ final class ChangeConsumer {
         if (s.refreshRequired != null) {
             throw new RefreshRequiredException("this node must be refreshed before it applies changes from '" + supplier + "': " + s.refreshRequired);
         }
-        List<Change> changes = prepared.changes();
         List<ChangeBytes> records = prepared.records();
         TreeMap<OriginId, Ruv.Range> ruv = new TreeMap<>(s.ruv.origins());
         int applied = 0;
@@ -48,9 +47,9 @@ final class ChangeConsumer {
         Set<String> redefined = new LinkedHashSet<>();
         try (CommitBatch b = new CommitBatch(s)) {
             EntryWriter writer = new EntryWriter(b, s.reapedHorizon, options.validators(), true);
-            prefetch(b, changes);
-            for (int i = 0; i < changes.size(); i++) {
-                Change c = changes.get(i);
+            prefetch(b, records);
+            for (int i = 0; i < records.size(); i++) {
+                Change c = records.get(i).change();
                 OriginId origin = c.cid().origin();
                 Ruv.Range have = ruv.get(origin);
                 long haveMax = have == null ? 0 : have.max();
@@ -118,10 +117,11 @@ final class ChangeConsumer {
     }
 
     /** Reads, in one go, the entries the batch touches and the unique-index groups of their new values. */
-    private static void prefetch(CommitBatch b, List<Change> changes) {
+    private static void prefetch(CommitBatch b, List<ChangeBytes> records) {
         List<CommitBatch.EntryKey> entries = new ArrayList<>();
         List<CommitBatch.UniqueKey> unique = new ArrayList<>();
-        for (Change c : changes) {
+        for (ChangeBytes record : records) {
+            Change c = record.change();
             for (Change.EntryDelta d : c.entries()) {
                 entries.add(new CommitBatch.EntryKey(d.namespace(), d.id()));
                 Namespace ns = b.namespace(d.namespace());

@@ -9,14 +9,12 @@ import java.util.List;
 public final class PreparedBatch {
     private final ChangeBatch batch;
     private final String supplier;
-    private final List<Change> changes;
     private final List<ChangeBytes> records;
 
     PreparedBatch(ChangeBatch batch, String supplier, List<ChangeBytes> records) {
         this.batch = batch;
         this.supplier = supplier;
         this.records = List.copyOf(records);
-        this.changes = this.records.stream().map(ChangeBytes::change).toList();
     }
 
     public ChangeBatch batch() {
@@ -25,10 +23,6 @@ public final class PreparedBatch {
 
     public String supplier() {
         return supplier;
-    }
-
-    List<Change> changes() {
-        return changes;
     }
 
     List<ChangeBytes> records() {

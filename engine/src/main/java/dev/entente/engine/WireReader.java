@@ -123,6 +123,20 @@ final class WireReader {
         }
     }
 
+    /**
+     * Reads a field that is empty or holds 16 bytes, an origin id or an entry id, to be taken with
+     * {@link #fieldLong}; {@code what} names it in the error.
+     *
+     * @return whether it holds 16 bytes (false: empty)
+     */
+    boolean sixteenBytes(String what) {
+        lengthDelimited();
+        if (fieldLength != 0 && fieldLength != 16) {
+            throw new MalformedChangeException(what + " has 16 bytes, got " + fieldLength);
+        }
+        return fieldLength == 16;
+    }
+
     /** Long {@code i} (big-endian) of the length-delimited field just read: an origin id or an entry id. */
     long fieldLong(int i) {
         if (fieldLength < 8 * (i + 1)) {

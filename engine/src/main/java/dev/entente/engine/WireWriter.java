@@ -26,15 +26,16 @@ final class WireWriter {
     private int markCount;
 
     WireWriter(int initialBytes) {
-        buf = new byte[Math.max(16, initialBytes)];
+        buf = new byte[Math.max(1, initialBytes)];
     }
 
     int position() {
         return pos;
     }
 
+    /** The bytes written; the writer is done with after this (its array may be the result). */
     byte[] toByteArray() {
-        return Arrays.copyOf(buf, pos);
+        return pos == buf.length ? buf : Arrays.copyOf(buf, pos);
     }
 
     /** Remembers the current position; read it back with {@link #markAt}, after any move. */

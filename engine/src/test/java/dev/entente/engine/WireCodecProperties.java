@@ -127,7 +127,7 @@ class WireCodecProperties {
             deltas.add(new Change.EntryDelta("ns", id, state));
         }
         Change c = new Change(cid, cid.hlc() - 1, List.of(new Namespace("ns", Schema.builder().unique("x").set("y").build(), cid)), deltas);
-        Change back = WireCodec.change(ByteString.copyFrom(WireCodec.encode(c).bytes()), "test");
+        Change back = WireCodec.decode(WireCodec.encode(c).bytes(), "test").change();
         assertEquals(c, back);
     }
 
