@@ -16,9 +16,47 @@ final class Keys {
 
     /** Column family {@code entries} and {@code flags}: [ns length][ns][16-byte id]. */
     static byte[] entry(String namespace, UUID id) {
-        byte[] ns = namespace.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(1 + ns.length + 16).put((byte) ns.length).put(ns)
-                .putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
+        int n = asciiLength(namespace);
+        if (n < 0) {
+            byte[] ns = namespace.getBytes(StandardCharsets.UTF_8);
+            return ByteBuffer.allocate(1 + ns.length + 16).put((byte) ns.length).put(ns)
+                    .putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
+        }
+        byte[] key = new byte[1 + n + 16];
+        key[0] = (byte) n;
+        putAscii(namespace, key, 1);
+        putLong(key, 1 + n, id.getMostSignificantBits());
+        putLong(key, 1 + n + 8, id.getLeastSignificantBits());
+        return key;
+    }
+
+    /**
+     * The length of a name that is pure ASCII, its UTF-8 length too; -1 otherwise. Valid namespace
+     * and attribute names are ASCII (see {@link Names}): keys are built for every entry a commit
+     * touches, so those names are copied straight into the key instead of encoded into a
+     * temporary array first.
+     */
+    private static int asciiLength(String s) {
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            if (s.charAt(i) >= 0x80) {
+                return -1;
+            }
+        }
+        return n;
+    }
+
+    private static void putAscii(String s, byte[] into, int at) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            into[at + i] = (byte) s.charAt(i);
+        }
+    }
+
+    private static void putLong(byte[] into, int at, long v) {
+        for (int i = 7; i >= 0; i--) {
+            into[at + i] = (byte) v;
+            v >>>= 8;
+        }
     }
 
     static byte[] namespacePrefix(String namespace) {
@@ -37,7 +75,11 @@ final class Keys {
 
     /** Column family {@code changelog}: [16-byte origin][8-byte hlc]. */
     static byte[] change(OriginId origin, long hlc) {
-        return ByteBuffer.allocate(24).putLong(origin.hi()).putLong(origin.lo()).putLong(hlc).array();
+        byte[] key = new byte[24];
+        putLong(key, 0, origin.hi());
+        putLong(key, 8, origin.lo());
+        putLong(key, 16, hlc);
+        return key;
     }
 
     static OriginId changeOrigin(byte[] key) {
@@ -51,12 +93,23 @@ final class Keys {
 
     /** Column family {@code unique}: [ns length][ns][attribute length][attribute][value]. */
     static byte[] unique(String namespace, String attribute, ByteString value) {
-        byte[] ns = namespace.getBytes(StandardCharsets.UTF_8);
-        byte[] attr = attribute.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(2 + ns.length + attr.length + value.size());
-        b.put((byte) ns.length).put(ns).put((byte) attr.length).put(attr);
-        value.copyTo(b);
-        return b.array();
+        int n = asciiLength(namespace);
+        int a = asciiLength(attribute);
+        if (n < 0 || a < 0) {
+            byte[] ns = namespace.getBytes(StandardCharsets.UTF_8);
+            byte[] attr = attribute.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(2 + ns.length + attr.length + value.size());
+            b.put((byte) ns.length).put(ns).put((byte) attr.length).put(attr);
+            value.copyTo(b);
+            return b.array();
+        }
+        byte[] key = new byte[2 + n + a + value.size()];
+        key[0] = (byte) n;
+        putAscii(namespace, key, 1);
+        key[1 + n] = (byte) a;
+        putAscii(attribute, key, 2 + n);
+        value.copyTo(key, 2 + n + a);
+        return key;
     }
 
     /** Column family {@code reap}: [8-byte hlc][entry key], tombstones and discards by age. */
@@ -75,7 +128,7 @@ final class Keys {
 
     /** Column family {@code feed}: [8-byte sequence]. */
     static byte[] feed(long sequence) {
-        return ByteBuffer.allocate(8).putLong(sequence).array();
+        return longBytes(sequence);
     }
 
     static long feedSequence(byte[] key) {
@@ -108,7 +161,9 @@ final class Keys {
     }
 
     static byte[] longBytes(long v) {
-        return ByteBuffer.allocate(8).putLong(v).array();
+        byte[] b = new byte[8];
+        putLong(b, 0, v);
+        return b;
     }
 
     static long bytesLong(byte[] b) {
@@ -116,7 +171,10 @@ final class Keys {
     }
 
     static byte[] uuidBytes(UUID id) {
-        return ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
+        byte[] b = new byte[16];
+        putLong(b, 0, id.getMostSignificantBits());
+        putLong(b, 8, id.getLeastSignificantBits());
+        return b;
     }
 
     static UUID uuid(byte[] b) {

@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.entente.engine.merge.AttributeState;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.Register;
+import dev.entente.engine.merge.SortedArrayMap;
 import dev.entente.engine.merge.ValueMarks;
 import dev.entente.engine.merge.ValueSet;
 import dev.entente.engine.merge.Values;
@@ -194,45 +195,67 @@ final class WireCodec {
             }
             origin = context.origin();
         }
+        if (context != null && hlc == context.hlc() && origin.equals(context.origin())) {
+            return context;
+        }
         return new Cid(hlc, origin);
     }
 
-    private static void attribute(WireReader r, Cid context, TreeMap<String, AttributeState> into) {
+    /** Reads the CID in the message field just reached. */
+    private static Cid cidField(WireReader r, Cid context) {
+        long outer = r.enter();
+        Cid c = cid(r, context);
+        r.leave(outer);
+        return c;
+    }
+
+    /** Reads the CID in a message field passed over earlier, at {@code start} for {@code length} bytes. */
+    private static Cid cidAt(WireReader r, int start, int length, Cid context) {
+        long outer = r.enterAt(start, length);
+        Cid c = cid(r, context);
+        r.leave(outer);
+        return c;
+    }
+
+    /** Reads an attribute message, already entered, into {@code into}. */
+    private static void attribute(WireReader r, Cid context, SortedArrayMap.Builder<String, AttributeState> into) {
         String name = "";
         boolean isSet = false;
         Cid cid = context;
-        List<ByteString> values = new ArrayList<>(4);
-        TreeMap<ByteString, ValueMarks> marks = null;
+        List<ByteString> values = null;
+        SortedArrayMap.Builder<ByteString, ValueMarks> marks = null;
         for (int tag; (tag = r.tag()) != 0; ) {
             if (tag == tag(ATTRIBUTE_NAME, LD)) {
-                name = r.string();
+                name = r.name();
             } else if (tag == tag(ATTRIBUTE_IS_SET, WireWriter.VARINT)) {
                 isSet = r.varint() != 0;
             } else if (tag == tag(ATTRIBUTE_CID, LD)) {
-                cid = cid(r.message(), context);
+                cid = cidField(r, context);
             } else if (tag == tag(ATTRIBUTE_VALUES, LD)) {
+                if (values == null) {
+                    values = new ArrayList<>(2);
+                }
                 values.add(r.bytes());
             } else if (tag == tag(ATTRIBUTE_SET_VALUES, LD)) {
                 if (marks == null) {
-                    marks = new TreeMap<>(Values.ORDER);
+                    marks = SortedArrayMap.builder(Values.ORDER, 4);
                 }
-                setValue(r.message(), context, marks);
+                setValue(r, context, marks);
             } else {
                 r.skip(tag);
             }
         }
         AttributeState state;
         if (isSet) {
-            state = new ValueSet(marks == null ? new TreeMap<>(Values.ORDER) : marks);
+            state = new ValueSet(marks == null ? SortedArrayMap.empty(Values.ORDER) : marks.build());
         } else {
-            state = new Register(cid, values);
+            state = new Register(cid, values == null ? List.of() : values);
         }
-        if (into.put(Names.checkAttribute(name), state) != null) {
-            throw new MalformedChangeException("attribute '" + name + "' appears twice in one version");
-        }
+        into.add(Names.checkAttribute(name), state);
     }
 
-    private static void setValue(WireReader r, Cid context, TreeMap<ByteString, ValueMarks> into) {
+    private static void setValue(WireReader r, Cid context, SortedArrayMap.Builder<ByteString, ValueMarks> into) {
+        long outer = r.enter();
         ByteString value = ByteString.EMPTY;
         Cid added = context;
         Cid removed = null;
@@ -240,19 +263,20 @@ final class WireCodec {
             if (tag == tag(SET_VALUE_VALUE, LD)) {
                 value = r.bytes();
             } else if (tag == tag(SET_VALUE_ADDED, LD)) {
-                added = cid(r.message(), context);
+                added = cidField(r, context);
             } else if (tag == tag(SET_VALUE_REMOVED, LD)) {
-                removed = cid(r.message(), context);
+                removed = cidField(r, context);
             } else {
                 r.skip(tag);
             }
         }
-        into.put(value, new ValueMarks(added, removed));
+        r.leave(outer);
+        into.add(value, new ValueMarks(added, removed));
     }
 
     /**
-     * Reads a version. Its created CID is read before its attributes, wherever it stands, because
-     * it is their context.
+     * Reads the version message field just reached. Its created CID is read before its attributes,
+     * wherever it stands, because it is their context.
      *
      * @param createdContext context for the created CID (null: it must be written in full)
      * @param attributeContext context for attribute CIDs (null: the version's created CID)
@@ -260,36 +284,66 @@ final class WireCodec {
      *     created and discarded CIDs: in a record, a version that record itself created
      */
     private static Version version(WireReader r, Cid createdContext, Cid attributeContext, boolean[] plain) {
-        WireReader createdField = null;
-        WireReader discardedField = null;
-        List<WireReader> attributes = new ArrayList<>(8);
+        r.lengthDelimited();
+        return versionAt(r, r.start(), r.length(), createdContext, attributeContext, plain);
+    }
+
+    /** Reads a version message passed over earlier, at {@code start} for {@code length} bytes; see {@link #version}. */
+    private static Version versionAt(WireReader r, int start, int length, Cid createdContext, Cid attributeContext, boolean[] plain) {
+        long outer = r.enterAt(start, length);
+        int createdStart = -1;
+        int createdLength = 0;
+        int discardedStart = -1;
+        int discardedLength = 0;
+        // Start and length of each attribute field, read once the created CID is known.
+        int[] attributes = new int[16];
+        int attributeCount = 0;
         for (int tag; (tag = r.tag()) != 0; ) {
             if (tag == tag(VERSION_CREATED, LD)) {
-                createdField = r.message();
+                r.lengthDelimited();
+                createdStart = r.start();
+                createdLength = r.length();
             } else if (tag == tag(VERSION_ATTRIBUTES, LD)) {
-                attributes.add(r.message());
+                r.lengthDelimited();
+                if (2 * attributeCount == attributes.length) {
+                    attributes = java.util.Arrays.copyOf(attributes, 2 * attributes.length);
+                }
+                attributes[2 * attributeCount] = r.start();
+                attributes[2 * attributeCount + 1] = r.length();
+                attributeCount++;
             } else if (tag == tag(VERSION_DISCARDED, LD)) {
-                discardedField = r.message();
+                r.lengthDelimited();
+                discardedStart = r.start();
+                discardedLength = r.length();
             } else {
                 r.skip(tag);
             }
         }
         if (plain != null) {
-            plain[0] = createdField == null && discardedField == null;
+            plain[0] = createdStart < 0 && discardedStart < 0;
         }
-        Cid created = createdField != null ? cid(createdField, createdContext) : createdContext;
+        Cid created = createdStart >= 0 ? cidAt(r, createdStart, createdLength, createdContext) : createdContext;
         if (created == null) {
             throw new MalformedChangeException("a stored version without its created CID");
         }
         Cid ctx = attributeContext == null ? created : attributeContext;
-        if (discardedField != null) {
-            return Version.discarded(created, cid(discardedField, ctx));
+        if (discardedStart >= 0) {
+            Cid discarded = cidAt(r, discardedStart, discardedLength, ctx);
+            r.leave(outer);
+            return Version.discarded(created, discarded);
         }
-        TreeMap<String, AttributeState> map = new TreeMap<>();
-        for (WireReader a : attributes) {
-            attribute(a, ctx, map);
+        SortedArrayMap.Builder<String, AttributeState> map = SortedArrayMap.builder(null, attributeCount);
+        for (int i = 0; i < attributeCount; i++) {
+            long inVersion = r.enterAt(attributes[2 * i], attributes[2 * i + 1]);
+            attribute(r, ctx, map);
+            r.leave(inVersion);
         }
-        return new Version(created, map, null);
+        r.leave(outer);
+        SortedArrayMap<String, AttributeState> built = map.build();
+        if (map.duplicate() != null) {
+            throw new MalformedChangeException("attribute '" + map.duplicate() + "' appears twice in one version");
+        }
+        return new Version(created, built, null);
     }
 
     /** The stored form of an entry state. */
@@ -327,22 +381,25 @@ final class WireCodec {
     static EntryState state(byte[] bytes) {
         try {
             WireReader r = new WireReader(bytes);
-            WireReader tombstone = null;
-            TreeMap<Cid, Version> versions = new TreeMap<>();
+            int tombstoneStart = -1;
+            int tombstoneLength = 0;
+            SortedArrayMap.Builder<Cid, Version> versions = SortedArrayMap.builder(null, 1);
             for (int tag; (tag = r.tag()) != 0; ) {
                 if (tag == tag(STATE_VERSIONS, LD)) {
-                    Version version = version(r.message(), null, null, null);
-                    versions.put(version.created(), version);
+                    Version version = version(r, null, null, null);
+                    versions.add(version.created(), version);
                 } else if (tag == tag(STATE_TOMBSTONE, LD)) {
-                    tombstone = r.message();
+                    r.lengthDelimited();
+                    tombstoneStart = r.start();
+                    tombstoneLength = r.length();
                 } else {
                     r.skip(tag);
                 }
             }
-            if (tombstone != null) {
-                return new EntryState.Tombstone(cid(tombstone, null));
+            if (tombstoneStart >= 0) {
+                return new EntryState.Tombstone(cidAt(r, tombstoneStart, tombstoneLength, null));
             }
-            return new EntryState.Live(versions);
+            return new EntryState.Live(versions.build());
         } catch (EntenteException | IllegalArgumentException e) {
             // EntenteException: also a name check refusing a corrupt attribute name.
             throw new MalformedChangeException("stored entry state is corrupt: " + e.getMessage(), e);
@@ -429,9 +486,11 @@ final class WireCodec {
         long prevHlc = 0;
         OriginId origin = null;
         List<WireReader> namespaceFields = new ArrayList<>(0);
-        List<WireReader> entryFields = new ArrayList<>();
+        // Start and length of each entry field, read once the record's CID, their context, is known.
+        int[] entryFields = new int[64];
+        int entryCount = 0;
+        WireReader r = new WireReader(bytes);
         try {
-            WireReader r = new WireReader(bytes);
             for (int tag; (tag = r.tag()) != 0; ) {
                 if (tag == tag(RECORD_HLC, WireWriter.FIXED64)) {
                     hlc = r.fixed64();
@@ -442,7 +501,13 @@ final class WireCodec {
                 } else if (tag == tag(RECORD_NAMESPACES, LD)) {
                     namespaceFields.add(r.message());
                 } else if (tag == tag(RECORD_ENTRIES, LD)) {
-                    entryFields.add(r.message());
+                    r.lengthDelimited();
+                    if (2 * entryCount == entryFields.length) {
+                        entryFields = java.util.Arrays.copyOf(entryFields, 2 * entryFields.length);
+                    }
+                    entryFields[2 * entryCount] = r.start();
+                    entryFields[2 * entryCount + 1] = r.length();
+                    entryCount++;
                 } else {
                     r.skip(tag);
                 }
@@ -465,26 +530,32 @@ final class WireCodec {
             for (WireReader ns : namespaceFields) {
                 namespaces.add(namespace(ns.parse(Wire.NamespaceState.parser()), cid));
             }
-            List<Change.EntryDelta> entries = new ArrayList<>(entryFields.size());
-            int[] versions = new int[2 * entryFields.size()];
+            List<Change.EntryDelta> entries = new ArrayList<>(entryCount);
+            int[] versions = new int[2 * entryCount];
             boolean[] plain = new boolean[1];
-            for (int i = 0; i < entryFields.size(); i++) {
-                WireReader e = entryFields.get(i);
+            for (int i = 0; i < entryCount; i++) {
+                long inRecord = r.enterAt(entryFields[2 * i], entryFields[2 * i + 1]);
                 String ns = "";
                 UUID id = null;
-                WireReader deleted = null;
-                WireReader version = null;
-                for (int tag; (tag = e.tag()) != 0; ) {
+                int deletedStart = -1;
+                int deletedLength = 0;
+                int versionStart = -1;
+                int versionLength = 0;
+                for (int tag; (tag = r.tag()) != 0; ) {
                     if (tag == tag(ENTRY_NAMESPACE, LD)) {
-                        ns = e.string();
+                        ns = r.name();
                     } else if (tag == tag(ENTRY_ID, LD)) {
-                        id = e.sixteenBytes("an entry id") ? new UUID(e.fieldLong(0), e.fieldLong(1)) : null;
+                        id = r.sixteenBytes("an entry id") ? new UUID(r.fieldLong(0), r.fieldLong(1)) : null;
                     } else if (tag == tag(ENTRY_VERSION, LD)) {
-                        version = e.message();
+                        r.lengthDelimited();
+                        versionStart = r.start();
+                        versionLength = r.length();
                     } else if (tag == tag(ENTRY_DELETED, LD)) {
-                        deleted = e.message();
+                        r.lengthDelimited();
+                        deletedStart = r.start();
+                        deletedLength = r.length();
                     } else {
-                        e.skip(tag);
+                        r.skip(tag);
                     }
                 }
                 Names.checkNamespace(ns);
@@ -494,19 +565,18 @@ final class WireCodec {
                 EntryState delta;
                 versions[2 * i] = -1;
                 versions[2 * i + 1] = -1;
-                if (deleted != null) {
-                    delta = new EntryState.Tombstone(cid(deleted, cid));
-                } else if (version != null) {
-                    int start = version.position();
-                    int end = version.limit();
-                    delta = EntryState.Live.of(version(version, cid, cid, plain));
+                if (deletedStart >= 0) {
+                    delta = new EntryState.Tombstone(cidAt(r, deletedStart, deletedLength, cid));
+                } else if (versionStart >= 0) {
+                    delta = EntryState.Live.of(versionAt(r, versionStart, versionLength, cid, cid, plain));
                     if (plain[0]) {
-                        versions[2 * i] = start;
-                        versions[2 * i + 1] = end;
+                        versions[2 * i] = versionStart;
+                        versions[2 * i + 1] = versionStart + versionLength;
                     }
                 } else {
                     throw new MalformedChangeException("entry change for " + id + " has neither a version nor a deletion");
                 }
+                r.leave(inRecord);
                 entries.add(new Change.EntryDelta(ns, id, delta));
             }
             Change change = new Change(cid, prevHlc, namespaces, entries);
@@ -523,27 +593,26 @@ final class WireCodec {
      */
     private static void checkNoFutureCids(Change c) {
         for (Namespace ns : c.namespaces()) {
-            notAfter(ns.cid(), c.cid(), "namespace '" + ns.name() + "'");
+            notAfter(ns.cid(), c.cid(), "namespace", ns.name());
         }
         for (Change.EntryDelta d : c.entries()) {
-            String what = "entry " + d.id();
             if (d.delta() instanceof EntryState.Tombstone t) {
-                notAfter(t.deleted(), c.cid(), what);
+                notAfter(t.deleted(), c.cid(), "entry", d.id());
                 continue;
             }
             for (Version v : ((EntryState.Live) d.delta()).versions().values()) {
-                notAfter(v.created(), c.cid(), what);
+                notAfter(v.created(), c.cid(), "entry", d.id());
                 if (v.isDiscarded()) {
-                    notAfter(v.discarded(), c.cid(), what);
+                    notAfter(v.discarded(), c.cid(), "entry", d.id());
                 }
                 for (AttributeState a : v.attributes().values()) {
                     if (a instanceof Register r) {
-                        notAfter(r.cid(), c.cid(), what);
+                        notAfter(r.cid(), c.cid(), "entry", d.id());
                     } else {
                         for (ValueMarks marks : ((ValueSet) a).values().values()) {
-                            notAfter(marks.added(), c.cid(), what);
+                            notAfter(marks.added(), c.cid(), "entry", d.id());
                             if (marks.removed() != null) {
-                                notAfter(marks.removed(), c.cid(), what);
+                                notAfter(marks.removed(), c.cid(), "entry", d.id());
                             }
                         }
                     }
@@ -552,9 +621,10 @@ final class WireCodec {
         }
     }
 
-    private static void notAfter(Cid inner, Cid record, String what) {
+    /** The message names {@code kind} and {@code name}, built only on failure: this runs for every CID of every record. */
+    private static void notAfter(Cid inner, Cid record, String kind, Object name) {
         if (inner.compareTo(record) > 0) {
-            throw new MalformedChangeException(what + " carries CID " + inner + ", later than its own change " + record);
+            throw new MalformedChangeException(kind + " '" + name + "' carries CID " + inner + ", later than its own change " + record);
         }
     }
 

@@ -39,7 +39,7 @@ import org.rocksdb.WriteOptions;
 public final class EngineBench {
 
     record Figure(String workload, String description, long entries, double seconds, double perSecond, double min, double max, double ratioToRaw,
-                  double cpuMicrosPerEntry) {
+                  double cpuMicrosPerEntry, double allocatedBytesPerEntry) {
     }
 
     private EngineBench() {
@@ -115,33 +115,39 @@ public final class EngineBench {
      * timed part (every thread: RocksDB's flushes and compactions, the collector and the compiler
      * too), a figure that other load on the machine disturbs less than the rate.
      */
-    record Sample(double perSecond, double cpuMicrosPerEntry) {
+    record Sample(double perSecond, double cpuMicrosPerEntry, double allocatedBytesPerEntry) {
     }
 
     /** Times the measured part of a workload, leaving out its set-up. */
     static final class Timer {
         private final com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        private final com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         private long startNanos;
         private long startCpu;
+        private long startAllocated;
         private long nanos;
         private long cpu;
+        private long allocated;
 
         void start() {
             // The harness's input (entries, batches), made just before, would otherwise be copied
             // by the collector inside the timed part, a cost that belongs to no engine path.
             System.gc();
             startCpu = os.getProcessCpuTime();
+            startAllocated = threads.getTotalThreadAllocatedBytes();
             startNanos = System.nanoTime();
         }
 
         void stop() {
             nanos = System.nanoTime() - startNanos;
             cpu = os.getProcessCpuTime() - startCpu;
+            allocated = threads.getTotalThreadAllocatedBytes() - startAllocated;
         }
 
         Sample sample(long entries) {
-            return new Sample(entries / (nanos / 1e9), cpu / 1e3 / entries);
+            return new Sample(entries / (nanos / 1e9), cpu / 1e3 / entries, (double) allocated / entries);
         }
     }
 
@@ -161,7 +167,8 @@ public final class EngineBench {
         double[] sorted = rates.clone();
         Arrays.sort(sorted);
         double cpu = median(Arrays.stream(samples).mapToDouble(Sample::cpuMicrosPerEntry).toArray());
-        return new Figure(name, description, entries, entries / perSecond, perSecond, sorted[0], sorted[sorted.length - 1], perSecond / raw, cpu);
+        double allocated = median(Arrays.stream(samples).mapToDouble(Sample::allocatedBytesPerEntry).toArray());
+        return new Figure(name, description, entries, entries / perSecond, perSecond, sorted[0], sorted[sorted.length - 1], perSecond / raw, cpu, allocated);
     }
 
     private static double median(Sample[] samples) {
@@ -364,19 +371,21 @@ public final class EngineBench {
         if (json) {
             for (Figure f : figures) {
                 System.out.printf(java.util.Locale.ROOT,
-                        "{\"workload\":\"%s\",\"entries\":%d,\"seconds\":%.3f,\"entries_per_second\":%.0f,\"min\":%.0f,\"max\":%.0f,\"raw_entries_per_second\":%.0f,\"ratio_to_raw\":%.3f,\"cpu_us_per_entry\":%.2f,\"cores\":%d}%n",
+                        "{\"workload\":\"%s\",\"entries\":%d,\"seconds\":%.3f,\"entries_per_second\":%.0f,\"min\":%.0f,\"max\":%.0f,\"raw_entries_per_second\":%.0f,\"ratio_to_raw\":%.3f,\"cpu_us_per_entry\":%.2f,\"heap_bytes_per_entry\":%.0f,\"cores\":%d}%n",
                         f.workload(), f.entries(), f.seconds(), f.perSecond(), f.min(), f.max(), figures.get(0).perSecond(), f.ratioToRaw(), f.cpuMicrosPerEntry(),
+                        f.allocatedBytesPerEntry(),
                         Runtime.getRuntime().availableProcessors());
             }
             return;
         }
-        System.out.printf("%-15s %8s %8s %10s %19s %7s %11s  %s%n", "workload", "entries", "seconds", "entries/s", "(min - max)", "vs raw", "CPU/entry", "what");
+        System.out.printf("%-15s %8s %8s %10s %19s %7s %11s %11s  %s%n", "workload", "entries", "seconds", "entries/s", "(min - max)", "vs raw", "CPU/entry",
+                "heap/entry", "what");
         for (Figure f : figures) {
-            System.out.printf(java.util.Locale.ROOT, "%-15s %8d %8.2f %10.0f %19s %6.0f%% %8.1f µs  %s%n",
+            System.out.printf(java.util.Locale.ROOT, "%-15s %8d %8.2f %10.0f %19s %6.0f%% %8.1f µs %9.0f B  %s%n",
                     f.workload(), f.entries(), f.seconds(), f.perSecond(), String.format("(%.0f - %.0f)", f.min(), f.max()),
-                    f.ratioToRaw() * 100, f.cpuMicrosPerEntry(), f.description());
+                    f.ratioToRaw() * 100, f.cpuMicrosPerEntry(), f.allocatedBytesPerEntry(), f.description());
         }
-        System.out.printf("(%d cores, %s, median of the rounds; raw = the machine's RocksDB limit measured in this run; CPU/entry = CPU time of every thread of the process during the timed part, per entry)%n",
+        System.out.printf("(%d cores, %s, median of the rounds; raw = the machine's RocksDB limit measured in this run; CPU/entry = CPU time of every thread of the process during the timed part, per entry; heap/entry = bytes allocated on the Java heap by every thread in it, per entry)%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     }
 

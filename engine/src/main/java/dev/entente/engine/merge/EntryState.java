@@ -1,7 +1,6 @@
 package dev.entente.engine.merge;
 
 import dev.entente.engine.Cid;
-import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -27,13 +26,11 @@ public sealed interface EntryState permits EntryState.Live, EntryState.Tombstone
                     throw new IllegalArgumentException("version keyed " + e.getKey() + " was created at " + e.getValue().created());
                 }
             }
-            versions = Collections.unmodifiableSortedMap(new TreeMap<>(versions));
+            versions = SortedArrayMap.copyOf(versions, null);
         }
 
         public static Live of(Version version) {
-            TreeMap<Cid, Version> m = new TreeMap<>();
-            m.put(version.created(), version);
-            return new Live(m);
+            return new Live(SortedArrayMap.of(null, version.created(), version));
         }
 
         /**

@@ -3,12 +3,10 @@ package dev.entente.engine.merge;
 import com.google.protobuf.ByteString;
 import dev.entente.engine.Cid;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * What an entry state shows: the version that owns the id and its present values, plus the
@@ -29,7 +27,7 @@ import java.util.TreeMap;
 public record ResolvedEntry(Cid created, SortedMap<String, List<ByteString>> attributes, List<Version> conflicts) {
 
     public ResolvedEntry {
-        attributes = Collections.unmodifiableSortedMap(new TreeMap<>(attributes));
+        attributes = SortedArrayMap.copyOf(attributes, null);
         conflicts = List.copyOf(conflicts);
     }
 
@@ -60,14 +58,14 @@ public record ResolvedEntry(Cid created, SortedMap<String, List<ByteString>> att
 
     /** The present values of a version's attributes, absent attributes left out. */
     public static SortedMap<String, List<ByteString>> presentValues(Version v) {
-        TreeMap<String, List<ByteString>> present = new TreeMap<>();
+        SortedArrayMap.Builder<String, List<ByteString>> present = SortedArrayMap.builder(null, v.attributes().size());
         for (Map.Entry<String, AttributeState> e : v.attributes().entrySet()) {
             List<ByteString> values = e.getValue().presentValues();
             if (!values.isEmpty()) {
-                present.put(e.getKey(), values);
+                present.add(e.getKey(), values);
             }
         }
-        return present;
+        return present.build();
     }
 
     private static Version withCreated(Version v, Cid created) {

@@ -19,9 +19,7 @@ import java.util.TreeMap;
 public record ValueSet(SortedMap<ByteString, ValueMarks> values) implements AttributeState {
 
     public ValueSet {
-        TreeMap<ByteString, ValueMarks> copy = new TreeMap<>(Values.ORDER);
-        copy.putAll(values);
-        values = Collections.unmodifiableSortedMap(copy);
+        values = SortedArrayMap.copyOf(values, Values.ORDER);
     }
 
     @Override

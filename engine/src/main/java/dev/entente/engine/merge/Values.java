@@ -20,11 +20,9 @@ public final class Values {
         if (values.isEmpty()) {
             return List.of();
         }
-        if (values.size() == 1) {
-            return List.of(values.iterator().next());
-        }
         if (strictlyIncreasing(values)) {
-            // Values decoded from a record or a stored state are canonical already.
+            // Values decoded from a record or a stored state are canonical already, and a list
+            // that is already unmodifiable (List.of, List.copyOf) is not copied again.
             return List.copyOf(values);
         }
         TreeSet<ByteString> sorted = new TreeSet<>(ORDER);
@@ -33,6 +31,14 @@ public final class Values {
     }
 
     private static boolean strictlyIncreasing(Collection<ByteString> values) {
+        if (values instanceof List<ByteString> list && values instanceof java.util.RandomAccess) {
+            for (int i = 1, n = list.size(); i < n; i++) {
+                if (ORDER.compare(list.get(i - 1), list.get(i)) >= 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
         ByteString previous = null;
         for (ByteString v : values) {
             if (previous != null && ORDER.compare(previous, v) >= 0) {

@@ -1,7 +1,6 @@
 package dev.entente.engine.merge;
 
 import dev.entente.engine.Cid;
-import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -18,9 +17,9 @@ public record Version(Cid created, SortedMap<String, AttributeState> attributes,
     public Version {
         Objects.requireNonNull(created, "created");
         if (discarded != null || attributes.isEmpty()) {
-            attributes = Collections.emptySortedMap();
+            attributes = SortedArrayMap.empty(null);
         } else {
-            attributes = Collections.unmodifiableSortedMap(new TreeMap<>(attributes));
+            attributes = SortedArrayMap.copyOf(attributes, null);
         }
     }
 
@@ -29,7 +28,7 @@ public record Version(Cid created, SortedMap<String, AttributeState> attributes,
     }
 
     public static Version discarded(Cid created, Cid discarded) {
-        return new Version(created, Collections.emptySortedMap(), discarded);
+        return new Version(created, SortedArrayMap.empty(null), discarded);
     }
 
     public boolean isDiscarded() {
