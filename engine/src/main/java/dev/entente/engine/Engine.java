@@ -34,6 +34,8 @@ public final class Engine implements AutoCloseable {
     private final DataDirectory directory;
     private final HybridClock clock;
     private final ReentrantLock commitLock = new ReentrantLock();
+    /** Writes the change record of each local commit; used under the commit lock only. */
+    private final WireWriter recordWriter = new WireWriter(64 * 1024);
     private final ChangeFeed feed;
     private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
     private volatile Store store;
@@ -173,7 +175,7 @@ public final class Engine implements AutoCloseable {
                 if (change == null) {
                     return null;
                 }
-                ChangeBytes encoded = WireCodec.encode(change);
+                ChangeBytes encoded = WireCodec.encode(change, recordWriter);
                 offerCreates(b, encoded);
                 byte[] record = encoded.bytes();
                 if (record.length > options.maxTransactionBytes()) {

@@ -57,6 +57,8 @@ final class LocalWriter {
         Cid owner;
         final Map<String, AttributeState> overrides = new HashMap<>();
         final LinkedHashMap<Cid, PendingVersion> versions = new LinkedHashMap<>();
+        /** What writing this entry's delta did, once {@link #finish} has written it. */
+        EntryWriter.Outcome outcome;
 
         PendingEntry(String namespace, UUID id) {
             this.namespace = namespace;
@@ -339,9 +341,8 @@ final class LocalWriter {
         for (Namespace ns : redefined.values()) {
             touches.add(new FeedEvent.Change(FeedEvent.Kind.NAMESPACE, ns.name(), null));
         }
-        List<Change.EntryDelta> deltas = new ArrayList<>();
-        List<PendingEntry> written = new ArrayList<>();
-        Map<PendingEntry, EntryWriter.Outcome> outcomes = new HashMap<>();
+        List<Change.EntryDelta> deltas = new ArrayList<>(pending.size());
+        List<PendingEntry> written = new ArrayList<>(pending.size());
         for (PendingEntry p : pending.values()) {
             EntryState delta;
             if (p.deleted && !(p.stored instanceof EntryState.Tombstone)) {
@@ -364,14 +365,14 @@ final class LocalWriter {
             }
             EntryWriter.Outcome o = writer.apply(p.namespace, p.id, delta);
             written.add(p);
-            outcomes.put(p, o);
+            p.outcome = o;
             if (o.kind() != null) {
                 touches.add(new FeedEvent.Change(o.kind(), p.namespace, p.id));
             }
         }
         // Checked after every entry is written, so that a transaction may swap unique values.
         for (PendingEntry p : written) {
-            EntryWriter.Outcome o = outcomes.get(p);
+            EntryWriter.Outcome o = p.outcome;
             if (o.after().isEmpty() || redefined.containsKey(p.namespace)) {
                 continue;
             }

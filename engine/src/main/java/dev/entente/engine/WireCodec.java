@@ -116,7 +116,7 @@ final class WireCodec {
         int start = w.beginMessage(field);
         w.fixed64(CID_HLC, cid.hlc());
         if (context == null || !cid.origin().equals(context.origin())) {
-            w.bytes(CID_ORIGIN, cid.origin().toBytes());
+            w.bytes16(CID_ORIGIN, cid.origin().hi(), cid.origin().lo());
         }
         w.endMessage(start);
     }
@@ -438,9 +438,17 @@ final class WireCodec {
 
     /** Encodes a change as its changelog record, noting where each version it creates lies. */
     static ChangeBytes encode(Change c) {
-        WireWriter w = new WireWriter(128 + 384 * c.entries().size());
+        return encode(c, new WireWriter(128 + 384 * c.entries().size()));
+    }
+
+    /**
+     * Encodes a change into {@code w}, which may hold an earlier record: a commit reuses one writer,
+     * so that a record of many entries is not written into a new array that is then copied.
+     */
+    static ChangeBytes encode(Change c, WireWriter w) {
+        w.reset(SCRATCH_BYTES);
         w.fixed64(RECORD_HLC, c.cid().hlc());
-        w.bytes(RECORD_ORIGIN, c.cid().origin().toBytes());
+        w.bytes16(RECORD_ORIGIN, c.cid().origin().hi(), c.cid().origin().lo());
         w.fixed64(RECORD_PREV_HLC, c.prevHlc());
         for (Namespace ns : c.namespaces()) {
             w.message(RECORD_NAMESPACES, namespace(ns, c.cid()).toByteArray());
@@ -450,7 +458,7 @@ final class WireCodec {
             Change.EntryDelta d = c.entries().get(i);
             int start = w.beginMessage(RECORD_ENTRIES);
             w.string(ENTRY_NAMESPACE, d.namespace());
-            w.bytes(ENTRY_ID, Keys.uuidBytes(d.id()));
+            w.bytes16(ENTRY_ID, d.id().getMostSignificantBits(), d.id().getLeastSignificantBits());
             marks[2 * i] = -1;
             if (d.delta() instanceof EntryState.Tombstone t) {
                 presentCid(w, ENTRY_DELETED, t.deleted(), c.cid());
@@ -477,8 +485,11 @@ final class WireCodec {
             versions[i] = marks[i] < 0 ? -1 : w.markAt(marks[i]);
             versions[i + 1] = marks[i] < 0 ? -1 : w.markAt(marks[i + 1]);
         }
-        return new ChangeBytes(c, w.toByteArray(), versions);
+        return new ChangeBytes(c, w.copyOut(), versions);
     }
+
+    /** What a reused record writer keeps between commits (larger records get an array of their own). */
+    static final int SCRATCH_BYTES = 1 << 20;
 
     /** Decodes a record; {@code source} names where it came from, for the error message. */
     static ChangeBytes decode(byte[] bytes, String source) {

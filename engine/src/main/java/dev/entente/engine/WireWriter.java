@@ -38,6 +38,24 @@ final class WireWriter {
         return pos == buf.length ? buf : Arrays.copyOf(buf, pos);
     }
 
+    /** A copy of the bytes written; the writer can be {@linkplain #reset reused} after this. */
+    byte[] copyOut() {
+        return Arrays.copyOf(buf, pos);
+    }
+
+    /**
+     * Empties the writer for the next message. A writer kept for reuse (the engine's, for the
+     * change records of its commits) gives back an array grown past {@code keepBytes}, so that one
+     * large transaction does not pin its size for the life of the engine.
+     */
+    void reset(int keepBytes) {
+        pos = 0;
+        markCount = 0;
+        if (buf.length > keepBytes) {
+            buf = new byte[keepBytes];
+        }
+    }
+
     /** Remembers the current position; read it back with {@link #markAt}, after any move. */
     int mark() {
         if (markCount == marks.length) {
@@ -122,6 +140,19 @@ final class WireWriter {
         ensure(n);
         v.copyTo(buf, pos);
         pos += n;
+    }
+
+    /** A 16-byte bytes field (an origin id, an entry id) from its two big-endian halves. */
+    void bytes16(int field, long hi, long lo) {
+        tag(field, LENGTH_DELIMITED);
+        ensure(17);
+        buf[pos++] = 16;
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            buf[pos++] = (byte) (hi >>> shift);
+        }
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            buf[pos++] = (byte) (lo >>> shift);
+        }
     }
 
     /** A singular string field; left out when empty. */
