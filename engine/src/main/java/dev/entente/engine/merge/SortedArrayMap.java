@@ -253,25 +253,25 @@ public final class SortedArrayMap<K, V> extends AbstractMap<K, V> implements Sor
         return new SortedArrayMap<>(comparator, Arrays.copyOfRange(keys, from, to), Arrays.copyOfRange(values, from, to));
     }
 
-    /** The keys in order, as an unmodifiable list (it is also the key set: keys are distinct). */
-    private List<K> keyList() {
+    /** An unmodifiable list over one of the arrays: the keys or the values, in key order. */
+    private static <T> List<T> view(Object[] array) {
         return new AbstractList<>() {
             @Override
             @SuppressWarnings("unchecked")
-            public K get(int index) {
-                return (K) keys[index];
+            public T get(int index) {
+                return (T) array[index];
             }
 
             @Override
             public int size() {
-                return keys.length;
+                return array.length;
             }
         };
     }
 
     @Override
     public Set<K> keySet() {
-        List<K> list = keyList();
+        List<K> list = view(keys);
         return new AbstractSet<>() {
             @Override
             public Iterator<K> iterator() {
@@ -293,18 +293,7 @@ public final class SortedArrayMap<K, V> extends AbstractMap<K, V> implements Sor
     /** The values in key order, as an unmodifiable list. */
     @Override
     public Collection<V> values() {
-        return new AbstractList<>() {
-            @Override
-            @SuppressWarnings("unchecked")
-            public V get(int index) {
-                return (V) values[index];
-            }
-
-            @Override
-            public int size() {
-                return values.length;
-            }
-        };
+        return view(values);
     }
 
     @Override
