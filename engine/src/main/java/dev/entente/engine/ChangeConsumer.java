@@ -22,8 +22,9 @@ final class ChangeConsumer {
     /** Decodes a batch and checks its clocks; needs no lock, so it can run while another batch commits. */
     static PreparedBatch prepare(HybridClock clock, ChangeBatch batch, String supplier) {
         List<ChangeBytes> records = new ArrayList<>(batch.records().size());
+        String source = "supplier '" + supplier + "'";
         for (ByteString r : batch.records()) {
-            ChangeBytes record = WireCodec.decode(r.toByteArray(), "supplier '" + supplier + "'");
+            ChangeBytes record = WireCodec.decode(r.toByteArray(), source);
             clock.checkSkew(record.change().cid(), supplier);
             records.add(record);
         }

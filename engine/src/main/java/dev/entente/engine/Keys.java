@@ -16,39 +16,41 @@ final class Keys {
 
     /** Column family {@code entries} and {@code flags}: [ns length][ns][16-byte id]. */
     static byte[] entry(String namespace, UUID id) {
-        int n = asciiLength(namespace);
-        if (n < 0) {
-            byte[] ns = namespace.getBytes(StandardCharsets.UTF_8);
-            return ByteBuffer.allocate(1 + ns.length + 16).put((byte) ns.length).put(ns)
-                    .putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
-        }
+        int n = nameLength(namespace);
         byte[] key = new byte[1 + n + 16];
         key[0] = (byte) n;
-        putAscii(namespace, key, 1);
+        putName(namespace, key, 1);
         putLong(key, 1 + n, id.getMostSignificantBits());
         putLong(key, 1 + n + 8, id.getLeastSignificantBits());
         return key;
     }
 
     /**
-     * The length of a name that is pure ASCII, its UTF-8 length too; -1 otherwise. Valid namespace
-     * and attribute names are ASCII (see {@link Names}): keys are built for every entry a commit
-     * touches, so those names are copied straight into the key instead of encoded into a
-     * temporary array first.
+     * A name's length in UTF-8. Valid namespace and attribute names are ASCII (see {@link Names}),
+     * and keys are built for every entry a commit touches, so such a name is measured and then
+     * copied straight into the key ({@link #putName}), not encoded into a temporary array first.
      */
-    private static int asciiLength(String s) {
+    private static int nameLength(String s) {
         int n = s.length();
         for (int i = 0; i < n; i++) {
             if (s.charAt(i) >= 0x80) {
-                return -1;
+                return s.getBytes(StandardCharsets.UTF_8).length;
             }
         }
         return n;
     }
 
-    private static void putAscii(String s, byte[] into, int at) {
-        for (int i = 0, n = s.length(); i < n; i++) {
-            into[at + i] = (byte) s.charAt(i);
+    /** Writes a name in UTF-8 at {@code at}; see {@link #nameLength}. */
+    private static void putName(String s, byte[] into, int at) {
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+                System.arraycopy(utf8, 0, into, at, utf8.length);
+                return;
+            }
+            into[at + i] = (byte) c;
         }
     }
 
@@ -93,21 +95,13 @@ final class Keys {
 
     /** Column family {@code unique}: [ns length][ns][attribute length][attribute][value]. */
     static byte[] unique(String namespace, String attribute, ByteString value) {
-        int n = asciiLength(namespace);
-        int a = asciiLength(attribute);
-        if (n < 0 || a < 0) {
-            byte[] ns = namespace.getBytes(StandardCharsets.UTF_8);
-            byte[] attr = attribute.getBytes(StandardCharsets.UTF_8);
-            ByteBuffer b = ByteBuffer.allocate(2 + ns.length + attr.length + value.size());
-            b.put((byte) ns.length).put(ns).put((byte) attr.length).put(attr);
-            value.copyTo(b);
-            return b.array();
-        }
+        int n = nameLength(namespace);
+        int a = nameLength(attribute);
         byte[] key = new byte[2 + n + a + value.size()];
         key[0] = (byte) n;
-        putAscii(namespace, key, 1);
+        putName(namespace, key, 1);
         key[1 + n] = (byte) a;
-        putAscii(attribute, key, 2 + n);
+        putName(attribute, key, 2 + n);
         value.copyTo(key, 2 + n + a);
         return key;
     }

@@ -195,9 +195,6 @@ final class WireCodec {
             }
             origin = context.origin();
         }
-        if (context != null && hlc == context.hlc() && origin.equals(context.origin())) {
-            return context;
-        }
         return new Cid(hlc, origin);
     }
 
@@ -295,22 +292,15 @@ final class WireCodec {
         int createdLength = 0;
         int discardedStart = -1;
         int discardedLength = 0;
-        // Start and length of each attribute field, read once the created CID is known.
-        int[] attributes = new int[16];
-        int attributeCount = 0;
+        // Attribute fields are read once the created CID, their context, is known.
+        WireReader.Fields attributes = new WireReader.Fields(8);
         for (int tag; (tag = r.tag()) != 0; ) {
             if (tag == tag(VERSION_CREATED, LD)) {
                 r.lengthDelimited();
                 createdStart = r.start();
                 createdLength = r.length();
             } else if (tag == tag(VERSION_ATTRIBUTES, LD)) {
-                r.lengthDelimited();
-                if (2 * attributeCount == attributes.length) {
-                    attributes = java.util.Arrays.copyOf(attributes, 2 * attributes.length);
-                }
-                attributes[2 * attributeCount] = r.start();
-                attributes[2 * attributeCount + 1] = r.length();
-                attributeCount++;
+                attributes.add(r);
             } else if (tag == tag(VERSION_DISCARDED, LD)) {
                 r.lengthDelimited();
                 discardedStart = r.start();
@@ -332,9 +322,9 @@ final class WireCodec {
             r.leave(outer);
             return Version.discarded(created, discarded);
         }
-        SortedArrayMap.Builder<String, AttributeState> map = SortedArrayMap.builder(null, attributeCount);
-        for (int i = 0; i < attributeCount; i++) {
-            long inVersion = r.enterAt(attributes[2 * i], attributes[2 * i + 1]);
+        SortedArrayMap.Builder<String, AttributeState> map = SortedArrayMap.builder(null, attributes.count());
+        for (int i = 0; i < attributes.count(); i++) {
+            long inVersion = attributes.enter(r, i);
             attribute(r, ctx, map);
             r.leave(inVersion);
         }
@@ -496,10 +486,9 @@ final class WireCodec {
         long hlc = 0;
         long prevHlc = 0;
         OriginId origin = null;
-        List<WireReader> namespaceFields = new ArrayList<>(0);
-        // Start and length of each entry field, read once the record's CID, their context, is known.
-        int[] entryFields = new int[64];
-        int entryCount = 0;
+        // Namespace and entry fields are read once the record's CID, their context, is known.
+        WireReader.Fields namespaceFields = new WireReader.Fields(1);
+        WireReader.Fields entryFields = new WireReader.Fields(64);
         WireReader r = new WireReader(bytes);
         try {
             for (int tag; (tag = r.tag()) != 0; ) {
@@ -510,15 +499,9 @@ final class WireCodec {
                 } else if (tag == tag(RECORD_PREV_HLC, WireWriter.FIXED64)) {
                     prevHlc = r.fixed64();
                 } else if (tag == tag(RECORD_NAMESPACES, LD)) {
-                    namespaceFields.add(r.message());
+                    namespaceFields.add(r);
                 } else if (tag == tag(RECORD_ENTRIES, LD)) {
-                    r.lengthDelimited();
-                    if (2 * entryCount == entryFields.length) {
-                        entryFields = java.util.Arrays.copyOf(entryFields, 2 * entryFields.length);
-                    }
-                    entryFields[2 * entryCount] = r.start();
-                    entryFields[2 * entryCount + 1] = r.length();
-                    entryCount++;
+                    entryFields.add(r);
                 } else {
                     r.skip(tag);
                 }
@@ -537,15 +520,18 @@ final class WireCodec {
             if (prevHlc >= hlc) {
                 throw new MalformedChangeException("previous hlc " + prevHlc + " is not below hlc " + hlc);
             }
-            List<Namespace> namespaces = new ArrayList<>(namespaceFields.size());
-            for (WireReader ns : namespaceFields) {
-                namespaces.add(namespace(ns.parse(Wire.NamespaceState.parser()), cid));
+            List<Namespace> namespaces = new ArrayList<>(namespaceFields.count());
+            for (int i = 0; i < namespaceFields.count(); i++) {
+                long inRecord = namespaceFields.enter(r, i);
+                namespaces.add(namespace(r.parse(Wire.NamespaceState.parser()), cid));
+                r.leave(inRecord);
             }
+            int entryCount = entryFields.count();
             List<Change.EntryDelta> entries = new ArrayList<>(entryCount);
             int[] versions = new int[2 * entryCount];
             boolean[] plain = new boolean[1];
             for (int i = 0; i < entryCount; i++) {
-                long inRecord = r.enterAt(entryFields[2 * i], entryFields[2 * i + 1]);
+                long inRecord = entryFields.enter(r, i);
                 String ns = "";
                 UUID id = null;
                 int deletedStart = -1;

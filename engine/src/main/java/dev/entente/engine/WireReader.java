@@ -101,11 +101,6 @@ final class WireReader {
         return fieldLength;
     }
 
-    /** Reads a nested message's field: a reader over its content. */
-    WireReader message() {
-        lengthDelimited();
-        return nested();
-    }
 
     /**
      * Reads a nested message's field and enters it: until {@link #leave}, this reader reads that
@@ -132,10 +127,47 @@ final class WireReader {
         end = (int) outer;
     }
 
-    /** A reader over the length-delimited field just read. */
-    WireReader nested() {
-        return new WireReader(buf, fieldStart, fieldLength);
+    /**
+     * Message fields passed over, to be {@linkplain #enter entered} once what they depend on is
+     * known: where each one starts and how long it is.
+     */
+    static final class Fields {
+        private int[] spans;
+        private int count;
+
+        Fields(int expected) {
+            spans = new int[2 * Math.max(1, expected)];
+        }
+
+        /** Reads past the length-delimited field {@code r} has reached, keeping where it is. */
+        void add(WireReader r) {
+            r.lengthDelimited();
+            if (2 * count == spans.length) {
+                spans = java.util.Arrays.copyOf(spans, 2 * spans.length);
+            }
+            spans[2 * count] = r.start();
+            spans[2 * count + 1] = r.length();
+            count++;
+        }
+
+        int count() {
+            return count;
+        }
+
+        int start(int i) {
+            return spans[2 * i];
+        }
+
+        int length(int i) {
+            return spans[2 * i + 1];
+        }
+
+        /** Enters field {@code i} in {@code r}; see {@link WireReader#leave}. */
+        long enter(WireReader r, int i) {
+            return r.enterAt(start(i), length(i));
+        }
     }
+
 
     /** A bytes field, as a view of the input (see the class comment): values are most of a record. */
     ByteString bytes() {
