@@ -42,6 +42,12 @@ public final class EngineBench {
                   double cpuMicrosPerEntry, double allocatedBytesPerEntry) {
     }
 
+    /**
+     * A fixed heap, touched at start: the collector cannot shrink it between timed parts, so no
+     * part pays to fault pages back in (see {@link ForkedJvm}). 2 GB holds the largest run's input.
+     */
+    static final String DEFAULT_JVM_OPTIONS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch";
+
     private EngineBench() {
     }
 
@@ -51,8 +57,14 @@ public final class EngineBench {
         int rounds = 5;
         boolean json = false;
         Path dir = null;
+        String jvm = DEFAULT_JVM_OPTIONS;
+        boolean inProcess = ForkedJvm.forkedWith() != null;
+        List<String> childArgs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
+            int first = i;
             switch (args[i]) {
+                case "--jvm" -> jvm = args[++i];
+                case "--in-process" -> inProcess = true;
                 case "--entries" -> entries = Integer.parseInt(args[++i]);
                 case "--single-commits" -> singles = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
@@ -60,7 +72,8 @@ public final class EngineBench {
                 case "--dir" -> dir = Path.of(args[++i]);
                 default -> {
                     System.err.println("""
-                            usage: bench [--entries N] [--single-commits N] [--rounds R] [--json] [--dir D]
+                            usage: bench-engine [--entries N] [--single-commits N] [--rounds R] [--json] [--dir D]
+                                                [--jvm "OPTIONS"] [--in-process]
                               raw          RocksDB: entry + changelog record per entry, two column families,
                                            batches of 100, WAL on, no fsync (the machine's limit)
                               single       local commits of one entry each (WAL on, no fsync per commit)
@@ -71,10 +84,19 @@ public final class EngineBench {
                               apply-single applying remote batches of 100 single-entry records
                             Each figure comes with the CPU time the process spent per entry (all threads).
                             R rounds (default 5) run every workload in turn on fresh directories; the median is
-                            reported, with the lowest and highest rate seen.""");
+                            reported, with the lowest and highest rate seen.
+                            The benchmark runs in a JVM of its own, as a server runs, with a fixed and
+                            pre-touched heap (--jvm, default "%s"); --in-process runs it in this JVM
+                            instead, with whatever heap the launcher gave it.""".formatted(DEFAULT_JVM_OPTIONS));
                     return args[i].equals("--help") ? 0 : 2;
                 }
             }
+            if (!args[first].equals("--jvm") && !args[first].equals("--in-process")) {
+                childArgs.addAll(Arrays.asList(args).subList(first, i + 1));
+            }
+        }
+        if (!inProcess) {
+            return ForkedJvm.run(List.of(jvm.trim().split("\\s+")), "bench-engine", childArgs);
         }
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("entente-bench");
         try {
@@ -371,10 +393,10 @@ public final class EngineBench {
         if (json) {
             for (Figure f : figures) {
                 System.out.printf(java.util.Locale.ROOT,
-                        "{\"workload\":\"%s\",\"entries\":%d,\"seconds\":%.3f,\"entries_per_second\":%.0f,\"min\":%.0f,\"max\":%.0f,\"raw_entries_per_second\":%.0f,\"ratio_to_raw\":%.3f,\"cpu_us_per_entry\":%.2f,\"heap_bytes_per_entry\":%.0f,\"cores\":%d}%n",
+                        "{\"workload\":\"%s\",\"entries\":%d,\"seconds\":%.3f,\"entries_per_second\":%.0f,\"min\":%.0f,\"max\":%.0f,\"raw_entries_per_second\":%.0f,\"ratio_to_raw\":%.3f,\"cpu_us_per_entry\":%.2f,\"heap_bytes_per_entry\":%.0f,\"cores\":%d,\"jvm_options\":\"%s\"}%n",
                         f.workload(), f.entries(), f.seconds(), f.perSecond(), f.min(), f.max(), figures.get(0).perSecond(), f.ratioToRaw(), f.cpuMicrosPerEntry(),
                         f.allocatedBytesPerEntry(),
-                        Runtime.getRuntime().availableProcessors());
+                        Runtime.getRuntime().availableProcessors(), jvmOptions());
             }
             return;
         }
@@ -385,8 +407,13 @@ public final class EngineBench {
                     f.workload(), f.entries(), f.seconds(), f.perSecond(), String.format("(%.0f - %.0f)", f.min(), f.max()),
                     f.ratioToRaw() * 100, f.cpuMicrosPerEntry(), f.allocatedBytesPerEntry(), f.description());
         }
-        System.out.printf("(%d cores, %s, median of the rounds; raw = the machine's RocksDB limit measured in this run; CPU/entry = CPU time of every thread of the process during the timed part, per entry; heap/entry = bytes allocated on the Java heap by every thread in it, per entry)%n",
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        System.out.printf("(%d cores, %s with %s, median of the rounds; raw = the machine's RocksDB limit measured in this run; CPU/entry = CPU time of every thread of the process during the timed part, per entry; heap/entry = bytes allocated on the Java heap by every thread in it, per entry)%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), jvmOptions());
+    }
+
+    private static String jvmOptions() {
+        String forked = ForkedJvm.forkedWith();
+        return forked != null ? forked : "the launcher's heap (--in-process)";
     }
 
 

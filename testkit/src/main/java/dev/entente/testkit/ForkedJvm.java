@@ -1,0 +1,51 @@
+package dev.entente.testkit;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a testkit command in a JVM of its own with chosen options, as JMH forks its benchmarks.
+ *
+ * <p>A benchmark's figures depend on the JVM's heap as much as on the code: with the launcher's
+ * default (a quarter of the machine's memory, grown on demand) the collector shrinks the heap at
+ * each {@code System.gc()} between timed parts and the next part pays to fault the pages back in,
+ * which measured here as up to half of an engine path's CPU. A server runs with a fixed,
+ * pre-touched heap; the benchmark does too, and prints the options it ran with.
+ */
+final class ForkedJvm {
+    /** Set in the child, so that it runs the command instead of forking again. */
+    static final String FORKED_PROPERTY = "entente.bench.jvm";
+
+    private ForkedJvm() {
+    }
+
+    /** The JVM options the current process was forked with, or null when it was not forked. */
+    static String forkedWith() {
+        return System.getProperty(FORKED_PROPERTY);
+    }
+
+    /**
+     * Runs {@code java <options> -cp <this class path> dev.entente.testkit.Main <command> <args>}
+     * with this process's standard streams, and returns its exit code.
+     */
+    static int run(List<String> options, String command, List<String> args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(options);
+        cmd.add("-D" + FORKED_PROPERTY + "=" + String.join(" ", options));
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.add(command);
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        try {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            throw e;
+        }
+    }
+}
