@@ -27,8 +27,9 @@ final class ForkedJvm {
     }
 
     /**
-     * Runs {@code java <options> -cp <this class path> dev.entente.testkit.Main <command> <args>}
-     * with this process's standard streams, and returns its exit code.
+     * Runs {@code java <options> -cp <this class path> dev.entente.testkit.Main <command> <args>},
+     * its standard output copied to {@code System.out} line by line (so a caller that redirected it
+     * gets the figures) and its standard error to this process's, and returns its exit code.
      */
     static int run(List<String> options, String command, List<String> args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
@@ -40,10 +41,13 @@ final class ForkedJvm {
         cmd.add(Main.class.getName());
         cmd.add(command);
         cmd.addAll(args);
-        Process p = new ProcessBuilder(cmd).inheritIO().start();
-        try {
+        Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (java.io.BufferedReader out = p.inputReader(java.nio.charset.StandardCharsets.UTF_8)) {
+            for (String line; (line = out.readLine()) != null; ) {
+                System.out.println(line);
+            }
             return p.waitFor();
-        } catch (InterruptedException e) {
+        } catch (IOException | InterruptedException e) {
             p.destroyForcibly();
             throw e;
         }
