@@ -52,16 +52,14 @@ final class NodeHandle implements AutoCloseable {
     }
 
     /**
-     * Starts {@code bench-node --config dir/node.yaml} in a JVM of its own with the given heap, as a
-     * server is run: fixed and touched at start, so that no workload pays to grow it (see
-     * docs/operations.md, "The JVM").
+     * Starts {@code bench-node --config dir/node.yaml} in a JVM of its own with the given heap cap.
+     * The heap may grow and shrink: a fixed, pre-touched heap made W2's lag p99 worse here (68-99
+     * against 38-45 ms, docs/benchmarks.md), though bench-engine gains from one.
      */
     static NodeHandle start(String name, Path dir, String maxHeap) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xms" + maxHeap);
         cmd.add("-Xmx" + maxHeap);
-        cmd.add("-XX:+AlwaysPreTouch");
         // for profiling a node, e.g. ENTENTE_BENCH_NODE_OPTS=-XX:StartFlightRecording=filename=node.jfr
         String extra = System.getenv("ENTENTE_BENCH_NODE_OPTS");
         if (extra != null && !extra.isBlank()) {
