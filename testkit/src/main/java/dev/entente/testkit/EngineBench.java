@@ -85,7 +85,7 @@ public final class EngineBench {
                             Each figure comes with the CPU time the process spent per entry (all threads).
                             R rounds (default 5) run every workload in turn on fresh directories; the median is
                             reported, with the lowest and highest rate seen.
-                            The benchmark runs in a JVM of its own, as a server runs, with a fixed and
+                            The benchmark runs in a JVM of its own with a fixed and
                             pre-touched heap (--jvm, default "%s"); --in-process runs it in this JVM
                             instead, with whatever heap the launcher gave it.""".formatted(DEFAULT_JVM_OPTIONS));
                     return args[i].equals("--help") ? 0 : 2;
@@ -413,7 +413,8 @@ public final class EngineBench {
 
     private static String jvmOptions() {
         String forked = ForkedJvm.forkedWith();
-        return forked != null ? forked : "the launcher's heap (--in-process)";
+        // goes into a JSON string too
+        return (forked != null ? forked : "the launcher's heap (--in-process)").replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
 

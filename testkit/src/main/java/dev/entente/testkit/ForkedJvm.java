@@ -11,8 +11,9 @@ import java.util.List;
  * <p>A benchmark's figures depend on the JVM's heap as much as on the code: with the launcher's
  * default (a quarter of the machine's memory, grown on demand) the collector shrinks the heap at
  * each {@code System.gc()} between timed parts and the next part pays to fault the pages back in,
- * which measured here as up to half of an engine path's CPU. A server runs with a fixed,
- * pre-touched heap; the benchmark does too, and prints the options it ran with.
+ * which measured here as up to half of an engine path's CPU. The engine benchmark measures bulk
+ * paths, for which a fixed, pre-touched heap is the setting to choose (docs/operations.md, "The
+ * JVM"); it runs with one and prints the options it ran with.
  */
 final class ForkedJvm {
     /** Set in the child, so that it runs the command instead of forking again. */
