@@ -105,14 +105,15 @@ final class CommitBatch implements AutoCloseable {
      * that exist. Keys already in the overlay are skipped.
      */
     void prefetch(java.util.Collection<EntryKey> entryKeys, java.util.Collection<UniqueKey> uniqueKeys) {
-        List<EntryKey> wantedEntries = new ArrayList<>();
-        for (EntryKey k : new java.util.LinkedHashSet<>(entryKeys)) {
+        // A key named twice is read twice: rarer, and cheaper, than hashing every key into a set.
+        List<EntryKey> wantedEntries = new ArrayList<>(entryKeys.size());
+        for (EntryKey k : entryKeys) {
             if (!entries.containsKey(k)) {
                 wantedEntries.add(k);
             }
         }
-        List<UniqueKey> wantedUnique = new ArrayList<>();
-        for (UniqueKey k : new java.util.LinkedHashSet<>(uniqueKeys)) {
+        List<UniqueKey> wantedUnique = new ArrayList<>(uniqueKeys.size());
+        for (UniqueKey k : uniqueKeys) {
             if (!unique.containsKey(k) && !rebuilt.contains(k.namespace())) {
                 wantedUnique.add(k);
             }

@@ -123,16 +123,19 @@ final class EntryWriter {
             }
         }
         boolean entryConflict = after.map(ResolvedEntry::hasEntryConflict).orElse(false);
+        // Only this method writes the entry's own flags from here on, so f follows them without
+        // reading them back from the batch.
         ConflictFlags f = batch.flags(namespace, id);
         if (f.entryConflict() != entryConflict) {
-            batch.putFlags(namespace, id, f.withEntryConflict(entryConflict));
+            f = f.withEntryConflict(entryConflict);
+            batch.putFlags(namespace, id, f);
         }
         String problem = validate(namespace, id, after);
-        f = batch.flags(namespace, id);
         if (!Objects.equals(f.invalid(), problem)) {
-            batch.putFlags(namespace, id, f.withInvalid(problem));
+            f = f.withInvalid(problem);
+            batch.putFlags(namespace, id, f);
         }
-        boolean newlyConflicted = !wasConflicted && batch.flags(namespace, id).any();
+        boolean newlyConflicted = !wasConflicted && f.any();
         return new Outcome(kind(old, merged, before, after), before, after, newlyConflicted);
     }
 
