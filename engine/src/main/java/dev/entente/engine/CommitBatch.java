@@ -105,7 +105,8 @@ final class CommitBatch implements AutoCloseable {
      * that exist. Keys already in the overlay are skipped.
      */
     void prefetch(java.util.Collection<EntryKey> entryKeys, java.util.Collection<UniqueKey> uniqueKeys) {
-        // A key named twice is read twice: rarer, and cheaper, than hashing every key into a set.
+        // A key named twice is simply read twice (nothing is written yet), rather than every key
+        // being hashed into a set first.
         List<EntryKey> wantedEntries = new ArrayList<>(entryKeys.size());
         for (EntryKey k : entryKeys) {
             if (!entries.containsKey(k)) {
