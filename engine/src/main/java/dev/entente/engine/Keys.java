@@ -54,7 +54,8 @@ final class Keys {
         }
     }
 
-    private static void putLong(byte[] into, int at, long v) {
+    /** Writes {@code v} big-endian at {@code at}. */
+    static void putLong(byte[] into, int at, long v) {
         for (int i = 7; i >= 0; i--) {
             into[at + i] = (byte) v;
             v >>>= 8;

@@ -101,7 +101,6 @@ final class WireReader {
         return fieldLength;
     }
 
-
     /**
      * Reads a nested message's field and enters it: until {@link #leave}, this reader reads that
      * message and {@link #tag} returns 0 at its end.
@@ -154,20 +153,11 @@ final class WireReader {
             return count;
         }
 
-        int start(int i) {
-            return spans[2 * i];
-        }
-
-        int length(int i) {
-            return spans[2 * i + 1];
-        }
-
         /** Enters field {@code i} in {@code r}; see {@link WireReader#leave}. */
         long enter(WireReader r, int i) {
-            return r.enterAt(start(i), length(i));
+            return r.enterAt(spans[2 * i], spans[2 * i + 1]);
         }
     }
-
 
     /** A bytes field, as a view of the input (see the class comment): values are most of a record. */
     ByteString bytes() {

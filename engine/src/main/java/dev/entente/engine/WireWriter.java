@@ -147,12 +147,9 @@ final class WireWriter {
         tag(field, LENGTH_DELIMITED);
         ensure(17);
         buf[pos++] = 16;
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            buf[pos++] = (byte) (hi >>> shift);
-        }
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            buf[pos++] = (byte) (lo >>> shift);
-        }
+        Keys.putLong(buf, pos, hi);
+        Keys.putLong(buf, pos + 8, lo);
+        pos += 16;
     }
 
     /** A singular string field; left out when empty. */

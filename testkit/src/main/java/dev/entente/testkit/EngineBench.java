@@ -59,9 +59,7 @@ public final class EngineBench {
         Path dir = null;
         String jvm = DEFAULT_JVM_OPTIONS;
         boolean inProcess = ForkedJvm.forkedWith() != null;
-        List<String> childArgs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
-            int first = i;
             switch (args[i]) {
                 case "--jvm" -> jvm = args[++i];
                 case "--in-process" -> inProcess = true;
@@ -91,12 +89,10 @@ public final class EngineBench {
                     return args[i].equals("--help") ? 0 : 2;
                 }
             }
-            if (!args[first].equals("--jvm") && !args[first].equals("--in-process")) {
-                childArgs.addAll(Arrays.asList(args).subList(first, i + 1));
-            }
         }
         if (!inProcess) {
-            return ForkedJvm.run(List.of(jvm.trim().split("\\s+")), "bench-engine", childArgs);
+            // The child gets the same arguments: being forked, it ignores --jvm and runs in-process.
+            return ForkedJvm.run(List.of(jvm.trim().split("\\s+")), "bench-engine", List.of(args));
         }
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("entente-bench");
         try {

@@ -96,6 +96,7 @@ final class BulkConverge implements Workload {
                     .figure("warm_load_entries_per_second", warmLoadRate)
                     .figure("warm_converge_seconds", warmConverge)
                     .figure("warm_replication_entries_per_second", warmReplRate)
+                    .figure("catch_up_entries", cold.entries())
                     .figure("catch_up_seconds", cold.seconds())
                     .figure("catch_up_entries_per_second", cold.perSecond())
                     .figure("catch_up_mb_per_second", cold.megabytesPerSecond())
@@ -120,7 +121,7 @@ final class BulkConverge implements Workload {
                     .line("replication", "%,.0f entries/s, %.1f MB/s (%.0f%% of RocksDB raw, %.1f%% of TLS)", replRate, mb,
                             100 * replRate / limits.rocksDbEntriesPerSecond(), 100 * mb / limits.tlsMegabytesPerSecond())
                     .line("catch-up, one way", "C, an empty member cut off during the load: %,d entries in %.2f s, %,.0f entries/s, %.1f MB/s (%.0f%% of RocksDB raw, %.1f%% of TLS)",
-                            entries, cold.seconds(), cold.perSecond(), cold.megabytesPerSecond(), 100 * cold.perSecond() / limits.rocksDbEntriesPerSecond(),
+                            cold.entries(), cold.seconds(), cold.perSecond(), cold.megabytesPerSecond(), 100 * cold.perSecond() / limits.rocksDbEntriesPerSecond(),
                             100 * cold.megabytesPerSecond() / limits.tlsMegabytesPerSecond())
                     .line("3rd round, warm JVMs", "load %,.0f entries/s; converged %.2f s after the first write: %,.0f entries/s (%.0f%% of raw)",
                             warmLoadRate, warmConverge, warmReplRate, 100 * warmReplRate / limits.rocksDbEntriesPerSecond())
