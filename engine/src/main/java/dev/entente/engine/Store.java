@@ -134,11 +134,18 @@ final class Store implements AutoCloseable {
                     .setBlockSize(16 * 1024);
             ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().setTableFormatConfig(table)
                     .setWriteBufferSize(options.writeBufferBytes()).setCompressionType(CompressionType.LZ4_COMPRESSION)
-                    .setLevelCompactionDynamicLevelBytes(true)
-                    // A bloom filter over the memtable too: most commit-path lookups are misses
-                    // (new entry ids, new unique values), which it answers without a skiplist search.
-                    .setMemtablePrefixBloomSizeRatio(0.1).setMemtableWholeKeyFiltering(true);
+                    .setLevelCompactionDynamicLevelBytes(true);
             resources.add(cfOptions);
+            // The column families a commit looks keys up in get a bloom filter over the memtable
+            // too: most of those lookups are misses (new entry ids, new unique values), which it
+            // answers without a skiplist search. It is kept at 2% of the memtable (about 50 bits
+            // per entry key; 0.5% to 5% measured the same). At the 10% first used, on every column
+            // family, commits cost about a fifth more CPU per entry (batched 13.1 against 10.9 µs,
+            // apply 11.8 against 9.5, interleaved in one JVM); the column families that are only
+            // scanned get none.
+            ColumnFamilyOptions lookedUp = new ColumnFamilyOptions(cfOptions).setMemtablePrefixBloomSizeRatio(0.02)
+                    .setMemtableWholeKeyFiltering(true);
+            resources.add(lookedUp);
             DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                     .setMaxBackgroundJobs(2).setKeepLogFileNum(3).setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
                     .setBytesPerSync(1 << 20);
@@ -146,7 +153,8 @@ final class Store implements AutoCloseable {
             List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
             descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
             for (String name : List.of("entries", "changelog", "namespaces", "unique", "flags", "reap", "feed")) {
-                descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
+                boolean commitLooksUp = name.equals("entries") || name.equals("unique") || name.equals("flags");
+                descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), commitLooksUp ? lookedUp : cfOptions));
             }
             List<ColumnFamilyHandle> handles = new ArrayList<>();
             java.nio.file.Files.createDirectories(path);
