@@ -28,11 +28,50 @@ final class CommitBatch implements AutoCloseable {
     record UniqueKey(String namespace, String attribute, ByteString value) {
     }
 
+    /** What this batch knows of one entry: its state, its conflict flags, what it changed. */
+    private static final class EntrySlot {
+        final EntryKey key;
+        /** Whether {@link #state} was read or written; null there means no entry. */
+        boolean stateKnown;
+        EntryState state;
+        boolean stateDirty;
+        /** Null until read or written. */
+        ConflictFlags flags;
+        boolean flagsDirty;
+        /** A change record's encoding of {@link #offered}, which the commit stores if the state is still it. */
+        EntryState offered;
+        ChangeBytes record;
+        int index;
+
+        EntrySlot(EntryKey key) {
+            this.key = key;
+        }
+    }
+
+    /** One unique-index group as of this batch. */
+    private static final class UniqueSlot {
+        final UniqueKey key;
+        List<UUID> holders;
+        boolean dirty;
+
+        UniqueSlot(UniqueKey key, List<UUID> holders) {
+            this.key = key;
+            this.holders = holders;
+        }
+    }
+
     final Store store;
     private final WriteBatch batch = new WriteBatch();
-    private final Map<EntryKey, EntryState> entries = new HashMap<>();
-    private final Map<EntryKey, ConflictFlags> flags = new HashMap<>();
-    private final Map<UniqueKey, List<UUID>> unique = new HashMap<>();
+    // One slot per entry or group, and lists of the ones to write, rather than a map per kind of
+    // value and sets of dirty keys: a commit of remote batches touches ten thousand entries, and
+    // hash lookups and resizes of those maps were most of its Java time.
+    private Map<EntryKey, EntrySlot> entries = new HashMap<>();
+    private final List<EntrySlot> dirtyEntries = new ArrayList<>();
+    private final List<EntrySlot> dirtyFlags = new ArrayList<>();
+    /** The slot used last: writing one entry asks for its state, then its flags, several times. */
+    private EntrySlot last;
+    private Map<UniqueKey, UniqueSlot> unique = new HashMap<>();
+    private final List<UniqueSlot> dirtyUnique = new ArrayList<>();
     private final Map<String, Namespace> namespaces = new HashMap<>();
     /** Namespaces whose unique index and flags were wiped in this batch: the store's are stale. */
     private final Set<String> rebuilt = new HashSet<>();
@@ -43,30 +82,42 @@ final class CommitBatch implements AutoCloseable {
 
     // ---- entries
 
+    private EntrySlot slot(String namespace, UUID id) {
+        EntrySlot s = last;
+        if (s != null && s.key.id().equals(id) && s.key.namespace().equals(namespace)) {
+            return s;
+        }
+        EntryKey k = new EntryKey(namespace, id);
+        s = entries.get(k);
+        if (s == null) {
+            s = new EntrySlot(k);
+            entries.put(k, s);
+        }
+        last = s;
+        return s;
+    }
+
     /** The entry's state as of this batch, or null when there is none. */
     EntryState entry(String namespace, UUID id) {
-        EntryKey k = new EntryKey(namespace, id);
-        if (entries.containsKey(k)) {
-            return entries.get(k);
+        EntrySlot s = slot(namespace, id);
+        if (!s.stateKnown) {
+            byte[] v = store.get(store.entries, Keys.entry(namespace, id));
+            s.state = v == null ? null : WireCodec.state(v);
+            s.stateKnown = true;
         }
-        byte[] v = store.get(store.entries, Keys.entry(namespace, id));
-        EntryState s = v == null ? null : WireCodec.state(v);
-        entries.put(k, s);
-        return s;
+        return s.state;
     }
 
     /** Sets the entry's state; null removes it (a reaped tombstone). */
     void putEntry(String namespace, UUID id, EntryState state) {
-        entries.put(new EntryKey(namespace, id), state);
-        dirtyEntries.add(new EntryKey(namespace, id));
+        EntrySlot s = slot(namespace, id);
+        s.state = state;
+        s.stateKnown = true;
+        if (!s.stateDirty) {
+            s.stateDirty = true;
+            dirtyEntries.add(s);
+        }
     }
-
-    private final Set<EntryKey> dirtyEntries = new HashSet<>();
-
-    private record Encoded(EntryState state, ChangeBytes record, int index) {
-    }
-
-    private final Map<EntryKey, Encoded> encoded = new HashMap<>();
 
     /**
      * Offers the wire form of a change's version for an entry whose state may end up being exactly
@@ -74,7 +125,10 @@ final class CommitBatch implements AutoCloseable {
      * Used only if the entry's final state in this batch is {@code state} itself.
      */
     void offerEncoding(String namespace, UUID id, EntryState state, ChangeBytes record, int index) {
-        encoded.put(new EntryKey(namespace, id), new Encoded(state, record, index));
+        EntrySlot s = slot(namespace, id);
+        s.offered = state;
+        s.record = record;
+        s.index = index;
     }
 
     /** Every entry of a namespace as of this batch: the store's, overlaid by this batch's writes. */
@@ -86,13 +140,12 @@ final class CommitBatch implements AutoCloseable {
                 all.put(Keys.entryId(it.key()), WireCodec.state(it.value()));
             }
         }
-        for (EntryKey k : dirtyEntries) {
-            if (k.namespace().equals(namespace)) {
-                EntryState s = entries.get(k);
-                if (s == null) {
-                    all.remove(k.id());
+        for (EntrySlot s : dirtyEntries) {
+            if (s.key.namespace().equals(namespace)) {
+                if (s.state == null) {
+                    all.remove(s.key.id());
                 } else {
-                    all.put(k.id(), s);
+                    all.put(s.key.id(), s.state);
                 }
             }
         }
@@ -105,12 +158,24 @@ final class CommitBatch implements AutoCloseable {
      * that exist. Keys already in the overlay are skipped.
      */
     void prefetch(java.util.Collection<EntryKey> entryKeys, java.util.Collection<UniqueKey> uniqueKeys) {
+        if (entries.isEmpty() && entryKeys.size() > 12) {
+            // Sized once for the whole commit instead of rehashed as it grows.
+            entries = new HashMap<>(entryKeys.size() * 4 / 3 + 1);
+        }
+        if (unique.isEmpty() && uniqueKeys.size() > 12) {
+            unique = new HashMap<>(uniqueKeys.size() * 4 / 3 + 1);
+        }
         // A key named twice is simply read twice (nothing is written yet), rather than every key
         // being hashed into a set first.
-        List<EntryKey> wantedEntries = new ArrayList<>(entryKeys.size());
+        List<EntrySlot> wantedEntries = new ArrayList<>(entryKeys.size());
         for (EntryKey k : entryKeys) {
-            if (!entries.containsKey(k)) {
-                wantedEntries.add(k);
+            EntrySlot s = entries.get(k);
+            if (s == null) {
+                s = new EntrySlot(k);
+                entries.put(k, s);
+            }
+            if (!s.stateKnown) {
+                wantedEntries.add(s);
             }
         }
         List<UniqueKey> wantedUnique = new ArrayList<>(uniqueKeys.size());
@@ -124,43 +189,46 @@ final class CommitBatch implements AutoCloseable {
         }
         List<ColumnFamilyHandle> cfs = new ArrayList<>(wantedEntries.size() + wantedUnique.size());
         List<byte[]> keys = new ArrayList<>(cfs.size());
-        for (EntryKey k : wantedEntries) {
+        for (EntrySlot s : wantedEntries) {
             cfs.add(store.entries);
-            keys.add(Keys.entry(k.namespace(), k.id()));
+            keys.add(Keys.entry(s.key.namespace(), s.key.id()));
         }
         for (UniqueKey k : wantedUnique) {
             cfs.add(store.unique);
             keys.add(Keys.unique(k.namespace(), k.attribute(), k.value()));
         }
         List<byte[]> values = multiGet(cfs, keys);
-        List<EntryKey> existing = new ArrayList<>();
+        List<EntrySlot> existing = new ArrayList<>();
         for (int i = 0; i < wantedEntries.size(); i++) {
+            EntrySlot s = wantedEntries.get(i);
             byte[] v = values.get(i);
-            EntryState state = v == null ? null : WireCodec.state(v);
-            entries.put(wantedEntries.get(i), state);
-            if (state instanceof EntryState.Live) {
-                existing.add(wantedEntries.get(i));
-            } else {
+            s.state = v == null ? null : WireCodec.state(v);
+            s.stateKnown = true;
+            if (s.state instanceof EntryState.Live) {
+                if (s.flags == null && !rebuilt.contains(s.key.namespace())) {
+                    existing.add(s);
+                }
+            } else if (s.flags == null) {
                 // No state, or a tombstone: such an entry has no conflict flags.
-                flags.putIfAbsent(wantedEntries.get(i), ConflictFlags.NONE);
+                s.flags = ConflictFlags.NONE;
             }
         }
         for (int i = 0; i < wantedUnique.size(); i++) {
             byte[] v = values.get(wantedEntries.size() + i);
-            unique.put(wantedUnique.get(i), v == null ? List.of() : decodeIds(v));
+            UniqueKey k = wantedUnique.get(i);
+            unique.put(k, new UniqueSlot(k, v == null ? List.of() : decodeIds(v)));
         }
-        existing.removeIf(k -> flags.containsKey(k) || rebuilt.contains(k.namespace()));
         if (!existing.isEmpty()) {
             List<ColumnFamilyHandle> flagCfs = new ArrayList<>(existing.size());
             List<byte[]> flagKeys = new ArrayList<>(existing.size());
-            for (EntryKey k : existing) {
+            for (EntrySlot s : existing) {
                 flagCfs.add(store.flags);
-                flagKeys.add(Keys.entry(k.namespace(), k.id()));
+                flagKeys.add(Keys.entry(s.key.namespace(), s.key.id()));
             }
             List<byte[]> flagValues = multiGet(flagCfs, flagKeys);
             for (int i = 0; i < existing.size(); i++) {
                 byte[] v = flagValues.get(i);
-                flags.put(existing.get(i), v == null ? ConflictFlags.NONE : WireCodec.flags(v));
+                existing.get(i).flags = v == null ? ConflictFlags.NONE : WireCodec.flags(v);
             }
         }
     }
@@ -176,45 +244,51 @@ final class CommitBatch implements AutoCloseable {
     // ---- conflict flags
 
     ConflictFlags flags(String namespace, UUID id) {
-        EntryKey k = new EntryKey(namespace, id);
-        ConflictFlags f = flags.get(k);
-        if (f != null) {
-            return f;
+        EntrySlot s = slot(namespace, id);
+        if (s.flags == null) {
+            byte[] v = rebuilt.contains(namespace) ? null : store.get(store.flags, Keys.entry(namespace, id));
+            s.flags = v == null ? ConflictFlags.NONE : WireCodec.flags(v);
         }
-        byte[] v = rebuilt.contains(namespace) ? null : store.get(store.flags, Keys.entry(namespace, id));
-        f = v == null ? ConflictFlags.NONE : WireCodec.flags(v);
-        flags.put(k, f);
-        return f;
+        return s.flags;
     }
 
     void putFlags(String namespace, UUID id, ConflictFlags f) {
-        flags.put(new EntryKey(namespace, id), f);
-        dirtyFlags.add(new EntryKey(namespace, id));
+        EntrySlot s = slot(namespace, id);
+        s.flags = f;
+        if (!s.flagsDirty) {
+            s.flagsDirty = true;
+            dirtyFlags.add(s);
+        }
     }
-
-    private final Set<EntryKey> dirtyFlags = new HashSet<>();
 
     // ---- unique index
 
     /** The live entries holding {@code value} of a unique attribute, in id order. */
     List<UUID> uniqueHolders(String namespace, String attribute, ByteString value) {
         UniqueKey k = new UniqueKey(namespace, attribute, value);
-        List<UUID> h = unique.get(k);
-        if (h != null) {
-            return h;
+        UniqueSlot u = unique.get(k);
+        if (u != null) {
+            return u.holders;
         }
         byte[] v = rebuilt.contains(namespace) ? null : store.get(store.unique, Keys.unique(namespace, attribute, value));
-        h = v == null ? List.of() : decodeIds(v);
-        unique.put(k, h);
+        List<UUID> h = v == null ? List.of() : decodeIds(v);
+        unique.put(k, new UniqueSlot(k, h));
         return h;
     }
 
     void putUniqueHolders(String namespace, String attribute, ByteString value, List<UUID> holders) {
-        unique.put(new UniqueKey(namespace, attribute, value), List.copyOf(holders));
-        dirtyUnique.add(new UniqueKey(namespace, attribute, value));
+        UniqueKey k = new UniqueKey(namespace, attribute, value);
+        UniqueSlot u = unique.get(k);
+        if (u == null) {
+            u = new UniqueSlot(k, null);
+            unique.put(k, u);
+        }
+        u.holders = List.copyOf(holders);
+        if (!u.dirty) {
+            u.dirty = true;
+            dirtyUnique.add(u);
+        }
     }
-
-    private final Set<UniqueKey> dirtyUnique = new HashSet<>();
 
     /**
      * Forgets the namespace's unique index and conflict flags, in the store and in this batch, so
@@ -231,9 +305,14 @@ final class CommitBatch implements AutoCloseable {
             throw store.fail("preparing", e);
         }
         unique.keySet().removeIf(k -> k.namespace().equals(namespace));
-        dirtyUnique.removeIf(k -> k.namespace().equals(namespace));
-        flags.keySet().removeIf(k -> k.namespace().equals(namespace));
-        dirtyFlags.removeIf(k -> k.namespace().equals(namespace));
+        dirtyUnique.removeIf(u -> u.key.namespace().equals(namespace));
+        for (EntrySlot s : entries.values()) {
+            if (s.key.namespace().equals(namespace)) {
+                s.flags = null;
+                s.flagsDirty = false;
+            }
+        }
+        dirtyFlags.removeIf(s -> s.key.namespace().equals(namespace));
         rebuilt.add(namespace);
     }
 
@@ -276,35 +355,31 @@ final class CommitBatch implements AutoCloseable {
 
     /** Encodes the overlay into the write batch and writes it atomically. */
     void commit() {
-        for (EntryKey k : dirtyEntries) {
-            EntryState s = entries.get(k);
-            byte[] key = Keys.entry(k.namespace(), k.id());
-            Encoded e = encoded.get(k);
-            if (s == null) {
+        for (EntrySlot s : dirtyEntries) {
+            byte[] key = Keys.entry(s.key.namespace(), s.key.id());
+            if (s.state == null) {
                 delete(store.entries, key);
-            } else if (e != null && e.state() == s) {
-                put(store.entries, key, WireCodec.storedState(e.record().bytes(), e.record().versionStart(e.index()),
-                        e.record().versionEnd(e.index()), ((EntryState.Live) s).versions().firstKey()));
+            } else if (s.offered != null && s.offered == s.state) {
+                put(store.entries, key, WireCodec.storedState(s.record.bytes(), s.record.versionStart(s.index),
+                        s.record.versionEnd(s.index), ((EntryState.Live) s.state).versions().firstKey()));
             } else {
-                put(store.entries, key, WireCodec.state(s));
+                put(store.entries, key, WireCodec.state(s.state));
             }
         }
-        for (EntryKey k : dirtyFlags) {
-            ConflictFlags f = flags.get(k);
-            byte[] key = Keys.entry(k.namespace(), k.id());
-            if (f.any()) {
-                put(store.flags, key, WireCodec.flags(f));
+        for (EntrySlot s : dirtyFlags) {
+            byte[] key = Keys.entry(s.key.namespace(), s.key.id());
+            if (s.flags.any()) {
+                put(store.flags, key, WireCodec.flags(s.flags));
             } else {
                 delete(store.flags, key);
             }
         }
-        for (UniqueKey k : dirtyUnique) {
-            List<UUID> h = unique.get(k);
-            byte[] key = Keys.unique(k.namespace(), k.attribute(), k.value());
-            if (h.isEmpty()) {
+        for (UniqueSlot u : dirtyUnique) {
+            byte[] key = Keys.unique(u.key.namespace(), u.key.attribute(), u.key.value());
+            if (u.holders.isEmpty()) {
                 delete(store.unique, key);
             } else {
-                put(store.unique, key, encodeIds(h));
+                put(store.unique, key, encodeIds(u.holders));
             }
         }
         for (Namespace ns : namespaces.values()) {
