@@ -43,8 +43,18 @@ final class CommitBatch implements AutoCloseable {
         ChangeBytes record;
         int index;
 
+        /** The entry's RocksDB key (entries and flags), built once for the prefetch and the commit. */
+        private byte[] storeKey;
+
         EntrySlot(EntryKey key) {
             this.key = key;
+        }
+
+        byte[] storeKey() {
+            if (storeKey == null) {
+                storeKey = Keys.entry(key.namespace(), key.id());
+            }
+            return storeKey;
         }
     }
 
@@ -101,7 +111,7 @@ final class CommitBatch implements AutoCloseable {
     EntryState entry(String namespace, UUID id) {
         EntrySlot s = slot(namespace, id);
         if (!s.stateKnown) {
-            byte[] v = store.get(store.entries, Keys.entry(namespace, id));
+            byte[] v = store.get(store.entries, s.storeKey());
             s.state = v == null ? null : WireCodec.state(v);
             s.stateKnown = true;
         }
@@ -191,7 +201,7 @@ final class CommitBatch implements AutoCloseable {
         List<byte[]> keys = new ArrayList<>(cfs.size());
         for (EntrySlot s : wantedEntries) {
             cfs.add(store.entries);
-            keys.add(Keys.entry(s.key.namespace(), s.key.id()));
+            keys.add(s.storeKey());
         }
         for (UniqueKey k : wantedUnique) {
             cfs.add(store.unique);
@@ -223,7 +233,7 @@ final class CommitBatch implements AutoCloseable {
             List<byte[]> flagKeys = new ArrayList<>(existing.size());
             for (EntrySlot s : existing) {
                 flagCfs.add(store.flags);
-                flagKeys.add(Keys.entry(s.key.namespace(), s.key.id()));
+                flagKeys.add(s.storeKey());
             }
             List<byte[]> flagValues = multiGet(flagCfs, flagKeys);
             for (int i = 0; i < existing.size(); i++) {
@@ -246,7 +256,7 @@ final class CommitBatch implements AutoCloseable {
     ConflictFlags flags(String namespace, UUID id) {
         EntrySlot s = slot(namespace, id);
         if (s.flags == null) {
-            byte[] v = rebuilt.contains(namespace) ? null : store.get(store.flags, Keys.entry(namespace, id));
+            byte[] v = rebuilt.contains(namespace) ? null : store.get(store.flags, s.storeKey());
             s.flags = v == null ? ConflictFlags.NONE : WireCodec.flags(v);
         }
         return s.flags;
@@ -356,7 +366,7 @@ final class CommitBatch implements AutoCloseable {
     /** Encodes the overlay into the write batch and writes it atomically. */
     void commit() {
         for (EntrySlot s : dirtyEntries) {
-            byte[] key = Keys.entry(s.key.namespace(), s.key.id());
+            byte[] key = s.storeKey();
             if (s.state == null) {
                 delete(store.entries, key);
             } else if (s.offered != null && s.offered == s.state) {
@@ -367,7 +377,7 @@ final class CommitBatch implements AutoCloseable {
             }
         }
         for (EntrySlot s : dirtyFlags) {
-            byte[] key = Keys.entry(s.key.namespace(), s.key.id());
+            byte[] key = s.storeKey();
             if (s.flags.any()) {
                 put(store.flags, key, WireCodec.flags(s.flags));
             } else {
