@@ -63,10 +63,19 @@ final class CommitBatch implements AutoCloseable {
         final UniqueKey key;
         List<UUID> holders;
         boolean dirty;
+        /** The group's RocksDB key, built once for the prefetch and the commit. */
+        private byte[] storeKey;
 
         UniqueSlot(UniqueKey key, List<UUID> holders) {
             this.key = key;
             this.holders = holders;
+        }
+
+        byte[] storeKey() {
+            if (storeKey == null) {
+                storeKey = Keys.unique(key.namespace(), key.attribute(), key.value());
+            }
+            return storeKey;
         }
     }
 
@@ -81,6 +90,8 @@ final class CommitBatch implements AutoCloseable {
     /** The slot used last: writing one entry asks for its state, then its flags, several times. */
     private EntrySlot last;
     private Map<UniqueKey, UniqueSlot> unique = new HashMap<>();
+    /** The group used last: joining or leaving one reads its holders, then writes them. */
+    private UniqueSlot lastUnique;
     private final List<UniqueSlot> dirtyUnique = new ArrayList<>();
     private final Map<String, Namespace> namespaces = new HashMap<>();
     /** Namespaces whose unique index and flags were wiped in this batch: the store's are stale. */
@@ -188,10 +199,10 @@ final class CommitBatch implements AutoCloseable {
                 wantedEntries.add(s);
             }
         }
-        List<UniqueKey> wantedUnique = new ArrayList<>(uniqueKeys.size());
+        List<UniqueSlot> wantedUnique = new ArrayList<>(uniqueKeys.size());
         for (UniqueKey k : uniqueKeys) {
             if (!unique.containsKey(k) && !rebuilt.contains(k.namespace())) {
-                wantedUnique.add(k);
+                wantedUnique.add(new UniqueSlot(k, null));
             }
         }
         if (wantedEntries.isEmpty() && wantedUnique.isEmpty()) {
@@ -203,9 +214,9 @@ final class CommitBatch implements AutoCloseable {
             cfs.add(store.entries);
             keys.add(s.storeKey());
         }
-        for (UniqueKey k : wantedUnique) {
+        for (UniqueSlot u : wantedUnique) {
             cfs.add(store.unique);
-            keys.add(Keys.unique(k.namespace(), k.attribute(), k.value()));
+            keys.add(u.storeKey());
         }
         List<byte[]> values = multiGet(cfs, keys);
         List<EntrySlot> existing = new ArrayList<>();
@@ -225,8 +236,10 @@ final class CommitBatch implements AutoCloseable {
         }
         for (int i = 0; i < wantedUnique.size(); i++) {
             byte[] v = values.get(wantedEntries.size() + i);
-            UniqueKey k = wantedUnique.get(i);
-            unique.put(k, new UniqueSlot(k, v == null ? List.of() : decodeIds(v)));
+            UniqueSlot u = wantedUnique.get(i);
+            u.holders = v == null ? List.of() : decodeIds(v);
+            // A group named twice was read twice (as entries are); one slot is kept.
+            unique.putIfAbsent(u.key, u);
         }
         if (!existing.isEmpty()) {
             List<ColumnFamilyHandle> flagCfs = new ArrayList<>(existing.size());
@@ -273,26 +286,33 @@ final class CommitBatch implements AutoCloseable {
 
     // ---- unique index
 
-    /** The live entries holding {@code value} of a unique attribute, in id order. */
-    List<UUID> uniqueHolders(String namespace, String attribute, ByteString value) {
-        UniqueKey k = new UniqueKey(namespace, attribute, value);
-        UniqueSlot u = unique.get(k);
-        if (u != null) {
-            return u.holders;
+    private UniqueSlot uniqueSlot(String namespace, String attribute, ByteString value) {
+        UniqueSlot u = lastUnique;
+        if (u != null && u.key.value().equals(value) && u.key.attribute().equals(attribute) && u.key.namespace().equals(namespace)) {
+            return u;
         }
-        byte[] v = rebuilt.contains(namespace) ? null : store.get(store.unique, Keys.unique(namespace, attribute, value));
-        List<UUID> h = v == null ? List.of() : decodeIds(v);
-        unique.put(k, new UniqueSlot(k, h));
-        return h;
-    }
-
-    void putUniqueHolders(String namespace, String attribute, ByteString value, List<UUID> holders) {
         UniqueKey k = new UniqueKey(namespace, attribute, value);
-        UniqueSlot u = unique.get(k);
+        u = unique.get(k);
         if (u == null) {
             u = new UniqueSlot(k, null);
             unique.put(k, u);
         }
+        lastUnique = u;
+        return u;
+    }
+
+    /** The live entries holding {@code value} of a unique attribute, in id order. */
+    List<UUID> uniqueHolders(String namespace, String attribute, ByteString value) {
+        UniqueSlot u = uniqueSlot(namespace, attribute, value);
+        if (u.holders == null) {
+            byte[] v = rebuilt.contains(namespace) ? null : store.get(store.unique, u.storeKey());
+            u.holders = v == null ? List.of() : decodeIds(v);
+        }
+        return u.holders;
+    }
+
+    void putUniqueHolders(String namespace, String attribute, ByteString value, List<UUID> holders) {
+        UniqueSlot u = uniqueSlot(namespace, attribute, value);
         u.holders = List.copyOf(holders);
         if (!u.dirty) {
             u.dirty = true;
@@ -316,6 +336,7 @@ final class CommitBatch implements AutoCloseable {
         }
         unique.keySet().removeIf(k -> k.namespace().equals(namespace));
         dirtyUnique.removeIf(u -> u.key.namespace().equals(namespace));
+        lastUnique = null;
         for (EntrySlot s : entries.values()) {
             if (s.key.namespace().equals(namespace)) {
                 s.flags = null;
@@ -385,7 +406,7 @@ final class CommitBatch implements AutoCloseable {
             }
         }
         for (UniqueSlot u : dirtyUnique) {
-            byte[] key = Keys.unique(u.key.namespace(), u.key.attribute(), u.key.value());
+            byte[] key = u.storeKey();
             if (u.holders.isEmpty()) {
                 delete(store.unique, key);
             } else {
