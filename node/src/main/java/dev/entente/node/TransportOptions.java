@@ -7,7 +7,10 @@ import java.time.Duration;
  *
  * @param maxFrameBytes largest frame either side accepts (checked before allocating)
  * @param batchRecords records per batch a consumer asks for
- * @param batchBytes bytes per batch a consumer asks for
+ * @param batchBytes bytes per batch (and per snapshot chunk) a consumer asks for: 1 MiB by
+ *     default, a few thousand identity-like entries, so that each commit's decoded entries stay
+ *     small for the young collections and the apply path's methods are called often enough to
+ *     be compiled early (W1's warm catch-up: 67,000 entries/s against 48,000 at 4 MiB)
  * @param credit batches (or snapshot chunks) in flight at most: the memory bound of a session
  * @param handshakeTimeout a TLS handshake and Hello exchange that take longer are refused
  * @param minBackoff first retry delay after a failure; it doubles, with jitter
@@ -16,7 +19,7 @@ import java.time.Duration;
 public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBytes, int credit,
                                Duration handshakeTimeout, Duration minBackoff, Duration maxBackoff) {
 
-    public static final TransportOptions DEFAULTS = new TransportOptions(16 << 20, 1000, 4L << 20, 4,
+    public static final TransportOptions DEFAULTS = new TransportOptions(16 << 20, 1000, 1L << 20, 4,
             Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(30));
 
     public TransportOptions {
