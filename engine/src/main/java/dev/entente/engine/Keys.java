@@ -161,15 +161,6 @@ final class Keys {
         return b;
     }
 
-    /** The big-endian long at {@code at}, the inverse of {@link #putLong}. */
-    static long longAt(byte[] b, int at) {
-        long v = 0;
-        for (int i = 0; i < 8; i++) {
-            v = (v << 8) | (b[at + i] & 0xFF);
-        }
-        return v;
-    }
-
     static long bytesLong(byte[] b) {
         return ByteBuffer.wrap(b).getLong();
     }

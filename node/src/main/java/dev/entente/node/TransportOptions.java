@@ -8,9 +8,9 @@ import java.time.Duration;
  * @param maxFrameBytes largest frame either side accepts (checked before allocating)
  * @param batchRecords records per batch a consumer asks for
  * @param batchBytes bytes per batch (and per snapshot chunk) a consumer asks for: 1 MiB by
- *     default, a few thousand identity-like entries, so that each commit's decoded entries stay
- *     small for the young collections and the apply path's methods are called often enough to
- *     be compiled early (W1's warm catch-up: 67,000 entries/s against 48,000 at 4 MiB)
+ *     default, a few thousand identity-like entries, so that a commit's decoded entries, all live
+ *     until it is written, stay small for the young collections (W1's warm catch-up: 67,000
+ *     entries/s against 48,000 at 4 MiB)
  * @param credit batches (or snapshot chunks) in flight at most: the memory bound of a session
  * @param handshakeTimeout a TLS handshake and Hello exchange that take longer are refused
  * @param minBackoff first retry delay after a failure; it doubles, with jitter
