@@ -22,10 +22,32 @@ import org.rocksdb.WriteBatch;
  */
 final class CommitBatch implements AutoCloseable {
 
+    // The keys' equals and hashCode are written out rather than generated: the generated ones go
+    // through method handles, slow until the JIT has compiled their callers, and a replica's first
+    // catch-up hashes several keys for every entry it applies.
+
     record EntryKey(String namespace, UUID id) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof EntryKey k && id.equals(k.id) && namespace.equals(k.namespace);
+        }
+
+        @Override
+        public int hashCode() {
+            return namespace.hashCode() * 31 + id.hashCode();
+        }
     }
 
     record UniqueKey(String namespace, String attribute, ByteString value) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof UniqueKey k && value.equals(k.value) && attribute.equals(k.attribute) && namespace.equals(k.namespace);
+        }
+
+        @Override
+        public int hashCode() {
+            return (namespace.hashCode() * 31 + attribute.hashCode()) * 31 + value.hashCode();
+        }
     }
 
     /** What this batch knows of one entry: its state, its conflict flags, what it changed. */

@@ -52,4 +52,15 @@ public record OriginId(long hi, long lo) implements Comparable<OriginId> {
     public String shortForm() {
         return toString().substring(0, 8);
     }
+
+    // Written out for the same reason as Cid's.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof OriginId c && hi == c.hi && lo == c.lo;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(hi) * 31 + Long.hashCode(lo);
+    }
 }

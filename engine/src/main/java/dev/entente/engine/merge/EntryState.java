@@ -58,6 +58,19 @@ public sealed interface EntryState permits EntryState.Live, EntryState.Tombstone
             }
             return pruned == null ? this : new Live(pruned);
         }
+
+        // Written out rather than generated, as are those of the other merge records: the
+        // generated ones go through method handles, slow until the JIT has compiled their callers,
+        // and a replica's first catch-up compares a state for every entry it applies.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Live l && versions.equals(l.versions);
+        }
+
+        @Override
+        public int hashCode() {
+            return versions.hashCode();
+        }
     }
 
     /** A deleted entry: it wins over every live version, and is reaped after the window. */
@@ -69,6 +82,16 @@ public sealed interface EntryState permits EntryState.Live, EntryState.Tombstone
         @Override
         public Tombstone pruneRemovedBefore(long hlc) {
             return this;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Tombstone t && deleted.equals(t.deleted);
+        }
+
+        @Override
+        public int hashCode() {
+            return deleted.hashCode();
         }
     }
 }

@@ -25,4 +25,15 @@ public record Register(Cid cid, List<ByteString> values) implements AttributeSta
     public AttributeState pruneRemovedBefore(long hlc) {
         return this;
     }
+
+    // Written out rather than generated: see EntryState.Live.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Register x && cid.equals(x.cid) && values.equals(x.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return cid.hashCode() * 31 + values.hashCode();
+    }
 }

@@ -16,4 +16,15 @@ public record ValueMarks(Cid added, Cid removed) {
     public boolean present() {
         return removed == null || added.compareTo(removed) > 0;
     }
+
+    // Written out rather than generated: see EntryState.Live.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ValueMarks x && added.equals(x.added) && Objects.equals(removed, x.removed);
+    }
+
+    @Override
+    public int hashCode() {
+        return added.hashCode() * 31 + Objects.hashCode(removed);
+    }
 }

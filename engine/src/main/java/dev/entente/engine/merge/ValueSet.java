@@ -53,4 +53,15 @@ public record ValueSet(SortedMap<ByteString, ValueMarks> values) implements Attr
         });
         return new ValueSet(kept);
     }
+
+    // Written out rather than generated: see EntryState.Live.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ValueSet x && values.equals(x.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return values.hashCode();
+    }
 }

@@ -51,4 +51,15 @@ public record Version(Cid created, SortedMap<String, AttributeState> attributes,
         }
         return pruned == null ? this : new Version(created, pruned, null);
     }
+
+    // Written out rather than generated: see EntryState.Live.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Version x && created.equals(x.created) && attributes.equals(x.attributes) && Objects.equals(discarded, x.discarded);
+    }
+
+    @Override
+    public int hashCode() {
+        return (created.hashCode() * 31 + attributes.hashCode()) * 31 + Objects.hashCode(discarded);
+    }
 }
