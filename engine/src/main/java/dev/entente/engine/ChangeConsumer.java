@@ -65,7 +65,6 @@ final class ChangeConsumer {
                     throw new RefreshRequiredException("supplier '" + supplier + "' sent change " + c.cid() + ", older than the changes this node has already reaped ("
                             + HybridClock.physicalMillis(s.reapedHorizon) + " ms): applying it could bring back a deleted entry, so this node must be refreshed");
                 }
-                Engine.offerCreates(b, records.get(i));
                 List<FeedEvent.Change> touches = new ArrayList<>();
                 for (Namespace ns : c.namespaces()) {
                     Namespace current = b.namespace(ns.name());
@@ -75,7 +74,11 @@ final class ChangeConsumer {
                         touches.add(new FeedEvent.Change(FeedEvent.Kind.NAMESPACE, ns.name(), null));
                     }
                 }
-                for (Change.EntryDelta d : c.entries()) {
+                for (int j = 0; j < c.entries().size(); j++) {
+                    // Offered just before the join, which asks the batch for the same entry next:
+                    // one hash lookup of the entry instead of two.
+                    b.offerEncoding(records.get(i), j);
+                    Change.EntryDelta d = c.entries().get(j);
                     EntryWriter.Outcome o = writer.apply(d.namespace(), d.id(), d.delta());
                     if (o.kind() != null) {
                         touches.add(new FeedEvent.Change(o.kind(), d.namespace(), d.id()));

@@ -163,13 +163,18 @@ final class CommitBatch implements AutoCloseable {
     }
 
     /**
-     * Offers the wire form of a change's version for an entry whose state may end up being exactly
-     * that one version (a create): the commit then stores it without encoding the state again.
-     * Used only if the entry's final state in this batch is {@code state} itself.
+     * Offers the wire form of the version that entry change {@code index} of {@code record}
+     * creates, when the record holds one (see {@link ChangeBytes#reusable}): if the entry's final
+     * state in this batch is that version itself (a create), the commit stores it without encoding
+     * the state again.
      */
-    void offerEncoding(String namespace, UUID id, EntryState state, ChangeBytes record, int index) {
-        EntrySlot s = slot(namespace, id);
-        s.offered = state;
+    void offerEncoding(ChangeBytes record, int index) {
+        if (!record.reusable(index)) {
+            return;
+        }
+        Change.EntryDelta d = record.change().entries().get(index);
+        EntrySlot s = slot(d.namespace(), d.id());
+        s.offered = d.delta();
         s.record = record;
         s.index = index;
     }
@@ -442,11 +447,14 @@ final class CommitBatch implements AutoCloseable {
     }
 
     static byte[] encodeIds(List<UUID> ids) {
-        ByteBuffer b = ByteBuffer.allocate(16 * ids.size());
-        for (UUID id : ids) {
-            b.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
+        // Not through a ByteBuffer: its putLong ends in a JDK method that a replica's first
+        // catch-up ran interpreted, called from compiled code, for every unique-index group.
+        byte[] b = new byte[16 * ids.size()];
+        for (int i = 0; i < ids.size(); i++) {
+            Keys.putLong(b, 16 * i, ids.get(i).getMostSignificantBits());
+            Keys.putLong(b, 16 * i + 8, ids.get(i).getLeastSignificantBits());
         }
-        return b.array();
+        return b;
     }
 
     static List<UUID> decodeIds(byte[] v) {

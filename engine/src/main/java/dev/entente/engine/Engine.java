@@ -229,12 +229,9 @@ public final class Engine implements AutoCloseable {
 
     /** Lets the commit store created entries in the form the record already encoded. */
     static void offerCreates(CommitBatch b, ChangeBytes encoded) {
-        List<Change.EntryDelta> entries = encoded.change().entries();
-        for (int i = 0; i < entries.size(); i++) {
-            if (encoded.reusable(i)) {
-                Change.EntryDelta d = entries.get(i);
-                b.offerEncoding(d.namespace(), d.id(), d.delta(), encoded, i);
-            }
+        int entries = encoded.change().entries().size();
+        for (int i = 0; i < entries; i++) {
+            b.offerEncoding(encoded, i);
         }
     }
 
