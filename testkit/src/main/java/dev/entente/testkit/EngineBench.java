@@ -80,6 +80,10 @@ public final class EngineBench {
                               apply-pipelined  the same, each batch decoded on a second thread while the
                                            previous one commits, as a node does
                               apply-single applying remote batches of 100 single-entry records
+                              apply-cold   applying min(N, 100,000) entries, written in transactions of 1,000
+                                           and sent in 1 MiB batches, decoded on a second thread, in a new
+                                           JVM each round: the JIT's warm-up included (W1's cold catch-up
+                                           without the network)
                             Each figure comes with the CPU time the process spent per entry (all threads).
                             R rounds (default 5) run every workload in turn on fresh directories; the median is
                             reported, with the lowest and highest rate seen.
@@ -98,7 +102,8 @@ public final class EngineBench {
         try {
             // Warm the JIT on a small run of every workload, then measure.
             runAll(root, Math.min(entries, 20_000), Math.min(singles, 10_000), 1);
-            List<Figure> figures = runAll(root, entries, singles, rounds);
+            List<Figure> figures = new ArrayList<>(runAll(root, entries, singles, rounds));
+            figures.add(applyCold(root.resolve("apply-cold"), Math.min(entries, ColdApply.ENTRIES), rounds, figures.get(0).perSecond()));
             print(figures, json);
             return 0;
         } finally {
@@ -126,6 +131,20 @@ public final class EngineBench {
                 figure("apply", "remote apply, batches of up to 100 records (4 MiB) of 100 entries", entries, samples[3], raw),
                 figure("apply-pipelined", "the same, each batch decoded on a second thread while the previous one commits, as a node does", entries, samples[4], raw),
                 figure("apply-single", "remote apply, batches of 100 single-entry records", singles, samples[5], raw));
+    }
+
+    /** R rounds of {@link ColdApply}, each in a new JVM with the options this one was started with. */
+    private static Figure applyCold(Path dir, int entries, int rounds, double raw) throws Exception {
+        Files.createDirectories(dir);
+        ColdApply.prepare(dir, entries);
+        String with = ForkedJvm.forkedWith();
+        List<String> options = with == null || with.isBlank() ? List.of() : List.of(with.trim().split("\\s+"));
+        Sample[] samples = new Sample[rounds];
+        for (int r = 0; r < rounds; r++) {
+            samples[r] = ColdApply.measure(dir, options);
+        }
+        return figure("apply-cold", "remote apply in a new JVM (JIT warm-up included): records of 1,000 entries, 1 MiB batches, decoded on a second thread",
+                entries, samples, raw);
     }
 
     /**

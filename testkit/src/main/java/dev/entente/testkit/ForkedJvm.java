@@ -33,6 +33,25 @@ final class ForkedJvm {
      * gets the figures) and its standard error to this process's, and returns its exit code.
      */
     static int run(List<String> options, String command, List<String> args) throws IOException, InterruptedException {
+        return run(options, command, args, System.out::println);
+    }
+
+    /**
+     * Runs the command as {@link #run} does and returns its standard output.
+     *
+     * @throws IllegalStateException when it exits with an error
+     */
+    static List<String> output(List<String> options, String command, List<String> args) throws IOException, InterruptedException {
+        List<String> lines = new ArrayList<>();
+        int code = run(options, command, args, lines::add);
+        if (code != 0) {
+            throw new IllegalStateException("'" + command + "' in a JVM of its own exited with " + code + " (its errors are above); it printed: " + lines);
+        }
+        return lines;
+    }
+
+    private static int run(List<String> options, String command, List<String> args, java.util.function.Consumer<String> stdout)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(options);
@@ -45,7 +64,7 @@ final class ForkedJvm {
         Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try (java.io.BufferedReader out = p.inputReader(java.nio.charset.StandardCharsets.UTF_8)) {
             for (String line; (line = out.readLine()) != null; ) {
-                System.out.println(line);
+                stdout.accept(line);
             }
             return p.waitFor();
         } catch (IOException | InterruptedException e) {

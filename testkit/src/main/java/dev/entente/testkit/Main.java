@@ -17,6 +17,7 @@ public final class Main {
             case "bench" -> code = Bench.run(rest, System.out, System.err);
             case "bench-node" -> code = Bench.node(rest);
             case "bench-engine" -> code = EngineBench.run(rest);
+            case ColdApply.COMMAND -> code = ColdApply.child(rest);
             case "simulate" -> code = Simulate.run(rest);
             case "help", "--help", "-h" -> {
                 usage();
