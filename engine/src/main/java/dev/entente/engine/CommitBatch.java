@@ -22,9 +22,8 @@ import org.rocksdb.WriteBatch;
  */
 final class CommitBatch implements AutoCloseable {
 
-    // The keys' equals and hashCode are written out rather than generated: the generated ones go
-    // through method handles, slow until the JIT has compiled their callers, and a replica's first
-    // catch-up hashes several keys for every entry it applies.
+    // The keys' equals and hashCode are written out, for the reason given in Cid: a replica's
+    // first catch-up hashes several keys for every entry it applies.
 
     record EntryKey(String namespace, UUID id) {
         @Override

@@ -2,12 +2,8 @@ package dev.entente.testkit;
 
 import com.google.protobuf.ByteString;
 import dev.entente.engine.ChangeBatch;
-import dev.entente.engine.ChangeStream;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
-import dev.entente.engine.InProcessReplication;
-import dev.entente.engine.PreparedBatch;
-import dev.entente.engine.Transaction;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -17,10 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * bench-engine's {@code apply-cold}: a consumer applying a supplier's changes in a JVM that has
@@ -48,18 +40,10 @@ final class ColdApply {
     static void prepare(Path dir, int entries) throws Exception {
         try (Engine supplier = Engine.open(EngineOptions.builder(dir.resolve("supplier")).build());
              Engine consumer = Engine.open(EngineOptions.builder(dir.resolve("consumer")).build())) {
-            supplier.transaction().defineNamespace(IdentityEntries.NAMESPACE, IdentityEntries.schema()).commit();
-            InProcessReplication.refresh(consumer, "consumer", supplier, "supplier", 1 << 20);
-            for (int i = 0; i < entries; i += 1000) {
-                Transaction tx = supplier.transaction();
-                for (int j = i; j < Math.min(entries, i + 1000); j++) {
-                    tx.create(IdentityEntries.NAMESPACE, supplier.newEntryId(), IdentityEntries.entry("cold-", j));
-                }
-                tx.commit();
-            }
-            try (ChangeStream s = supplier.supplyChanges(consumer.ruv(), "consumer");
-                 DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(dir.resolve("batches"))))) {
-                for (ChangeBatch b; (b = s.next(1000, 1L << 20)) != null; ) {
+            List<ChangeBatch> batches = new ArrayList<>();
+            EngineBench.supplyEntries(supplier, consumer, entries, 1000, "cold-", 1000, 1L << 20, batches);
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(dir.resolve("batches"))))) {
+                for (ChangeBatch b : batches) {
                     out.writeInt(b.records().size());
                     for (ByteString r : b.records()) {
                         out.writeInt(r.size());
@@ -76,7 +60,7 @@ final class ColdApply {
     static EngineBench.Sample measure(Path dir, List<String> options) throws Exception {
         Path round = dir.resolve("round");
         TempDirs.delete(round);
-        copy(dir.resolve("consumer"), round);
+        TempDirs.copy(dir.resolve("consumer"), round);
         List<String> answer = ForkedJvm.output(options, COMMAND, List.of(dir.toString()));
         String line = answer.stream().filter(l -> l.startsWith(ANSWER)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("the cold-apply JVM gave no figure; it printed: " + answer));
@@ -92,35 +76,8 @@ final class ColdApply {
         int entries = Integer.parseInt(expected[1]);
         EngineBench.Timer timer = new EngineBench.Timer();
         try (Engine consumer = Engine.open(EngineOptions.builder(dir.resolve("round")).build())) {
-            BlockingQueue<Object> decoded = new ArrayBlockingQueue<>(4);
-            Thread decoder = new Thread(() -> {
-                for (ChangeBatch b : batches) {
-                    Object prepared;
-                    try {
-                        prepared = consumer.prepareChanges(b, "supplier");
-                    } catch (RuntimeException e) {
-                        prepared = e;
-                    }
-                    try {
-                        decoded.put(prepared);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "bench-decoder");
-            decoder.setDaemon(true);
             timer.start();
-            decoder.start();
-            for (int i = 0; i < batches.size(); i++) {
-                Object p = decoded.poll(60, TimeUnit.SECONDS);
-                if (p instanceof RuntimeException e) {
-                    throw e;
-                }
-                if (p == null) {
-                    throw new IllegalStateException("the decoding thread gave nothing for 60 s after " + i + " of " + batches.size() + " batches");
-                }
-                consumer.applyChanges((PreparedBatch) p);
-            }
+            EngineBench.applyPipelined(consumer, batches);
             timer.stop();
             if (!consumer.digest().hex().equals(expected[0])) {
                 throw new IllegalStateException("the cold apply did not converge with its supplier: the figure would be meaningless");
@@ -145,18 +102,5 @@ final class ColdApply {
             }
         }
         return batches;
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        }
     }
 }

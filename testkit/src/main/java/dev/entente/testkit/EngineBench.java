@@ -96,7 +96,7 @@ public final class EngineBench {
         }
         if (!inProcess) {
             // The child gets the same arguments: being forked, it ignores --jvm and runs in-process.
-            return ForkedJvm.run(List.of(jvm.trim().split("\\s+")), "bench-engine", List.of(args));
+            return ForkedJvm.run(ForkedJvm.split(jvm), "bench-engine", List.of(args));
         }
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("entente-bench");
         try {
@@ -137,8 +137,7 @@ public final class EngineBench {
     private static Figure applyCold(Path dir, int entries, int rounds, double raw) throws Exception {
         Files.createDirectories(dir);
         ColdApply.prepare(dir, entries);
-        String with = ForkedJvm.forkedWith();
-        List<String> options = with == null || with.isBlank() ? List.of() : List.of(with.trim().split("\\s+"));
+        List<String> options = ForkedJvm.split(ForkedJvm.forkedWith());
         Sample[] samples = new Sample[rounds];
         for (int r = 0; r < rounds; r++) {
             samples[r] = ColdApply.measure(dir, options);
@@ -342,44 +341,11 @@ public final class EngineBench {
      */
     static void remoteApply(Path dir, int entries, int perTransaction, boolean pipelined, Timer timer) throws Exception {
         try (Engine supplier = open(dir.resolve("supplier")); Engine consumer = open(dir.resolve("consumer"))) {
-            supplier.transaction().defineNamespace(IdentityEntries.NAMESPACE, IdentityEntries.schema()).commit();
-            InProcessReplication.refresh(consumer, "consumer", supplier, "supplier", 1 << 20);
-            writeBatched(supplier, prepare(entries, "apply-"), perTransaction);
             List<ChangeBatch> batches = new ArrayList<>();
-            Ruv target;
-            try (ChangeStream s = supplier.supplyChanges(consumer.ruv(), "consumer")) {
-                ChangeBatch b;
-                while ((b = s.next(100, 4L << 20)) != null) {
-                    batches.add(b);
-                }
-                target = s.supplierRuv();
-            }
+            Ruv target = supplyEntries(supplier, consumer, entries, perTransaction, "apply-", 100, 4L << 20, batches);
             timer.start();
             if (pipelined) {
-                java.util.concurrent.BlockingQueue<PreparedBatch> decoded = new java.util.concurrent.ArrayBlockingQueue<>(2);
-                java.util.concurrent.CompletableFuture<Void> decoder = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                    try {
-                        for (ChangeBatch b : batches) {
-                            decoded.put(consumer.prepareChanges(b, "supplier"));
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException("decoding interrupted", e);
-                    }
-                }, runnable -> {
-                    Thread t = new Thread(runnable, "bench-decoder");
-                    t.setDaemon(true);
-                    t.start();
-                });
-                for (int i = 0; i < batches.size(); i++) {
-                    PreparedBatch p = decoded.poll(60, java.util.concurrent.TimeUnit.SECONDS);
-                    if (p == null) {
-                        decoder.join();
-                        throw new IllegalStateException("the decoding thread stopped after " + i + " of " + batches.size() + " batches");
-                    }
-                    consumer.applyChanges(p);
-                }
-                decoder.join();
+                applyPipelined(consumer, batches);
             } else {
                 for (ChangeBatch b : batches) {
                     consumer.applyChanges(b, "supplier");
@@ -392,6 +358,54 @@ public final class EngineBench {
         } finally {
             TempDirs.delete(dir);
         }
+    }
+
+    /**
+     * Gives {@code consumer} (new) the namespace by refresh from {@code supplier} (new), has the
+     * supplier write {@code entries} in transactions of {@code perTransaction}, and adds its changes
+     * for the consumer to {@code batches}, cut as asked.
+     *
+     * @return the supplier's RUV at the end of its changes
+     */
+    static Ruv supplyEntries(Engine supplier, Engine consumer, int entries, int perTransaction, String prefix,
+                             int batchRecords, long batchBytes, List<ChangeBatch> batches) {
+        supplier.transaction().defineNamespace(IdentityEntries.NAMESPACE, IdentityEntries.schema()).commit();
+        InProcessReplication.refresh(consumer, "consumer", supplier, "supplier", 1 << 20);
+        writeBatched(supplier, prepare(entries, prefix), perTransaction);
+        try (ChangeStream s = supplier.supplyChanges(consumer.ruv(), "consumer")) {
+            for (ChangeBatch b; (b = s.next(batchRecords, batchBytes)) != null; ) {
+                batches.add(b);
+            }
+            return s.supplierRuv();
+        }
+    }
+
+    /** Applies the batches, each decoded ({@code prepareChanges}) on a second thread while the previous one commits. */
+    static void applyPipelined(Engine consumer, List<ChangeBatch> batches) throws InterruptedException {
+        java.util.concurrent.BlockingQueue<PreparedBatch> decoded = new java.util.concurrent.ArrayBlockingQueue<>(2);
+        java.util.concurrent.CompletableFuture<Void> decoder = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                for (ChangeBatch b : batches) {
+                    decoded.put(consumer.prepareChanges(b, "supplier"));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("decoding interrupted", e);
+            }
+        }, runnable -> {
+            Thread t = new Thread(runnable, "bench-decoder");
+            t.setDaemon(true);
+            t.start();
+        });
+        for (int i = 0; i < batches.size(); i++) {
+            PreparedBatch p = decoded.poll(60, java.util.concurrent.TimeUnit.SECONDS);
+            if (p == null) {
+                decoder.join();
+                throw new IllegalStateException("the decoding thread stopped after " + i + " of " + batches.size() + " batches");
+            }
+            consumer.applyChanges(p);
+        }
+        decoder.join();
     }
 
     private static List<Attributes> prepare(int entries, String prefix) {

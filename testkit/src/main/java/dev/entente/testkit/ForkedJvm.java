@@ -22,6 +22,11 @@ final class ForkedJvm {
     private ForkedJvm() {
     }
 
+    /** JVM options given as one string, split at spaces; none for null or blank. */
+    static List<String> split(String options) {
+        return options == null || options.isBlank() ? List.of() : List.of(options.trim().split("\\s+"));
+    }
+
     /** The JVM options the current process was forked with, or null when it was not forked. */
     static String forkedWith() {
         return System.getProperty(FORKED_PROPERTY);

@@ -59,9 +59,8 @@ public sealed interface EntryState permits EntryState.Live, EntryState.Tombstone
             return pruned == null ? this : new Live(pruned);
         }
 
-        // Written out rather than generated, as are those of the other merge records: the
-        // generated ones go through method handles, slow until the JIT has compiled their callers,
-        // and a replica's first catch-up compares a state for every entry it applies.
+        // Written out, as are those of the other merge records, for the reason given in Cid: a
+        // replica's first catch-up compares a state for every entry it applies.
         @Override
         public boolean equals(Object o) {
             return o instanceof Live l && versions.equals(l.versions);

@@ -26,7 +26,7 @@ public record Register(Cid cid, List<ByteString> values) implements AttributeSta
         return this;
     }
 
-    // Written out rather than generated: see EntryState.Live.
+    // Written out rather than generated: see Cid.
     @Override
     public boolean equals(Object o) {
         return o instanceof Register x && cid.equals(x.cid) && values.equals(x.values);

@@ -17,7 +17,7 @@ public record ValueMarks(Cid added, Cid removed) {
         return removed == null || added.compareTo(removed) > 0;
     }
 
-    // Written out rather than generated: see EntryState.Live.
+    // Written out rather than generated: see Cid.
     @Override
     public boolean equals(Object o) {
         return o instanceof ValueMarks x && added.equals(x.added) && Objects.equals(removed, x.removed);

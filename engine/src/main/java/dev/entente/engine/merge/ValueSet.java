@@ -54,7 +54,7 @@ public record ValueSet(SortedMap<ByteString, ValueMarks> values) implements Attr
         return new ValueSet(kept);
     }
 
-    // Written out rather than generated: see EntryState.Live.
+    // Written out rather than generated: see Cid.
     @Override
     public boolean equals(Object o) {
         return o instanceof ValueSet x && values.equals(x.values);

@@ -52,7 +52,7 @@ public record Version(Cid created, SortedMap<String, AttributeState> attributes,
         return pruned == null ? this : new Version(created, pruned, null);
     }
 
-    // Written out rather than generated: see EntryState.Live.
+    // Written out rather than generated: see Cid.
     @Override
     public boolean equals(Object o) {
         return o instanceof Version x && created.equals(x.created) && attributes.equals(x.attributes) && Objects.equals(discarded, x.discarded);
