@@ -28,6 +28,12 @@ final class TransportErrors {
             }
             return "TLS failed: " + m;
         }
+        if (t instanceof java.nio.channels.ClosedChannelException) {
+            // Netty's is stackless and says nothing; in TLS 1.3 a peer that refuses this node's
+            // certificate may also just close, so both causes are named.
+            return "the peer closed the connection before the TLS handshake finished: it may be stopping or restarting, or it refused"
+                    + " this node (its log says why)";
+        }
         return t.toString();
     }
 }

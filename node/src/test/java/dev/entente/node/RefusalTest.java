@@ -64,6 +64,35 @@ class RefusalTest {
     }
 
     @Test
+    void aSupplierAddressThatClosesEveryConnectionIsReportedInWords(@TempDir Path dir) throws Exception {
+        try (Cluster c = new Cluster(dir); java.net.ServerSocket closer = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                while (!closer.isClosed()) {
+                    try (Socket s = closer.accept()) {
+                        s.shutdownOutput();
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            c.founder("a");
+            c.joiner("b");
+            ReplicationNode b = ReplicationNode.start(c.engine("b"), c.identity("b"), new InetSocketAddress("127.0.0.1", 0), List.of(),
+                    List.of(new Agreement("b<-closer", (InetSocketAddress) closer.getLocalSocketAddress(), c.identity("a").certificate(),
+                            Agreement.Mode.PULL, Duration.ofSeconds(1), true)),
+                    TransportOptions.DEFAULTS);
+            try {
+                Cluster.await("b to say the connection closed", Duration.ofSeconds(10), () -> lastError(b).contains("closed the connection"));
+                assertTrue(!lastError(b).contains("Exception"), lastError(b));
+            } finally {
+                b.close();
+            }
+        }
+    }
+
+    @Test
     void aConsumerOfAnotherDomainIsRefused(@TempDir Path dir) throws Exception {
         try (Cluster c = new Cluster(dir)) {
             c.founder("a");
