@@ -109,6 +109,14 @@ final class WireWriter {
         }
     }
 
+    /** An int64 or enum field; left out when 0. */
+    void int64(int field, long v) {
+        if (v != 0) {
+            tag(field, VARINT);
+            varint(v);
+        }
+    }
+
     /** A bool field; left out when false. */
     void bool(int field, boolean v) {
         if (v) {
