@@ -195,7 +195,9 @@ final class WireCodec {
             }
             origin = context.origin();
         }
-        return new Cid(hlc, origin);
+        Cid read = new Cid(hlc, origin);
+        r.noteCid(read);
+        return read;
     }
 
     /** Reads the CID in the message field just reached. */
@@ -577,7 +579,13 @@ final class WireCodec {
                 entries.add(new Change.EntryDelta(ns, id, delta));
             }
             Change change = new Change(cid, prevHlc, namespaces, entries);
-            checkNoFutureCids(change);
+            // Every CID of the entries not read in full is the record's own (the decoding context):
+            // only when one read in full is later, or namespaces came (read by protobuf), is the
+            // change walked again, to name the culprit.
+            Cid latest = r.latestCid();
+            if (!namespaces.isEmpty() || (latest != null && latest.compareTo(cid) > 0)) {
+                checkNoFutureCids(change);
+            }
             return new ChangeBytes(change, bytes, versions);
         } catch (EntenteException | IllegalArgumentException e) {
             throw new MalformedChangeException("change record " + hlc + " from " + source + " is malformed: " + e.getMessage(), e);

@@ -30,6 +30,8 @@ final class WireReader {
     /** Start and length of the last length-delimited field read. */
     private int fieldStart;
     private int fieldLength;
+    /** The latest CID read in full from the bytes, rather than implied by a context; see {@link #noteCid}. */
+    private Cid latestCid;
 
     WireReader(byte[] buf, int offset, int length) {
         if (offset < 0 || length < 0 || offset + length > buf.length) {
@@ -42,6 +44,22 @@ final class WireReader {
 
     WireReader(byte[] buf) {
         this(buf, 0, buf.length);
+    }
+
+    /**
+     * Remembers a CID read in full. A change record's other CIDs equal its own, so when none read
+     * in full is later than the record's, none at all is: the decoder checks that without walking
+     * the decoded change again.
+     */
+    void noteCid(Cid cid) {
+        if (latestCid == null || cid.compareTo(latestCid) > 0) {
+            latestCid = cid;
+        }
+    }
+
+    /** The latest CID {@linkplain #noteCid noted}; null when every CID read was implied by its context. */
+    Cid latestCid() {
+        return latestCid;
     }
 
     /** The next field's tag, or 0 at the end of the message. */
