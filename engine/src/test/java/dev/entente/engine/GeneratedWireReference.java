@@ -124,7 +124,6 @@ final class GeneratedWireReference {
         return b.build();
     }
 
-
     /** A feed record as the generated builders write it. */
     static byte[] feedRecord(Cid cid, boolean local, long millis, java.util.List<FeedEvent.Change> changes) {
         Wire.FeedRecord.Builder b = Wire.FeedRecord.newBuilder().setLocal(local).setCommitMillis(millis);
