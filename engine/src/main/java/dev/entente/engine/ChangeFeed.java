@@ -63,17 +63,10 @@ public final class ChangeFeed {
         }
         w.bool(FEED_LOCAL, local);
         w.int64(FEED_COMMIT_MILLIS, millis);
-        String lastNamespace = null;
-        byte[] namespaceBytes = null;
         for (FeedEvent.Change c : changes) {
             int start = w.beginMessage(FEED_TOUCHES);
             w.int64(TOUCH_KIND, c.kind().ordinal() + 1);
-            // A commit's touches mostly share one namespace: encode its name once.
-            if (!c.namespace().equals(lastNamespace)) {
-                lastNamespace = c.namespace();
-                namespaceBytes = lastNamespace.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            }
-            w.bytes(TOUCH_NAMESPACE, namespaceBytes);
+            w.string(TOUCH_NAMESPACE, c.namespace());
             if (c.id() != null) {
                 w.bytes16(TOUCH_ID, c.id().getMostSignificantBits(), c.id().getLeastSignificantBits());
             }

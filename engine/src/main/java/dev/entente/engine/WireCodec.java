@@ -525,7 +525,9 @@ final class WireCodec {
             List<Namespace> namespaces = new ArrayList<>(namespaceFields.count());
             for (int i = 0; i < namespaceFields.count(); i++) {
                 long inRecord = namespaceFields.enter(r, i);
-                namespaces.add(namespace(r.parse(Wire.NamespaceState.parser()), cid));
+                Namespace ns = namespace(r.parse(Wire.NamespaceState.parser()), cid);
+                r.noteCid(ns.cid());
+                namespaces.add(ns);
                 r.leave(inRecord);
             }
             int entryCount = entryFields.count();
@@ -579,11 +581,10 @@ final class WireCodec {
                 entries.add(new Change.EntryDelta(ns, id, delta));
             }
             Change change = new Change(cid, prevHlc, namespaces, entries);
-            // Every CID of the entries not read in full is the record's own (the decoding context):
-            // only when one read in full is later, or namespaces came (read by protobuf), is the
-            // change walked again, to name the culprit.
+            // Every CID not noted in the reader is the record's own (the decoding context): only
+            // when a noted one is later is the change walked again, to name the culprit.
             Cid latest = r.latestCid();
-            if (!namespaces.isEmpty() || (latest != null && latest.compareTo(cid) > 0)) {
+            if (latest != null && latest.compareTo(cid) > 0) {
                 checkNoFutureCids(change);
             }
             return new ChangeBytes(change, bytes, versions);

@@ -30,7 +30,7 @@ final class WireReader {
     /** Start and length of the last length-delimited field read. */
     private int fieldStart;
     private int fieldLength;
-    /** The latest CID read in full from the bytes, rather than implied by a context; see {@link #noteCid}. */
+    /** The latest CID {@linkplain #noteCid noted}. */
     private Cid latestCid;
 
     WireReader(byte[] buf, int offset, int length) {
@@ -47,9 +47,10 @@ final class WireReader {
     }
 
     /**
-     * Remembers a CID read in full. A change record's other CIDs equal its own, so when none read
-     * in full is later than the record's, none at all is: the decoder checks that without walking
-     * the decoded change again.
+     * Remembers a CID the input carries in full (not implied by a context), or a namespace's,
+     * which protobuf's parser read. A change record's other CIDs are its own, so when none noted is
+     * later than the record's, none at all is: the decoder checks that without walking the decoded
+     * change again.
      */
     void noteCid(Cid cid) {
         if (latestCid == null || cid.compareTo(latestCid) > 0) {
@@ -57,7 +58,7 @@ final class WireReader {
         }
     }
 
-    /** The latest CID {@linkplain #noteCid noted}; null when every CID read was implied by its context. */
+    /** The latest CID {@linkplain #noteCid noted}; null when none was. */
     Cid latestCid() {
         return latestCid;
     }

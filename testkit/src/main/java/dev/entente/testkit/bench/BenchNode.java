@@ -190,15 +190,14 @@ final class BenchNode {
         return seconds(t0) + " " + last;
     }
 
-    private String awaitEntry(UUID id, Duration timeout) {
+    private String awaitEntry(UUID id, Duration timeout) throws Exception {
         long t0 = System.nanoTime();
         long deadline = t0 + timeout.toNanos();
         // Woken by each commit instead of polling: a read every 100 µs takes 17-19% of a core here,
         // taken from the node whose catch-up or round is being timed. A commit between the read and
         // the park leaves its permit, so none is missed; the park is bounded all the same.
         Thread waiter = Thread.currentThread();
-        AutoCloseable listener = engine.addCommitListener(() -> LockSupport.unpark(waiter));
-        try {
+        try (AutoCloseable listener = engine.addCommitListener(() -> LockSupport.unpark(waiter))) {
             while (engine.get(IdentityEntries.NAMESPACE, id).isEmpty()) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("entry " + id + " did not arrive within " + timeout.toMillis() + " ms: "
@@ -206,18 +205,8 @@ final class BenchNode {
                 }
                 LockSupport.parkNanos(20_000_000);
             }
-        } finally {
-            closeListener(listener);
         }
         return seconds(t0);
-    }
-
-    private static void closeListener(AutoCloseable listener) {
-        try {
-            listener.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("could not remove a commit listener", e);
-        }
     }
 
     /** Waits until this node is a member (no refresh required); answers the seconds since it started. */
