@@ -246,13 +246,21 @@ public final class Engine implements AutoCloseable {
     private void committed() {
         feed.signal();
         for (Runnable r : commitListeners) {
-            r.run();
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                // The commit is durable by now: throwing would tell its caller it failed, and a
+                // caller that retried would write it twice. The listener's owner is told instead.
+                LOG.log(System.Logger.Level.ERROR, "a commit listener failed after a durable commit (the commit stands; the listener "
+                        + "may have missed it): " + e, e);
+            }
         }
     }
 
     /**
      * Runs {@code listener} after every commit, local or remote (a transport uses it to tell its
-     * consumers that changes are available). It must be quick and must not block.
+     * consumers that changes are available). It must be quick and must not block. If it throws,
+     * the failure is logged and the commit still returns normally: it is durable by then.
      *
      * @return closing it removes the listener
      */

@@ -45,6 +45,21 @@ class LocalWriteTest {
     }
 
     @Test
+    void aCommitListenerThatThrowsDoesNotTurnADurableCommitIntoAFailure() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger after = new java.util.concurrent.atomic.AtomicInteger();
+        UUID id;
+        try (AutoCloseable broken = a.addCommitListener(() -> {
+            throw new java.util.concurrent.RejectedExecutionException("a stopped transport's pool");
+        }); AutoCloseable counting = a.addCommitListener(after::incrementAndGet)) {
+            id = a.create("people", Attributes.ofText("name", "carol"));
+            assertEquals(1, after.get(), "the listeners after the broken one still ran");
+        }
+        assertEquals("carol", a.get("people", id).orElseThrow().text("name"));
+        a.create("people", Attributes.ofText("name", "dave"));
+        assertEquals(1, after.get(), "a removed listener is not called");
+    }
+
+    @Test
     void registerModificationsSetAddRemoveAndClear() {
         UUID id = a.create("people", Attributes.ofText("name", "bob", "mail", "b1@x"));
         a.transaction().modify("people", id, AttributeChange.add("mail", "b2@x")).commit();
