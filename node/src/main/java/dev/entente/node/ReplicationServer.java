@@ -20,6 +20,9 @@ import java.util.concurrent.TimeUnit;
 final class ReplicationServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReplicationServer.class.getName());
     private final Channel channel;
+    private final InetSocketAddress bound;
+    private final java.util.Set<SupplierSession> open = new java.util.HashSet<>();
+    private boolean closing;
 
     ReplicationServer(Engine engine, String nodeName, SslContext tls, InetSocketAddress listen, EventLoopGroup boss,
                       EventLoopGroup workers, ExecutorService pool, TransportOptions options, RefusalLog refusals,
@@ -32,14 +35,28 @@ final class ReplicationServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         SslHandler ssl = tls.newHandler(ch.alloc());
                         ssl.setHandshakeTimeoutMillis(options.handshakeTimeout().toMillis());
+                        SupplierSession session = new SupplierSession(engine, nodeName, pool, refusals, options.handshakeTimeout(), mutual, sessions);
+                        synchronized (open) {
+                            if (closing) {
+                                ch.close();
+                                return;
+                            }
+                            open.add(session);
+                        }
+                        session.closed().whenComplete((v, e) -> {
+                            synchronized (open) {
+                                open.remove(session);
+                            }
+                        });
                         ch.pipeline().addLast("tls", ssl)
                                 .addLast("frames-in", new FrameDecoder(options.maxFrameBytes()))
                                 .addLast("frames-out", new FrameEncoder(options.maxFrameBytes()))
-                                .addLast("session", new SupplierSession(engine, nodeName, pool, refusals, options.handshakeTimeout(), mutual, sessions));
+                                .addLast("session", session);
                     }
                 });
         try {
             this.channel = b.bind(listen).sync().channel();
+            this.bound = (InetSocketAddress) channel.localAddress();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding " + listen, e);
@@ -51,11 +68,28 @@ final class ReplicationServer implements AutoCloseable {
     }
 
     InetSocketAddress address() {
-        return (InetSocketAddress) channel.localAddress();
+        return bound;
     }
 
+    /** Stops accepting, then closes every consumer's session while the node's threads still run. */
     @Override
     public void close() {
+        java.util.List<SupplierSession> sessions;
+        synchronized (open) {
+            closing = true;
+            sessions = java.util.List.copyOf(open);
+        }
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        java.util.concurrent.CompletableFuture<?>[] stops = sessions.stream().map(SupplierSession::stop)
+                .toArray(java.util.concurrent.CompletableFuture<?>[]::new);
+        try {
+            java.util.concurrent.CompletableFuture.allOf(stops).get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            long left = java.util.Arrays.stream(stops).filter(f -> !f.isDone()).count();
+            LOG.log(System.Logger.Level.WARNING, left + " of " + stops.length + " consumer sessions did not close within 5 s of stopping "
+                    + address() + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -46,6 +46,7 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
     private boolean notified;
     private int mutualPort;
     private AutoCloseable commitListener;
+    private final java.util.concurrent.CompletableFuture<Void> closed = new java.util.concurrent.CompletableFuture<>();
 
     private final java.time.Duration helloTimeout;
     private final java.util.function.Consumer<MutualRequest> mutual;
@@ -276,6 +277,27 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
         close();
     }
 
+    /** Completes once the session is closed and its commit listener removed. */
+    java.util.concurrent.CompletableFuture<Void> closed() {
+        return closed;
+    }
+
+    /**
+     * Closes the connection and the session, for a node that stops. It does not wait for the
+     * connection's inactive event: when the event loops shut down, that event is not always
+     * delivered, and a session left open keeps its commit listener on the engine, which outlives
+     * the node.
+     */
+    java.util.concurrent.CompletableFuture<Void> stop() {
+        serial.execute(() -> {
+            if (ctx != null) {
+                ctx.close();
+            }
+            close();
+        });
+        return closed;
+    }
+
     private void close() {
         if (state == State.CLOSED) {
             return;
@@ -297,6 +319,7 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
             }
             commitListener = null;
         }
+        closed.complete(null);
     }
 
     @Override
