@@ -13,6 +13,11 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +26,7 @@ final class ReplicationServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReplicationServer.class.getName());
     private final Channel channel;
     private final InetSocketAddress bound;
-    private final java.util.Set<SupplierSession> open = new java.util.HashSet<>();
+    private final Set<SupplierSession> open = new HashSet<>();
     private boolean closing;
 
     ReplicationServer(Engine engine, String nodeName, SslContext tls, InetSocketAddress listen, EventLoopGroup boss,
@@ -74,22 +79,17 @@ final class ReplicationServer implements AutoCloseable {
     /** Stops accepting, then closes every consumer's session while the node's threads still run. */
     @Override
     public void close() {
-        java.util.List<SupplierSession> sessions;
+        List<SupplierSession> sessions;
         synchronized (open) {
             closing = true;
-            sessions = java.util.List.copyOf(open);
+            sessions = List.copyOf(open);
         }
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        java.util.concurrent.CompletableFuture<?>[] stops = sessions.stream().map(SupplierSession::stop)
-                .toArray(java.util.concurrent.CompletableFuture<?>[]::new);
-        try {
-            java.util.concurrent.CompletableFuture.allOf(stops).get(5, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-            long left = java.util.Arrays.stream(stops).filter(f -> !f.isDone()).count();
-            LOG.log(System.Logger.Level.WARNING, left + " of " + stops.length + " consumer sessions did not close within 5 s of stopping "
-                    + address() + ": " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        CompletableFuture<?>[] stops = sessions.stream().map(SupplierSession::stop).toArray(CompletableFuture<?>[]::new);
+        CompletableFuture.allOf(stops).completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
+        long left = Arrays.stream(stops).filter(f -> !f.isDone()).count();
+        if (left > 0) {
+            LOG.log(System.Logger.Level.WARNING, left + " of " + stops.length + " consumer sessions did not close within 5 s of stopping " + address());
         }
     }
 }

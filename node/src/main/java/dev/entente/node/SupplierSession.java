@@ -16,6 +16,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
@@ -46,7 +47,7 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
     private boolean notified;
     private int mutualPort;
     private AutoCloseable commitListener;
-    private final java.util.concurrent.CompletableFuture<Void> closed = new java.util.concurrent.CompletableFuture<>();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     private final java.time.Duration helloTimeout;
     private final java.util.function.Consumer<MutualRequest> mutual;
@@ -278,7 +279,7 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
     }
 
     /** Completes once the session is closed and its commit listener removed. */
-    java.util.concurrent.CompletableFuture<Void> closed() {
+    CompletableFuture<Void> closed() {
         return closed;
     }
 
@@ -288,7 +289,7 @@ final class SupplierSession extends SimpleChannelInboundHandler<Frame> {
      * delivered, and a session left open keeps its commit listener on the engine, which outlives
      * the node.
      */
-    java.util.concurrent.CompletableFuture<Void> stop() {
+    CompletableFuture<Void> stop() {
         serial.execute(() -> {
             if (ctx != null) {
                 ctx.close();

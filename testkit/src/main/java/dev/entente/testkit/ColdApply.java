@@ -40,8 +40,7 @@ final class ColdApply {
     static void prepare(Path dir, int entries) throws Exception {
         try (Engine supplier = Engine.open(EngineOptions.builder(dir.resolve("supplier")).build());
              Engine consumer = Engine.open(EngineOptions.builder(dir.resolve("consumer")).build())) {
-            List<ChangeBatch> batches = new ArrayList<>();
-            EngineBench.supplyEntries(supplier, consumer, entries, 1000, "cold-", 1000, 1L << 20, batches);
+            List<ChangeBatch> batches = EngineBench.supplyEntries(supplier, consumer, entries, 1000, "cold-", 1000, 1L << 20).batches();
             try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(dir.resolve("batches"))))) {
                 for (ChangeBatch b : batches) {
                     out.writeInt(b.records().size());

@@ -341,8 +341,9 @@ public final class EngineBench {
      */
     static void remoteApply(Path dir, int entries, int perTransaction, boolean pipelined, Timer timer) throws Exception {
         try (Engine supplier = open(dir.resolve("supplier")); Engine consumer = open(dir.resolve("consumer"))) {
-            List<ChangeBatch> batches = new ArrayList<>();
-            Ruv target = supplyEntries(supplier, consumer, entries, perTransaction, "apply-", 100, 4L << 20, batches);
+            Supplied supplied = supplyEntries(supplier, consumer, entries, perTransaction, "apply-", 100, 4L << 20);
+            List<ChangeBatch> batches = supplied.batches();
+            Ruv target = supplied.target();
             timer.start();
             if (pipelined) {
                 applyPipelined(consumer, batches);
@@ -360,23 +361,26 @@ public final class EngineBench {
         }
     }
 
+    /** A supplier's changes for a consumer, cut into batches, and the supplier's RUV at their end. */
+    record Supplied(List<ChangeBatch> batches, Ruv target) {
+    }
+
     /**
      * Gives {@code consumer} (new) the namespace by refresh from {@code supplier} (new), has the
-     * supplier write {@code entries} in transactions of {@code perTransaction}, and adds its changes
-     * for the consumer to {@code batches}, cut as asked.
-     *
-     * @return the supplier's RUV at the end of its changes
+     * supplier write {@code entries} in transactions of {@code perTransaction}, and returns its
+     * changes for the consumer, cut as asked.
      */
-    static Ruv supplyEntries(Engine supplier, Engine consumer, int entries, int perTransaction, String prefix,
-                             int batchRecords, long batchBytes, List<ChangeBatch> batches) {
+    static Supplied supplyEntries(Engine supplier, Engine consumer, int entries, int perTransaction, String prefix,
+                                  int batchRecords, long batchBytes) {
         supplier.transaction().defineNamespace(IdentityEntries.NAMESPACE, IdentityEntries.schema()).commit();
         InProcessReplication.refresh(consumer, "consumer", supplier, "supplier", 1 << 20);
         writeBatched(supplier, prepare(entries, prefix), perTransaction);
+        List<ChangeBatch> batches = new ArrayList<>();
         try (ChangeStream s = supplier.supplyChanges(consumer.ruv(), "consumer")) {
             for (ChangeBatch b; (b = s.next(batchRecords, batchBytes)) != null; ) {
                 batches.add(b);
             }
-            return s.supplierRuv();
+            return new Supplied(batches, s.supplierRuv());
         }
     }
 
