@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.session.InProcessReplication;
 import static dev.entente.engine.TestNodes.converge;
 import static dev.entente.engine.TestNodes.pull;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.session.InProcessReplication;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

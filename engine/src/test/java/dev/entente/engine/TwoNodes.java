@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.session.InProcessReplication;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;

@@ -1,5 +1,7 @@
 package dev.entente.node;
 
+import dev.entente.engine.session.AgreementStatus;
+import dev.entente.engine.session.SyncResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,6 @@
 package dev.entente.node;
 
+import dev.entente.engine.session.AgreementStatus;
 import dev.entente.engine.AttributeChange;
 import dev.entente.engine.Attributes;
 import dev.entente.engine.Digest;

@@ -1,5 +1,6 @@
 package dev.entente.node;
 
+import dev.entente.engine.session.AgreementStatus;
 import dev.entente.engine.Digest;
 import dev.entente.engine.Engine;
 import dev.entente.engine.HybridClock;

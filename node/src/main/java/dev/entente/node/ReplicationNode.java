@@ -1,6 +1,8 @@
 package dev.entente.node;
 
 import dev.entente.engine.Engine;
+import dev.entente.engine.session.AgreementStatus;
+import dev.entente.engine.session.SyncResult;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -62,14 +64,14 @@ public final class ReplicationNode implements AutoCloseable {
 
     private AgreementRunner runner(Agreement a) {
         return new AgreementRunner(a, engine, identity.name(), Tls.client(identity, List.of(a.supplierCertificate())),
-                workers, pool, options, refusals, () -> server.address().getPort(), sessions);
+                workers, pool, options, refusals, server.address().getPort(), sessions);
     }
 
     /**
      * A consumer with a mutual-pull agreement asked this node to pull from it too: start an
      * agreement back to it (once), trusting the certificate it authenticated with.
      */
-    private synchronized void pullBack(SupplierSession.MutualRequest r) {
+    private synchronized void pullBack(SupplierChannel.MutualRequest r) {
         String name = identity.name() + "<-" + r.consumer() + " (mutual)";
         if (closed || runners.stream().anyMatch(x -> x.name().equals(name))) {
             return;
@@ -148,25 +150,20 @@ public final class ReplicationNode implements AutoCloseable {
     public AgreementStatus refreshFrom(String agreement, java.time.Duration timeout) {
         AgreementRunner r = runners.stream().filter(x -> x.name().equals(agreement)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no agreement named '" + agreement + "'"));
-        long before = r.status().refreshes();
         if (engine.refreshRequired().isEmpty()) {
             engine.markRefreshRequired("an operator asked for a refresh from agreement '" + agreement + "'");
         }
-        r.refreshNow();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (engine.refreshRequired().isPresent() || r.status().refreshes() == before && r.status().lastError() == null) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the refresh from '" + agreement + "' did not finish within " + timeout.toSeconds()
-                        + " s: " + r.status().lastError());
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while refreshing", e);
-            }
+        try {
+            return r.refreshNow().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the refresh from '" + agreement + "' did not finish within " + timeout.toSeconds()
+                    + " s: " + r.status().lastError());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while refreshing", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the refresh from '" + agreement + "' failed: " + e.getCause(), e.getCause());
         }
-        return r.status();
     }
 
     public RefusalLog refusals() {

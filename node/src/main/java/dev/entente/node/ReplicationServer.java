@@ -26,12 +26,12 @@ final class ReplicationServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReplicationServer.class.getName());
     private final Channel channel;
     private final InetSocketAddress bound;
-    private final Set<SupplierSession> open = new HashSet<>();
+    private final Set<SupplierChannel> open = new HashSet<>();
     private boolean closing;
 
     ReplicationServer(Engine engine, String nodeName, SslContext tls, InetSocketAddress listen, EventLoopGroup boss,
                       EventLoopGroup workers, ExecutorService pool, TransportOptions options, RefusalLog refusals,
-                      java.util.function.Consumer<SupplierSession.MutualRequest> mutual, SessionLog sessions) {
+                      java.util.function.Consumer<SupplierChannel.MutualRequest> mutual, SessionLog sessions) {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 128)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -40,7 +40,7 @@ final class ReplicationServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         SslHandler ssl = tls.newHandler(ch.alloc());
                         ssl.setHandshakeTimeoutMillis(options.handshakeTimeout().toMillis());
-                        SupplierSession session = new SupplierSession(engine, nodeName, pool, refusals, options.handshakeTimeout(), mutual, sessions);
+                        SupplierChannel session = new SupplierChannel(engine, nodeName, pool, workers, options.session(), refusals, mutual, sessions);
                         synchronized (open) {
                             if (closing) {
                                 ch.close();
@@ -79,13 +79,13 @@ final class ReplicationServer implements AutoCloseable {
     /** Stops accepting, then closes every consumer's session while the node's threads still run. */
     @Override
     public void close() {
-        List<SupplierSession> sessions;
+        List<SupplierChannel> sessions;
         synchronized (open) {
             closing = true;
             sessions = List.copyOf(open);
         }
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        CompletableFuture<?>[] stops = sessions.stream().map(SupplierSession::stop).toArray(CompletableFuture<?>[]::new);
+        CompletableFuture<?>[] stops = sessions.stream().map(SupplierChannel::stop).toArray(CompletableFuture<?>[]::new);
         CompletableFuture.allOf(stops).completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
         long left = Arrays.stream(stops).filter(f -> !f.isDone()).count();
         if (left > 0) {

@@ -1,5 +1,6 @@
 package dev.entente.node;
 
+import dev.entente.engine.session.SessionOptions;
 import java.time.Duration;
 
 /**
@@ -29,6 +30,12 @@ public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBy
         if (credit < 1) {
             throw new IllegalArgumentException("credit must be at least 1, got " + credit);
         }
+    }
+
+    /** What the sessions keep of these: a consumer's Hello must come within twice the handshake time. */
+    public SessionOptions session() {
+        return new SessionOptions(credit, batchRecords, batchBytes, handshakeTimeout.multipliedBy(2), minBackoff, maxBackoff,
+                SessionOptions.DEFAULTS.silenceTimeout());
     }
 
     public TransportOptions withHandshakeTimeout(Duration timeout) {

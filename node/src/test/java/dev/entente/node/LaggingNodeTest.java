@@ -1,5 +1,6 @@
 package dev.entente.node;
 
+import dev.entente.engine.session.AgreementStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,7 @@
 package dev.entente.node;
 
+import dev.entente.engine.session.AgreementStatus;
+import dev.entente.engine.session.SyncResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

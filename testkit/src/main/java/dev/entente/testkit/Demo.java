@@ -1,12 +1,12 @@
 package dev.entente.testkit;
 
+import dev.entente.engine.session.InProcessReplication;
 import dev.entente.engine.AttributeChange;
 import dev.entente.engine.Attributes;
 import dev.entente.engine.ConflictedEntry;
 import dev.entente.engine.Digest;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
-import dev.entente.engine.InProcessReplication;
 import dev.entente.engine.Transaction;
 import java.nio.file.Files;
 import java.nio.file.Path;

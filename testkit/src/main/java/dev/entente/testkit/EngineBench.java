@@ -1,12 +1,12 @@
 package dev.entente.testkit;
 
+import dev.entente.engine.session.InProcessReplication;
 import com.google.protobuf.ByteString;
 import dev.entente.engine.Attributes;
 import dev.entente.engine.ChangeBatch;
 import dev.entente.engine.ChangeStream;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
-import dev.entente.engine.InProcessReplication;
 import dev.entente.engine.PreparedBatch;
 import dev.entente.engine.Ruv;
 import dev.entente.engine.Transaction;

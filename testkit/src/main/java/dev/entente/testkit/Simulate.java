@@ -16,7 +16,7 @@ final class Simulate {
     static int run(String[] args) {
         if (args.length == 0 || args[0].equals("--help")) {
             System.err.println("""
-                    usage: simulate seed=S nodes=N topology=chain|star|ring|full-mesh hub=true|false writes=W faults=drop,duplicate,reorder,partition,crash,clock_skew,trim|none
+                    usage: simulate seed=S nodes=N topology=chain|star|ring|full-mesh hub=true|false writes=W faults=drop,duplicate,reorder,cut,partition,crash,clock_skew,trim|none
                            simulate --explore COUNT [--seed S]
                       The first form replays one scenario exactly (a failing property prints this line).
                       The second runs COUNT random scenarios and stops at the first violation.""");

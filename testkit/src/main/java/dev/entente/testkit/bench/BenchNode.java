@@ -1,5 +1,7 @@
 package dev.entente.testkit.bench;
 
+import dev.entente.engine.session.AgreementStatus;
+import dev.entente.engine.session.SyncResult;
 import dev.entente.config.ConfigLoader;
 import dev.entente.config.NodeConfig;
 import dev.entente.engine.AttributeChange;
@@ -10,8 +12,6 @@ import dev.entente.engine.Entry;
 import dev.entente.engine.FeedEvent;
 import dev.entente.engine.Page;
 import dev.entente.engine.Transaction;
-import dev.entente.node.AgreementStatus;
-import dev.entente.node.SyncResult;
 import dev.entente.node.EntenteNode;
 import dev.entente.testkit.IdentityEntries;
 import java.io.BufferedReader;

@@ -9,6 +9,12 @@ public enum Invariant {
     CONFLICT_CONVERGENCE("5. conflict convergence: every node holds the same conflict entries and flags"),
     HLC_MONOTONIC("6. each node's HLC never goes backwards, across crashes"),
     RUV_INVARIANT("7. RUV invariant: each origin's records are contiguous from just after RUV trimmed to RUV max"),
+    CREDIT_BOUNDED("8. credit never goes below zero: a supplier sends no more than it was granted, a consumer grants no more than its credit"),
+    LAGGING_NODE_QUIET("9. a node marked for refresh neither supplies nor takes local writes"),
+    REFUSED_APPLIES_NOTHING("10. a session that has ended (refused, failed, superseded) applies nothing"),
+    NO_DOUBLE_COMMIT("11. no batch is committed twice"),
+    PULL_COMPLETE("12. a pull reported complete leaves the consumer covering the supplier's end-of-stream RUV"),
+    BACKOFF_BOUNDED("13. an agreement's retry delay after k failures in a row stays within its backoff step for k"),
     NO_ERROR("the engine raised no unexpected error");
 
     private final String description;

@@ -16,7 +16,7 @@ import java.util.Set;
  */
 public record Scenario(long seed, int nodes, Topology topology, boolean hub, int writes, Set<Fault> faults) {
 
-    public enum Fault { DROP, DUPLICATE, REORDER, PARTITION, CRASH, CLOCK_SKEW, TRIM }
+    public enum Fault { DROP, DUPLICATE, REORDER, CUT, PARTITION, CRASH, CLOCK_SKEW, TRIM }
 
     public Scenario {
         if (nodes < 2 || nodes > 7) {

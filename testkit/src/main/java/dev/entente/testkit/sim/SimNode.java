@@ -3,34 +3,32 @@ package dev.entente.testkit.sim;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
 import dev.entente.engine.Ruv;
-import dev.entente.engine.SnapshotImport;
+import dev.entente.engine.session.ConsumerAgreement;
+import dev.entente.protocol.SessionMessages.Frame;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 /** One simulated node: a real engine on its own RocksDB directory, with a skewable clock. */
 final class SimNode {
 
-    /** The consumer side of an incremental pull in progress. */
-    static final class PullSession {
-        final int supplier;
+    /** One of the node's agreements, with what the simulator has seen of its failures and successes. */
+    static final class Watched {
+        private final ConsumerAgreement agreement;
+        long successes;
+        long failures;
+        long failuresInARow;
 
-        PullSession(int supplier) {
-            this.supplier = supplier;
+        Watched(ConsumerAgreement agreement) {
+            this.agreement = agreement;
         }
-    }
 
-    /** The consumer side of a refresh in progress. */
-    static final class RefreshSession {
-        final long id;
-        final int supplier;
-        int nextChunk;
-        SnapshotImport imp;
-
-        RefreshSession(long id, int supplier) {
-            this.id = id;
-            this.supplier = supplier;
+        ConsumerAgreement agreement() {
+            return agreement;
         }
     }
 
@@ -47,14 +45,12 @@ final class SimNode {
     long highestHlc;
     /** The highest HLC of a change this node committed or applied, which must survive a crash. */
     long durableHlc;
-    final Map<Long, PullSession> pulls = new HashMap<>();
-    RefreshSession refresh;
-    boolean refreshScheduled;
-    /**
-     * The node that found this one lagging: it holds what this one lacks, so it is the one to
-     * refresh from (a refresh from a node that lacks the same changes would leave it lagging).
-     */
-    int refreshFrom = -1;
+    /** Bumped at each crash: timers and frames of an earlier incarnation are dropped. */
+    int incarnation;
+    /** The node's running agreements (none while it is down). */
+    final List<Watched> agreements = new ArrayList<>();
+    /** The batch frames that changed this node's RUV: none may do so twice. */
+    final Set<Frame> appliedFrames = Collections.newSetFromMap(new IdentityHashMap<>());
 
     SimNode(int index, Path dir, boolean hub, long seed) {
         this.index = index;

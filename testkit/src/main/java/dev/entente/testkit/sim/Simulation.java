@@ -3,27 +3,33 @@ package dev.entente.testkit.sim;
 import com.google.protobuf.ByteString;
 import dev.entente.engine.AttributeChange;
 import dev.entente.engine.Attributes;
-import dev.entente.engine.ChangeBatch;
-import dev.entente.engine.ChangeGapException;
-import dev.entente.engine.ChangeStream;
 import dev.entente.engine.Cid;
-import dev.entente.engine.ClockSkewException;
 import dev.entente.engine.ConflictedEntry;
 import dev.entente.engine.Digest;
 import dev.entente.engine.Engine;
-import dev.entente.engine.EntenteException;
 import dev.entente.engine.EntryExistsException;
 import dev.entente.engine.EntryNotFoundException;
-import dev.entente.engine.InProcessReplication;
 import dev.entente.engine.InvalidWriteException;
+import dev.entente.engine.OriginId;
 import dev.entente.engine.RefreshRequiredException;
 import dev.entente.engine.Ruv;
 import dev.entente.engine.Schema;
 import dev.entente.engine.SchemaViolationException;
-import dev.entente.engine.SnapshotExport;
-import dev.entente.engine.SupplierLaggingException;
 import dev.entente.engine.Transaction;
 import dev.entente.engine.UniquenessViolationException;
+import dev.entente.engine.session.AgreementSettings;
+import dev.entente.engine.session.AgreementStatus;
+import dev.entente.engine.session.ConsumerAgreement;
+import dev.entente.engine.session.ConsumerSession;
+import dev.entente.engine.session.Frames;
+import dev.entente.engine.session.InProcessReplication;
+import dev.entente.engine.session.Link;
+import dev.entente.engine.session.Scheduler;
+import dev.entente.engine.session.SessionEvents;
+import dev.entente.engine.session.SessionOptions;
+import dev.entente.engine.session.SupplierSession;
+import dev.entente.protocol.SessionMessages.Error.Code;
+import dev.entente.protocol.SessionMessages.Frame;
 import dev.entente.testkit.model.ReferenceModel;
 import dev.entente.testkit.model.VisibleState;
 import java.io.IOException;
@@ -42,15 +48,19 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
  * A deterministic simulation of an Entente topology: real engines on real RocksDB directories,
- * driven by one seeded random source through a scheduler of events (local writes, pulls along
- * agreements, message deliveries, refreshes, window trimming, crashes and restarts, clock jumps,
- * partitions), over an in-memory network that drops, duplicates and reorders. Invariants are
- * checked after every event, and at the end once faults stop and the topology has quiesced; the
- * first violation throws an {@link InvariantViolation} that says how to replay the run.
+ * each running the session classes a node runs ({@link ConsumerAgreement} for each of its
+ * agreements, a {@link SupplierSession} for each consumer connected to it), driven by one seeded
+ * random source through a scheduler of events (local writes, timers of the sessions, frame
+ * deliveries, connection attempts, window trimming, crashes and restarts, clock jumps,
+ * partitions), over an in-memory network that drops, duplicates, delays and reorders frames and
+ * cuts connections. Invariants are checked after every event, and at the end once faults stop
+ * and the topology has quiesced; the first violation throws an {@link InvariantViolation} that
+ * says how to replay the run.
  */
 public final class Simulation implements AutoCloseable {
 
@@ -58,6 +68,8 @@ public final class Simulation implements AutoCloseable {
     static final Duration TRIM_WINDOW = Duration.ofSeconds(4);
     static final String PEOPLE = "people";
     static final String KV = "kv";
+    /** How long the topology may take to converge once faults stop. */
+    static final long QUIESCE_LIMIT_MILLIS = 60_000;
 
     /** What one finished run saw. */
     public record Result(Scenario scenario, int acknowledged, int lost, int refreshes, int events, long simulatedMillis,
@@ -70,13 +82,26 @@ public final class Simulation implements AutoCloseable {
     private record LocalWrite(int node, UUID presetId) implements Event {
     }
 
-    private record Pull(int consumer, int supplier) implements Event {
+    /** A session's timer (or a commit listener's wake-up) on one incarnation of a node. */
+    private static final class Timer implements Event {
+        final int node;
+        final int incarnation;
+        final Runnable task;
+        boolean cancelled;
+
+        Timer(int node, int incarnation, Runnable task) {
+            this.node = node;
+            this.incarnation = incarnation;
+            this.task = task;
+        }
     }
 
-    private record Deliver(SimMessage message) implements Event {
+    /** A frame (or, with none, the connection's end) reaching one side of a connection. */
+    private record Deliver(SimConnection connection, boolean toSupplier, Frame frame) implements Event {
     }
 
-    private record StartRefresh(int node) implements Event {
+    /** A connection attempt reaching the supplier. */
+    private record Arrive(int consumer, int incarnation, int supplier, ConsumerAgreement agreement, long attempt) implements Event {
     }
 
     private record Trim(int node) implements Event {
@@ -108,6 +133,8 @@ public final class Simulation implements AutoCloseable {
     private final PriorityQueue<Scheduled> queue = new PriorityQueue<>(
             Comparator.comparingLong(Scheduled::time).thenComparingLong(Scheduled::seq));
     private final Router router;
+    private final SessionOptions options;
+    private final List<SimConnection> connections = new ArrayList<>();
     private final Map<Cid, ByteString> acknowledged = new LinkedHashMap<>();
     private final Set<Cid> lost = new HashSet<>();
     private final Map<List<Object>, Cid> deletions = new LinkedHashMap<>();
@@ -116,8 +143,11 @@ public final class Simulation implements AutoCloseable {
     private final Deque<String> trace = new ArrayDeque<>();
     private long now;
     private long seq;
-    private long sessions;
+    private long connectionIds;
     private long activeUntil;
+    private boolean quiescing;
+    /** Heals and restarts still to come: the faults' phase lasts until the last of them. */
+    private int recoveries;
     private int events;
     private int refreshes;
 
@@ -125,7 +155,21 @@ public final class Simulation implements AutoCloseable {
         this.scenario = scenario;
         this.random = new Random(scenario.seed());
         this.root = root;
-        this.router = new Router(scenario, random, (time, m) -> schedule(time, new Deliver(m)));
+        this.router = new Router(scenario, random);
+        // Small batches and credit so that a few writes make many frames; short timings so that a
+        // failure costs simulated milliseconds, not seconds.
+        this.options = new SessionOptions(1 + random.nextInt(4), 1 + random.nextInt(5), 1 << 20, Duration.ofSeconds(2),
+                Duration.ofMillis(20), Duration.ofSeconds(2), Duration.ofSeconds(1));
+    }
+
+    /**
+     * The sessions' own log lines, thousands per run, say what the trace of a failed run says;
+     * JUL keeps loggers weakly, so the silenced one is held here.
+     */
+    private static final java.util.logging.Logger SESSION_LOG = java.util.logging.Logger.getLogger("dev.entente.engine.session");
+
+    static {
+        SESSION_LOG.setLevel(java.util.logging.Level.OFF);
     }
 
     /** Runs a scenario in a temporary directory (on tmpfs when there is one) and cleans up. */
@@ -144,6 +188,9 @@ public final class Simulation implements AutoCloseable {
     }
 
     private void schedule(long time, Event e) {
+        if (e instanceof Heal || e instanceof Restart) {
+            recoveries++;
+        }
         queue.add(new Scheduled(time, seq++, e));
     }
 
@@ -176,8 +223,8 @@ public final class Simulation implements AutoCloseable {
             nodes.add(n);
         }
         for (int[] e : scenario.topology().edges(scenario.nodes())) {
-            agreements.add(new int[] {e[0], e[1]});
-            agreements.add(new int[] {e[1], e[0]});
+            agreements.add(new int[] {e[0], e[1], 150 + random.nextInt(250)});
+            agreements.add(new int[] {e[1], e[0], 150 + random.nextInt(250)});
         }
         SimNode first = nodes.get(0);
         acknowledge(first, first.engine.transaction()
@@ -198,8 +245,8 @@ public final class Simulation implements AutoCloseable {
         for (int i = 0; i < scenario.writes(); i++) {
             schedule(random.nextLong(activeUntil), new LocalWrite(random.nextInt(nodes.size()), null));
         }
-        for (int[] a : agreements) {
-            schedule(random.nextInt(300), new Pull(a[0], a[1]));
+        for (SimNode n : nodes) {
+            startAgreements(n);
         }
         if (scenario.has(Scenario.Fault.TRIM)) {
             for (SimNode n : nodes) {
@@ -228,14 +275,15 @@ public final class Simulation implements AutoCloseable {
             }
         }
         checkAll();
-        while (!queue.isEmpty()) {
+        // Past the active phase nothing new goes wrong, but partitions and crashes last their
+        // whole time, with the window trimming on both sides meanwhile.
+        while (!queue.isEmpty() && (queue.peek().time() <= activeUntil || recoveries > 0)) {
             Scheduled s = queue.poll();
-            if (s.time() > activeUntil && !(s.event() instanceof Restart) && !(s.event() instanceof Heal)) {
+            Event e = s.event();
+            if (s.time() > activeUntil && (e instanceof LocalWrite || e instanceof Crash || e instanceof Partition || e instanceof ClockJump)) {
                 continue;
             }
-            now = Math.max(now, s.time());
-            events++;
-            process(s.event());
+            step(s);
         }
         now = Math.max(now, activeUntil);
         quiesce();
@@ -243,18 +291,226 @@ public final class Simulation implements AutoCloseable {
         return new Result(scenario, acknowledged.size(), lost.size(), refreshes, events, now, digest, router.dropped(), router.duplicated());
     }
 
+    private void step(Scheduled s) {
+        now = Math.max(now, s.time());
+        events++;
+        process(s.event());
+    }
+
+    // ---- the sessions, as a node runs them
+
+    /** Starts one {@link ConsumerAgreement} for each agreement of the node (at start and at each restart). */
+    private void startAgreements(SimNode n) {
+        for (int[] a : agreements) {
+            if (a[0] != n.index) {
+                continue;
+            }
+            SimNode s = nodes.get(a[1]);
+            AgreementSettings settings = new AgreementSettings(n.name + "<-" + s.name, s.name, Duration.ofMillis(a[2]), true, 0);
+            ConsumerAgreement[] self = new ConsumerAgreement[1];
+            ConsumerAgreement agreement = new ConsumerAgreement(settings, n.engine, n.name, options, scheduler(n), new Random(random.nextLong()),
+                    attempt -> schedule(now + router.latency(n.index, s.index), new Arrive(n.index, n.incarnation, s.index, self[0], attempt)),
+                    events(n));
+            self[0] = agreement;
+            n.agreements.add(new SimNode.Watched(agreement));
+            agreement.start();
+        }
+    }
+
+    private Scheduler scheduler(SimNode n) {
+        int incarnation = n.incarnation;
+        return new Scheduler() {
+            @Override
+            public long nanoTime() {
+                return now * 1_000_000L;
+            }
+
+            @Override
+            public Timer schedule(long delayMillis, Runnable task) {
+                Simulation.Timer t = new Simulation.Timer(n.index, incarnation, task);
+                Simulation.this.schedule(now + Math.max(0, delayMillis), t);
+                return () -> t.cancelled = true;
+            }
+        };
+    }
+
+    private SupplierSession.Events events(SimNode n) {
+        return new SupplierSession.Events() {
+            @Override
+            public void refused(String peer, Code code, String reason) {
+                note(n.name + " / " + peer + ": " + code + " " + (reason.length() > 120 ? reason.substring(0, 120) + "..." : reason));
+            }
+
+            @Override
+            public void refreshed(String agreement) {
+                refreshes++;
+                note(n.name + " refreshed by " + agreement + ", new origin " + n.engine.originId().shortForm());
+                accountLosses(n);
+                n.highestHlc = Math.max(n.highestHlc, n.engine.lastHlc());
+                n.durableHlc = Math.max(n.durableHlc, n.engine.ruv().maxHlc());
+            }
+        };
+    }
+
+    private void arrive(Arrive a) {
+        SimNode c = nodes.get(a.consumer());
+        SimNode s = nodes.get(a.supplier());
+        if (c.incarnation != a.incarnation() || !c.up()) {
+            return;
+        }
+        if (!s.up() || !router.reachable(c.index, s.index)) {
+            Timer refused = new Timer(c.index, c.incarnation, () -> a.agreement().connectFailed(a.attempt(), Code.CODE_UNSPECIFIED,
+                    "cannot connect to supplier " + s.name + (s.up() ? ": unreachable" : ": it is down")));
+            schedule(now + 30, refused);
+            return;
+        }
+        SimConnection conn = new SimConnection(++connectionIds, c.index, c.incarnation, s.index, s.incarnation, a.agreement(), a.attempt());
+        connections.add(conn);
+        conn.session = new SupplierSession(s.engine, s.name, c.name, link(conn, false), scheduler(s), options, events(s));
+        conn.session.start();
+        // The consumer's side is up one latency later, when the handshake has come back.
+        schedule(now + router.latency(c.index, s.index), new Timer(c.index, c.incarnation, () -> {
+            if (conn.cut) {
+                a.agreement().connectFailed(a.attempt(), Code.CODE_UNSPECIFIED, "the connection to " + s.name + " was lost during its handshake");
+            } else {
+                a.agreement().connected(a.attempt(), link(conn, true));
+            }
+        }));
+    }
+
+    private Link link(SimConnection c, boolean toSupplier) {
+        return new Link() {
+            @Override
+            public void send(Frame frame) {
+                transmit(c, toSupplier, frame);
+            }
+
+            @Override
+            public void close() {
+                if (!c.cut && !c.closing[toSupplier ? 0 : 1]) {
+                    c.closing[toSupplier ? 0 : 1] = true;
+                    schedule(c.arrival(toSupplier, now + router.latency(c.consumer, c.supplier)), new Deliver(c, toSupplier, null));
+                }
+            }
+        };
+    }
+
+    private void transmit(SimConnection c, boolean toSupplier, Frame f) {
+        if (!toSupplier && (f.hasBatch() || f.hasChunk()) && nodes.get(c.supplier).lagging()) {
+            throw violation(Invariant.LAGGING_NODE_QUIET, nodes.get(c.supplier).name + " is marked for refresh ("
+                    + nodes.get(c.supplier).engine.refreshRequired().orElse("") + ") but sends " + f.getBodyCase() + " to " + nodes.get(c.consumer).name);
+        }
+        if (c.cut || c.closing[toSupplier ? 0 : 1]) {
+            return;
+        }
+        int from = toSupplier ? c.consumer : c.supplier;
+        int to = toSupplier ? c.supplier : c.consumer;
+        if (!router.reachable(from, to)) {
+            cut(c, "a partition");
+            return;
+        }
+        if (!quiescing && router.cuts(from, to)) {
+            cut(c, "a fault, at a " + f.getBodyCase() + " frame");
+            return;
+        }
+        for (long at : router.arrivals(now, from, to, !quiescing)) {
+            schedule(c.arrival(toSupplier, at), new Deliver(c, toSupplier, f));
+        }
+    }
+
+    /** The connection breaks: nothing more goes through, and each side learns it is closed. */
+    private void cut(SimConnection c, String why) {
+        if (c.cut) {
+            return;
+        }
+        c.cut = true;
+        note("connection " + nodes.get(c.consumer).name + "->" + nodes.get(c.supplier).name + " cut by " + why);
+        schedule(now + 1 + random.nextInt(5), new Deliver(c, true, null));
+        schedule(now + 1 + random.nextInt(5), new Deliver(c, false, null));
+    }
+
+    private void deliver(Deliver d) {
+        SimConnection c = d.connection();
+        SimNode s = nodes.get(c.supplier);
+        SimNode n = nodes.get(c.consumer);
+        boolean supplierHere = s.up() && s.incarnation == c.supplierIncarnation;
+        boolean consumerHere = n.up() && n.incarnation == c.consumerIncarnation;
+        if (d.frame() == null) {
+            int side = d.toSupplier() ? 0 : 1;
+            if (c.closed[side]) {
+                return;
+            }
+            c.closed[side] = true;
+            if (c.closed[0] && c.closed[1]) {
+                connections.remove(c);
+            }
+            c.cut = true;
+            if (d.toSupplier() && supplierHere) {
+                c.session.closed();
+            } else if (!d.toSupplier() && consumerHere) {
+                c.agreement.disconnected(c.attempt);
+            }
+            return;
+        }
+        if (c.cut) {
+            return;
+        }
+        if (d.toSupplier()) {
+            if (supplierHere) {
+                c.session.receive(d.frame());
+            }
+        } else if (consumerHere) {
+            toConsumer(c, n, d.frame());
+        }
+    }
+
+    /** Hands a frame to the consumer's agreement, checking what it did with it. */
+    private void toConsumer(SimConnection c, SimNode n, Frame f) {
+        ConsumerAgreement a = c.agreement;
+        boolean live = a.attempt() == c.attempt && a.session() != null && a.session().state() != ConsumerSession.State.CLOSED;
+        AgreementStatus.State before = a.state();
+        Ruv ruvBefore = n.engine.ruv();
+        a.receive(c.attempt, f);
+        if (!n.up()) {
+            return;
+        }
+        Ruv ruvAfter = n.engine.ruv();
+        if (f.hasBatch() && !ruvAfter.equals(ruvBefore)) {
+            if (!live) {
+                throw violation(Invariant.REFUSED_APPLIES_NOTHING, n.name + " applied a batch from " + nodes.get(c.supplier).name
+                        + " on a session that had already ended");
+            }
+            if (!n.appliedFrames.add(f)) {
+                throw violation(Invariant.NO_DOUBLE_COMMIT, n.name + " committed the same batch from " + nodes.get(c.supplier).name + " twice");
+            }
+        }
+        if (f.hasEnd() && before == AgreementStatus.State.PULLING && a.state() == AgreementStatus.State.IDLE) {
+            List<String> missing = n.engine.missingFrom(Frames.ruv(f.getEnd().getRuv()));
+            if (!missing.isEmpty()) {
+                throw violation(Invariant.PULL_COMPLETE, n.name + "'s pull from " + nodes.get(c.supplier).name
+                        + " was reported complete, but it lacks " + missing);
+            }
+        }
+    }
+
     // ---- events
 
     private void process(Event e) {
+        if (e instanceof Heal || e instanceof Restart) {
+            recoveries--;
+        }
         try {
             if (e instanceof LocalWrite w) {
                 localWrite(nodes.get(w.node()), w.presetId());
-            } else if (e instanceof Pull p) {
-                pull(p);
+            } else if (e instanceof Timer t) {
+                SimNode n = nodes.get(t.node);
+                if (!t.cancelled && n.up() && n.incarnation == t.incarnation) {
+                    t.task.run();
+                }
             } else if (e instanceof Deliver d) {
-                deliver(d.message());
-            } else if (e instanceof StartRefresh r) {
-                startRefresh(nodes.get(r.node()));
+                deliver(d);
+            } else if (e instanceof Arrive a) {
+                arrive(a);
             } else if (e instanceof Trim t) {
                 trim(nodes.get(t.node()));
             } else if (e instanceof Crash c) {
@@ -274,6 +530,11 @@ public final class Simulation implements AutoCloseable {
                     }
                 }
                 note("partition cuts off " + p.side() + " for " + p.duration() + " ms");
+                for (SimConnection c : List.copyOf(connections)) {
+                    if (!router.reachable(c.consumer, c.supplier)) {
+                        cut(c, "a partition");
+                    }
+                }
                 schedule(now + p.duration(), new Heal());
             } else if (e instanceof Heal) {
                 router.healAll();
@@ -309,8 +570,16 @@ public final class Simulation implements AutoCloseable {
     }
 
     private void localWrite(SimNode n, UUID presetId) {
-        if (!n.up() || n.hub || n.lagging()) {
+        if (!n.up() || n.hub) {
             return;
+        }
+        if (n.lagging()) {
+            try {
+                Cid cid = n.engine.transaction().create(PEOPLE, n.engine.newEntryId(), Attributes.ofText("name", "while-lagging")).commit();
+                throw violation(Invariant.LAGGING_NODE_QUIET, n.name + " is marked for refresh but took a local write: " + cid);
+            } catch (RefreshRequiredException expected) {
+                return;
+            }
         }
         Engine e = n.engine;
         Transaction tx = e.transaction();
@@ -401,173 +670,6 @@ public final class Simulation implements AutoCloseable {
                 () -> violation(Invariant.NO_LOST_WRITE, "the record of acknowledged change " + cid + " is not in " + n.name + "'s changelog")));
     }
 
-    private void pull(Pull p) {
-        if (now < activeUntil) {
-            schedule(now + 150 + random.nextInt(250), p);
-        }
-        SimNode c = nodes.get(p.consumer());
-        SimNode s = nodes.get(p.supplier());
-        if (!c.up()) {
-            return;
-        }
-        if (c.lagging()) {
-            scheduleRefresh(c);
-            return;
-        }
-        if (c.pulls.values().stream().anyMatch(x -> x.supplier == s.index)) {
-            return;
-        }
-        long id = ++sessions;
-        c.pulls.put(id, new SimNode.PullSession(s.index));
-        router.send(now, new SimMessage.PullRequest(c.index, s.index, id, c.engine.ruv()));
-    }
-
-    private void deliver(SimMessage m) {
-        SimNode to = nodes.get(m.to());
-        SimNode from = nodes.get(m.from());
-        if (!to.up() || !router.reachable(m.from(), m.to())) {
-            return;
-        }
-        if (m instanceof SimMessage.PullRequest r) {
-            supply(to, from, r);
-        } else if (m instanceof SimMessage.Batch b) {
-            SimNode.PullSession session = to.pulls.get(b.session());
-            if (session == null) {
-                return;
-            }
-            try {
-                var result = to.engine.applyChanges(b.batch(), from.name);
-                note(to.name + " applied batch " + b.index() + " from " + from.name + ": " + result.applied() + " new, " + result.skipped() + " skipped");
-            } catch (ChangeGapException | ClockSkewException ex) {
-                note(to.name + " aborts the pull from " + from.name + ": " + ex.getClass().getSimpleName());
-                to.pulls.remove(b.session());
-            } catch (RefreshRequiredException ex) {
-                note(to.name + " must refresh: " + ex.getMessage());
-                to.pulls.remove(b.session());
-                to.refreshFrom = from.index;
-                scheduleRefresh(to);
-            }
-        } else if (m instanceof SimMessage.End end) {
-            to.pulls.remove(end.session());
-        } else if (m instanceof SimMessage.Refused r) {
-            to.pulls.remove(r.session());
-            if (to.refresh != null && to.refresh.id == r.session()) {
-                abortRefresh(to, "refused by " + from.name + ": " + r.code());
-                return;
-            }
-            note(to.name + " refused by " + from.name + ": " + r.code());
-            if (r.code().equals("REFRESH_REQUIRED") && !to.lagging()) {
-                to.engine.markRefreshRequired(r.reason());
-                to.refreshFrom = from.index;
-                scheduleRefresh(to);
-            }
-        } else if (m instanceof SimMessage.RefreshRequest r) {
-            exportTo(to, from, r.session());
-        } else if (m instanceof SimMessage.Chunk c) {
-            chunk(to, c);
-        }
-    }
-
-    private void supply(SimNode s, SimNode c, SimMessage.PullRequest r) {
-        try (ChangeStream stream = s.engine.supplyChanges(r.ruv(), c.name)) {
-            int maxRecords = 1 + random.nextInt(5);
-            int count = 0;
-            ChangeBatch b;
-            while ((b = stream.next(maxRecords, 1 << 20)) != null) {
-                router.send(now, new SimMessage.Batch(s.index, c.index, r.session(), count++, b));
-            }
-            router.send(now, new SimMessage.End(s.index, c.index, r.session(), count, stream.supplierRuv()));
-        } catch (SupplierLaggingException ex) {
-            note(s.name + " finds itself stale while supplying " + c.name);
-            router.send(now, new SimMessage.Refused(s.index, c.index, r.session(), "SUPPLIER_LAGGING", ex.getMessage()));
-            s.refreshFrom = c.index;
-            scheduleRefresh(s);
-        } catch (RefreshRequiredException ex) {
-            String code = s.lagging() ? "NOT_SERVING" : "REFRESH_REQUIRED";
-            router.send(now, new SimMessage.Refused(s.index, c.index, r.session(), code, ex.getMessage()));
-        }
-    }
-
-    private void scheduleRefresh(SimNode n) {
-        if (!n.refreshScheduled && n.refresh == null) {
-            n.refreshScheduled = true;
-            schedule(now + 50 + random.nextInt(200), new StartRefresh(n.index));
-        }
-    }
-
-    private void startRefresh(SimNode n) {
-        n.refreshScheduled = false;
-        if (!n.up() || !n.lagging() || n.refresh != null) {
-            return;
-        }
-        List<SimNode> healthy = new ArrayList<>();
-        for (SimNode s : nodes) {
-            if (s != n && s.up() && !s.lagging() && router.reachable(n.index, s.index)) {
-                healthy.add(s);
-            }
-        }
-        SimNode s = n.refreshFrom >= 0 && healthy.contains(nodes.get(n.refreshFrom)) ? nodes.get(n.refreshFrom) : pick(healthy);
-        if (s == null) {
-            n.refreshScheduled = true;
-            schedule(now + 500, new StartRefresh(n.index));
-            return;
-        }
-        n.refresh = new SimNode.RefreshSession(++sessions, s.index);
-        note(n.name + " starts a refresh from " + s.name);
-        router.send(now, new SimMessage.RefreshRequest(n.index, s.index, n.refresh.id));
-    }
-
-    private void exportTo(SimNode s, SimNode c, long session) {
-        try (SnapshotExport export = s.engine.exportSnapshot(c.name)) {
-            long chunkBytes = 2048 + random.nextInt(8192);
-            List<ByteString> chunks = new ArrayList<>();
-            ByteString chunk;
-            while ((chunk = export.nextChunk(chunkBytes)) != null) {
-                chunks.add(chunk);
-            }
-            for (int i = 0; i < chunks.size(); i++) {
-                router.send(now, new SimMessage.Chunk(s.index, c.index, session, i, chunks.get(i), i == chunks.size() - 1));
-            }
-        } catch (RefreshRequiredException ex) {
-            router.send(now, new SimMessage.Refused(s.index, c.index, session, "NOT_SERVING", ex.getMessage()));
-        }
-    }
-
-    private void chunk(SimNode n, SimMessage.Chunk c) {
-        SimNode.RefreshSession r = n.refresh;
-        if (r == null || r.id != c.session()) {
-            return;
-        }
-        if (c.index() != r.nextChunk) {
-            abortRefresh(n, "chunk " + c.index() + " arrived where " + r.nextChunk + " was expected");
-            return;
-        }
-        if (r.imp == null) {
-            r.imp = n.engine.beginRefresh(nodes.get(r.supplier).name);
-        }
-        r.imp.accept(c.bytes());
-        r.nextChunk++;
-        if (c.last()) {
-            r.imp.complete();
-            r.imp.close();
-            n.refresh = null;
-            refreshes++;
-            note(n.name + " refreshed from " + nodes.get(r.supplier).name + ", new origin " + n.engine.originId().shortForm());
-            accountLosses(n);
-            n.highestHlc = Math.max(n.highestHlc, n.engine.lastHlc());
-            n.durableHlc = Math.max(n.durableHlc, n.engine.ruv().maxHlc());
-        }
-    }
-
-    private void abortRefresh(SimNode n, String why) {
-        if (n.refresh.imp != null) {
-            n.refresh.imp.close();
-        }
-        n.refresh = null;
-        note(n.name + " abandons its refresh: " + why);
-        scheduleRefresh(n);
-    }
-
     /** After a refresh replaced a node's content, the changes no other node holds are gone. */
     private void accountLosses(SimNode refreshed) {
         for (Cid cid : acknowledged.keySet()) {
@@ -589,7 +691,7 @@ public final class Simulation implements AutoCloseable {
     }
 
     private void trim(SimNode n) {
-        if (now < activeUntil) {
+        if (now < activeUntil || recoveries > 0) {
             schedule(now + 800 + random.nextInt(400), new Trim(n.index));
         }
         if (!n.up()) {
@@ -606,13 +708,23 @@ public final class Simulation implements AutoCloseable {
             return;
         }
         n.ruvWhileDown = n.engine.ruv();
-        if (n.refresh != null) {
-            if (n.refresh.imp != null) {
-                n.refresh.imp.close();
+        for (SimConnection c : List.copyOf(connections)) {
+            if (c.consumer == n.index || c.supplier == n.index) {
+                cut(c, "the crash of " + n.name);
             }
-            n.refresh = null;
         }
-        n.pulls.clear();
+        // The process dies: its sessions release what they hold of the engine, and their
+        // timers and frames in flight die with this incarnation.
+        for (SimNode.Watched w : n.agreements) {
+            w.agreement().stop();
+        }
+        for (SimConnection c : connections) {
+            if (c.supplier == n.index && c.supplierIncarnation == n.incarnation) {
+                c.session.stop();
+            }
+        }
+        n.agreements.clear();
+        n.incarnation++;
         n.engine.close();
         n.engine = null;
         note(n.name + " crashes for " + downFor + " ms");
@@ -624,11 +736,8 @@ public final class Simulation implements AutoCloseable {
             return;
         }
         open(n);
-        n.refreshScheduled = false;
-        note(n.name + " restarts");
-        if (n.lagging()) {
-            scheduleRefresh(n);
-        }
+        note(n.name + " restarts" + (n.lagging() ? ", marked for refresh" : ""));
+        startAgreements(n);
     }
 
     // ---- invariants after every event
@@ -637,6 +746,41 @@ public final class Simulation implements AutoCloseable {
         for (SimNode n : nodes) {
             if (n.up()) {
                 check(n);
+                checkSessions(n);
+            }
+        }
+    }
+
+    private void checkSessions(SimNode n) {
+        for (SimConnection c : connections) {
+            if (c.supplier == n.index && c.supplierIncarnation == n.incarnation && c.session.credit() < 0) {
+                throw violation(Invariant.CREDIT_BOUNDED, n.name + "'s session with " + nodes.get(c.consumer).name + " has credit " + c.session.credit());
+            }
+        }
+        for (SimNode.Watched w : n.agreements) {
+            ConsumerAgreement a = w.agreement();
+            ConsumerSession s = a.session();
+            if (s != null && (s.outstandingCredit() < 0 || s.outstandingCredit() > options.credit())) {
+                throw violation(Invariant.CREDIT_BOUNDED, a.name() + " has granted " + s.outstandingCredit() + " batches, its credit is "
+                        + options.credit());
+            }
+            AgreementStatus st = a.status();
+            long successes = st.pulls() + st.refreshes();
+            if (successes != w.successes) {
+                w.successes = successes;
+                w.failuresInARow = 0;
+            }
+            if (a.failures() != w.failures) {
+                w.failuresInARow += a.failures() - w.failures;
+                w.failures = a.failures();
+                long min = options.minBackoff().toMillis();
+                long max = options.maxBackoff().toMillis();
+                long step = Math.min(max, min << Math.min(40, w.failuresInARow - 1));
+                long delay = a.lastBackoffDelay();
+                if (delay < step / 2 || delay > step) {
+                    throw violation(Invariant.BACKOFF_BOUNDED, a.name() + " waits " + delay + " ms after " + w.failuresInARow
+                            + " failures in a row; the backoff allows " + step / 2 + " to " + step + " ms");
+                }
             }
         }
     }
@@ -672,65 +816,44 @@ public final class Simulation implements AutoCloseable {
 
     // ---- the end
 
-    /** Stops the faults and lets every agreement pull until nothing moves. */
+    /** Stops the faults and lets the sessions run until every node holds the same changes. */
     private void quiesce() {
-        queue.clear();
+        quiescing = true;
         router.healAll();
         note("faults stop; the topology quiesces");
         for (SimNode n : nodes) {
             if (!n.up()) {
                 open(n);
+                note(n.name + " restarts" + (n.lagging() ? ", marked for refresh" : ""));
+                startAgreements(n);
             }
-            if (n.refresh != null) {
-                if (n.refresh.imp != null) {
-                    n.refresh.imp.close();
-                }
-                n.refresh = null;
-            }
-            n.pulls.clear();
         }
         checkAll();
-        for (int round = 0; round < 60; round++) {
-            now += 50;
-            boolean moved = false;
-            for (SimNode n : nodes) {
-                if (n.lagging()) {
-                    SimNode s = n.refreshFrom >= 0 && !nodes.get(n.refreshFrom).lagging() ? nodes.get(n.refreshFrom)
-                            : nodes.stream().filter(x -> x != n && !x.lagging()).findFirst().orElseThrow(
-                            () -> violation(Invariant.CONVERGENCE, "every node needs a refresh: nobody can supply one"));
-                    InProcessReplication.refresh(n.engine, n.name, s.engine, s.name, 1 << 16);
-                    refreshes++;
-                    note(n.name + " refreshed from " + s.name + " while quiescing");
-                    accountLosses(n);
-                    moved = true;
-                    checkAll();
-                }
+        long limit = now + QUIESCE_LIMIT_MILLIS;
+        long nextCheck = now;
+        while (!converged(now >= nextCheck)) {
+            if (now >= nextCheck) {
+                nextCheck = now + 100;
             }
-            for (int[] a : agreements) {
-                SimNode c = nodes.get(a[0]);
-                SimNode s = nodes.get(a[1]);
-                if (c.lagging() || s.lagging()) {
-                    moved = true;
-                    continue;
-                }
-                try {
-                    var r = InProcessReplication.pull(c.engine, c.name, s.engine, s.name, 50);
-                    moved |= r.applied() > 0;
-                } catch (RefreshRequiredException ex) {
-                    note(c.name + " pulling " + s.name + ": " + ex.getClass().getSimpleName());
-                    c.refreshFrom = s.index;
-                    moved = true;
-                } catch (SupplierLaggingException ex) {
-                    note(c.name + " pulling " + s.name + ": " + ex.getClass().getSimpleName());
-                    s.refreshFrom = c.index;
-                    moved = true;
-                }
-                checkAll();
+            Scheduled s = queue.poll();
+            if (s == null || s.time() > limit) {
+                throw violation(Invariant.CONVERGENCE, "the topology did not converge within " + QUIESCE_LIMIT_MILLIS
+                        + " ms of the faults stopping:" + describeNodes());
             }
-            if (!moved) {
-                break;
+            Event e = s.event();
+            if (e instanceof LocalWrite || e instanceof Crash || e instanceof Partition || e instanceof ClockJump || e instanceof Trim) {
+                continue;
             }
+            step(s);
         }
+        note("converged");
+        for (SimNode n : nodes) {
+            n.agreements.forEach(w -> w.agreement().stop());
+        }
+        for (SimConnection c : connections) {
+            c.session.stop();
+        }
+        queue.clear();
         if (scenario.has(Scenario.Fault.TRIM)) {
             // Nodes reap tombstones by their own clocks, so their digests agree only once every
             // node has reaped the same ones: let the window pass everywhere, then trim.
@@ -741,6 +864,45 @@ public final class Simulation implements AutoCloseable {
                 check(n);
             }
         }
+    }
+
+    /** Every node is up, none must be refreshed, and all hold the same changes of every origin. */
+    private boolean converged(boolean look) {
+        if (!look) {
+            return false;
+        }
+        Map<OriginId, Long> first = null;
+        for (SimNode n : nodes) {
+            if (!n.up() || n.lagging()) {
+                return false;
+            }
+            for (SimNode.Watched w : n.agreements) {
+                if (w.agreement().state() == AgreementStatus.State.REFRESHING) {
+                    return false;
+                }
+            }
+            Map<OriginId, Long> maxes = new TreeMap<>();
+            n.engine.ruv().origins().forEach((o, r) -> maxes.put(o, r.max()));
+            if (first == null) {
+                first = maxes;
+            } else if (!first.equals(maxes)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String describeNodes() {
+        StringBuilder sb = new StringBuilder();
+        for (SimNode n : nodes) {
+            sb.append("\n      ").append(n.name).append(n.lagging() ? " (must refresh: " + n.engine.refreshRequired().get() + ")" : "")
+                    .append(" RUV ").append(n.up() ? n.engine.ruv() : "down");
+            for (SimNode.Watched w : n.agreements) {
+                AgreementStatus st = w.agreement().status();
+                sb.append("\n        ").append(st.name()).append(' ').append(st.state()).append(st.lastError() == null ? "" : ": " + st.lastError());
+            }
+        }
+        return sb.toString();
     }
 
     private Digest validate() {
@@ -796,14 +958,19 @@ public final class Simulation implements AutoCloseable {
     @Override
     public void close() {
         for (SimNode n : nodes) {
-            if (n.refresh != null && n.refresh.imp != null) {
-                n.refresh.imp.close();
+            n.agreements.forEach(w -> w.agreement().stop());
+            n.agreements.clear();
+        }
+        for (SimConnection c : connections) {
+            if (c.session != null && nodes.get(c.supplier).up()) {
+                c.session.stop();
             }
+        }
+        for (SimNode n : nodes) {
             if (n.engine != null) {
                 n.engine.close();
                 n.engine = null;
             }
         }
     }
-
 }

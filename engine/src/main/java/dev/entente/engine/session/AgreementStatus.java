@@ -1,9 +1,9 @@
-package dev.entente.node;
+package dev.entente.engine.session;
 
 import java.time.Instant;
 
 /**
- * What an agreement is doing and how it went, as {@link ReplicationNode#status()} reports it.
+ * What an agreement is doing and how it went, as its {@link ConsumerAgreement} reports it.
  *
  * @param lastError why the last session failed, or null after a success
  * @param bytes change batches and refresh chunks received

@@ -1,7 +1,7 @@
-package dev.entente.node;
+package dev.entente.engine.session;
 
 /**
- * What one requested sync did, as {@link ReplicationNode#sync} reports it.
+ * What one requested sync did, as {@link ConsumerAgreement#sync} reports it.
  *
  * @param applied changes applied by the pull
  * @param error why it failed, or null

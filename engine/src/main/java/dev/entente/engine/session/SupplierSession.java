@@ -1,0 +1,344 @@
+package dev.entente.engine.session;
+
+import com.google.protobuf.ByteString;
+import dev.entente.engine.ChangeBatch;
+import dev.entente.engine.ChangeStream;
+import dev.entente.engine.Engine;
+import dev.entente.engine.RefreshRequiredException;
+import dev.entente.engine.Ruv;
+import dev.entente.engine.SnapshotExport;
+import dev.entente.engine.SupplierLaggingException;
+import dev.entente.protocol.FrameException;
+import dev.entente.protocol.ProtocolVersion;
+import dev.entente.protocol.SessionMessages;
+import dev.entente.protocol.SessionMessages.Error.Code;
+import dev.entente.protocol.SessionMessages.Frame;
+import java.util.UUID;
+
+/**
+ * The supplier side of one consumer's connection, as a state machine with no I/O: it answers the
+ * consumer's Hello, then serves pull and refresh requests, sending batches or snapshot chunks
+ * only as far as the consumer's credit allows, and tells a following consumer when new changes
+ * are committed. Frames and connection events come in; frames go out through its {@link Link}.
+ * One thread at a time calls it (see {@link Scheduler}).
+ *
+ * <pre>
+ *   HELLO --Hello ok--> READY --PullRequest--> STREAMING --stream ends: EndOfStream--> READY
+ *                         |  \--RefreshRequest--> REFRESHING --snapshot ends: EndOfStream--> READY
+ *                         \--(idle, following) a commit: ChangesAvailable, once per idle period
+ *   any state --refusal, Error, lost connection, stop--> CLOSED
+ * </pre>
+ */
+public final class SupplierSession {
+    private static final System.Logger LOG = System.getLogger(SupplierSession.class.getName());
+
+    /** Where the session is; see the class comment. */
+    public enum State { HELLO, READY, STREAMING, REFRESHING, CLOSED }
+
+    /** What a supplier session asks of its node beyond frames. */
+    public interface Events extends SessionEvents {
+        /** A member consumer with a mutual-pull agreement asks this node to pull from it, at {@code port} of its address. */
+        default void mutualPullRequested(String consumer, int port) {
+        }
+    }
+
+    private final Engine engine;
+    private final String nodeName;
+    private final String peerAddress;
+    private final Link link;
+    private final Scheduler scheduler;
+    private final SessionOptions options;
+    private final Events events;
+    private State state = State.HELLO;
+    private String consumer = "?";
+    private boolean joining;
+    private int mutualPort;
+    private ChangeStream stream;
+    private SnapshotExport export;
+    private int credit;
+    private int batchRecords;
+    private long batchBytes;
+    private boolean following;
+    private boolean notified;
+    private AutoCloseable commitListener;
+    private Scheduler.Timer helloTimer;
+
+    /**
+     * @param peerAddress how logs name the connection before the consumer says who it is
+     */
+    public SupplierSession(Engine engine, String nodeName, String peerAddress, Link link, Scheduler scheduler, SessionOptions options,
+                           Events events) {
+        this.engine = engine;
+        this.nodeName = nodeName;
+        this.peerAddress = peerAddress;
+        this.link = link;
+        this.scheduler = scheduler;
+        this.options = options;
+        this.events = events;
+    }
+
+    /** The connection is up: a consumer that never says Hello is refused once the Hello time is up. */
+    public void start() {
+        helloTimer = scheduler.schedule(options.helloTimeout().toMillis(), () -> {
+            if (state == State.HELLO) {
+                refuse(Code.UNEXPECTED_MESSAGE, "no Hello within " + options.helloTimeout().toMillis() + " ms of connecting");
+            }
+        });
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Batches or chunks the supplier may still send before the consumer grants more. */
+    public int credit() {
+        return credit;
+    }
+
+    /** The name the consumer gave in its Hello ("?" before). */
+    public String consumer() {
+        return consumer;
+    }
+
+    /** A frame from the consumer. */
+    public void receive(Frame f) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        try {
+            switch (f.getBodyCase()) {
+                case HELLO -> hello(f.getHello());
+                case PULL -> pull(f.getPull());
+                case REFRESH -> refresh(f.getRefresh());
+                case CREDIT -> credit(f.getCredit().getBatches());
+                case ERROR -> {
+                    LOG.log(System.Logger.Level.WARNING, "consumer '" + consumer + "' ended the session: " + f.getError().getCode() + ": "
+                            + f.getError().getMessage());
+                    link.close();
+                    close();
+                }
+                default -> refuse(Code.UNEXPECTED_MESSAGE, "a supplier does not expect " + f.getBodyCase() + " from a consumer");
+            }
+        } catch (FrameException e) {
+            refuse(e.code(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "serving consumer '" + consumer + "' failed: " + e, e);
+            refuse(Code.INTERNAL, "the supplier failed: " + e.getMessage());
+        }
+    }
+
+    /** The transport could not read a frame from the consumer (too large, not a frame). */
+    public void malformed(Code code, String message) {
+        if (state != State.CLOSED) {
+            refuse(code, "from consumer '" + consumer + "': " + message);
+        }
+    }
+
+    /** The connection is gone. */
+    public void closed() {
+        close();
+    }
+
+    /** The node stops: close the connection and the session. */
+    public void stop() {
+        link.close();
+        close();
+    }
+
+    private void hello(SessionMessages.Hello h) {
+        if (state != State.HELLO) {
+            refuse(Code.UNEXPECTED_MESSAGE, "a second Hello");
+            return;
+        }
+        cancelHelloTimer();
+        consumer = h.getNodeName();
+        if (h.getProtocolVersion() != ProtocolVersion.CURRENT) {
+            refuse(Code.PROTOCOL_VERSION, "consumer '" + consumer + "' speaks protocol version " + h.getProtocolVersion()
+                    + " but supplier '" + nodeName + "' speaks version " + ProtocolVersion.CURRENT + ": run the same Entente version on both");
+            return;
+        }
+        joining = h.getJoining();
+        if (engine.refreshRequired().isPresent()) {
+            // Checked before the domain: a joining node has no domain yet.
+            String reason = "supplier '" + nodeName + "' must be refreshed itself and supplies nobody: " + engine.refreshRequired().get();
+            link.send(Frames.error(Code.NOT_SERVING, reason));
+            link.close();
+            close();
+            return;
+        }
+        UUID domain = Frames.uuid(h.getDomainId());
+        if (!joining && !engine.domainId().equals(domain)) {
+            refuse(Code.DOMAIN_MISMATCH, "consumer '" + consumer + "' is in domain " + domain + " but supplier '" + nodeName
+                    + "' is in domain " + engine.domainId() + ": nodes of different domains never replicate; join this domain by refreshing");
+            return;
+        }
+        state = State.READY;
+        link.send(Frames.hello(nodeName, engine.originId(), engine.domainId(), false));
+        LOG.log(System.Logger.Level.INFO, "consumer '" + consumer + "' connected" + (joining ? " to join the domain" : ""));
+        events.record(consumer, "serve", peerAddress, joining ? "ok: joining" : "ok");
+        mutualPort = h.getMutualPort();
+        if (!joining && mutualPort > 0) {
+            events.mutualPullRequested(consumer, mutualPort);
+        }
+    }
+
+    private void pull(SessionMessages.PullRequest p) {
+        if (state != State.READY) {
+            refuse(Code.UNEXPECTED_MESSAGE, "a pull request while " + state);
+            return;
+        }
+        if (joining) {
+            link.send(Frames.error(Code.REFRESH_REQUIRED, "a node joining the domain must refresh first"));
+            return;
+        }
+        Ruv consumerRuv = Frames.ruv(p.getRuv());
+        try {
+            stream = engine.supplyChanges(consumerRuv, consumer);
+        } catch (SupplierLaggingException e) {
+            link.send(Frames.error(Code.SUPPLIER_LAGGING, e.getMessage()));
+            LOG.log(System.Logger.Level.WARNING, "supplier '" + nodeName + "' is stale: " + e.getMessage());
+            return;
+        } catch (RefreshRequiredException e) {
+            boolean mine = engine.refreshRequired().isPresent();
+            link.send(Frames.error(mine ? Code.NOT_SERVING : Code.REFRESH_REQUIRED, e.getMessage()));
+            LOG.log(System.Logger.Level.WARNING, "refused consumer '" + consumer + "': " + e.getMessage());
+            return;
+        }
+        state = State.STREAMING;
+        credit = Math.max(1, p.getCredit());
+        batchRecords = Math.max(1, p.getMaxBatchRecords());
+        batchBytes = Math.max(1, p.getMaxBatchBytes());
+        following = p.getFollow();
+        notified = false;
+        pump();
+    }
+
+    private void refresh(SessionMessages.RefreshRequest r) {
+        if (state != State.READY) {
+            refuse(Code.UNEXPECTED_MESSAGE, "a refresh request while " + state);
+            return;
+        }
+        try {
+            export = engine.exportSnapshot(consumer);
+        } catch (RefreshRequiredException e) {
+            link.send(Frames.error(Code.NOT_SERVING, e.getMessage()));
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "refreshing consumer '" + consumer + "'");
+        state = State.REFRESHING;
+        credit = Math.max(1, r.getCredit());
+        batchBytes = Math.max(64 << 10, r.getMaxChunkBytes());
+        pump();
+    }
+
+    private void credit(int batches) {
+        credit += batches;
+        pump();
+    }
+
+    /** Sends while there is credit and something to send. */
+    private void pump() {
+        while (credit > 0 && (state == State.STREAMING || state == State.REFRESHING)) {
+            if (engine.refreshRequired().isPresent()) {
+                // Marked while this stream ran (by another agreement's supplier): a node that
+                // must be refreshed supplies nobody, not even the rest of a stream.
+                refuse(Code.NOT_SERVING, "supplier '" + nodeName + "' must be refreshed itself and supplies nobody: " + engine.refreshRequired().get());
+                return;
+            }
+            if (state == State.STREAMING) {
+                ChangeBatch b = stream.next(batchRecords, batchBytes);
+                if (b == null) {
+                    endStream();
+                    return;
+                }
+                link.send(Frame.newBuilder().setBatch(SessionMessages.Batch.newBuilder().addAllRecords(b.records())).build());
+            } else {
+                ByteString chunk = export.nextChunk(batchBytes);
+                if (chunk == null) {
+                    endRefresh();
+                    return;
+                }
+                link.send(Frame.newBuilder().setChunk(SessionMessages.RefreshChunk.newBuilder().setChunk(chunk)).build());
+            }
+            credit--;
+        }
+    }
+
+    private void endStream() {
+        Ruv sent = stream.supplierRuv();
+        link.send(Frames.end(sent));
+        stream.close();
+        stream = null;
+        state = State.READY;
+        if (following && commitListener == null) {
+            commitListener = engine.addCommitListener(() -> scheduler.execute(this::notifyChanges));
+        }
+        // Commits made while this stream ran were not announced (only an idle session is
+        // notified): announce them now, or the consumer would wait for its interval.
+        if (!sent.covers(engine.ruv())) {
+            notifyChanges();
+        }
+    }
+
+    private void endRefresh() {
+        link.send(Frames.end(export.ruv()));
+        export.close();
+        export = null;
+        state = State.READY;
+        events.record(consumer, "supply-refresh", peerAddress, "ok");
+        // Refreshed, the consumer is now a member of this domain.
+        if (joining) {
+            joining = false;
+            if (mutualPort > 0) {
+                events.mutualPullRequested(consumer, mutualPort);
+            }
+        }
+    }
+
+    private void notifyChanges() {
+        if (state == State.READY && following && !notified) {
+            notified = true;
+            link.send(Frames.available());
+        }
+    }
+
+    private void refuse(Code code, String message) {
+        events.refused(consumer, code, message);
+        events.record(consumer, "serve", peerAddress, "refused: " + code + ": " + message);
+        LOG.log(System.Logger.Level.WARNING, "refused consumer '" + consumer + "': " + code + ": " + message);
+        link.send(Frames.error(code, message));
+        link.close();
+        close();
+    }
+
+    private void cancelHelloTimer() {
+        if (helloTimer != null) {
+            helloTimer.cancel();
+            helloTimer = null;
+        }
+    }
+
+    private void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        cancelHelloTimer();
+        if (stream != null) {
+            stream.close();
+            stream = null;
+        }
+        if (export != null) {
+            export.close();
+            export = null;
+        }
+        if (commitListener != null) {
+            try {
+                commitListener.close();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "removing a commit listener failed: " + e, e);
+            }
+            commitListener = null;
+        }
+    }
+}
