@@ -16,7 +16,11 @@ import java.util.Set;
  */
 public record Scenario(long seed, int nodes, Topology topology, boolean hub, int writes, Set<Fault> faults) {
 
-    public enum Fault { DROP, DUPLICATE, REORDER, CUT, PARTITION, CRASH, CLOCK_SKEW, TRIM }
+    /**
+     * {@code LONG_SPLIT}: partitions last up to 7 s instead of 2 s, so that with {@code TRIM}
+     * (a 4 s window) both sides may trim changes the other lacks.
+     */
+    public enum Fault { DROP, DUPLICATE, REORDER, CUT, PARTITION, LONG_SPLIT, CRASH, CLOCK_SKEW, TRIM }
 
     public Scenario {
         if (nodes < 2 || nodes > 7) {

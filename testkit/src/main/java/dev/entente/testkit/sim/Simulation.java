@@ -270,7 +270,7 @@ public final class Simulation implements AutoCloseable {
                 if (nodes.size() > 3 && random.nextBoolean()) {
                     side.add(random.nextInt(nodes.size()));
                 }
-                long duration = 300 + random.nextInt(scenario.has(Scenario.Fault.TRIM) ? 7000 : 3000);
+                long duration = 300 + random.nextInt(scenario.has(Scenario.Fault.LONG_SPLIT) ? 7000 : 1700);
                 schedule(random.nextLong(activeUntil), new Partition(side, duration));
             }
         }

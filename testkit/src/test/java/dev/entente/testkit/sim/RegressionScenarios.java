@@ -26,11 +26,11 @@ class RegressionScenarios {
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {
-        "seed=1 nodes=3 topology=chain hub=true writes=38 faults=drop,duplicate,reorder,partition,trim",
-        "seed=0 nodes=5 topology=chain hub=false writes=37 faults=drop,duplicate,reorder,partition,crash,clock_skew,trim",
-        "seed=0 nodes=6 topology=chain hub=true writes=32 faults=drop,duplicate,reorder,partition,crash,clock_skew,trim",
-        "seed=3 nodes=4 topology=chain hub=false writes=37 faults=duplicate,partition,crash,trim",
-        "seed=0 nodes=5 topology=chain hub=false writes=39 faults=drop,duplicate,reorder,partition,trim",
+        "seed=1 nodes=3 topology=chain hub=true writes=38 faults=drop,duplicate,reorder,partition,long_split,trim",
+        "seed=0 nodes=5 topology=chain hub=false writes=37 faults=drop,duplicate,reorder,partition,long_split,crash,clock_skew,trim",
+        "seed=0 nodes=6 topology=chain hub=true writes=32 faults=drop,duplicate,reorder,partition,long_split,crash,clock_skew,trim",
+        "seed=3 nodes=4 topology=chain hub=false writes=37 faults=duplicate,partition,long_split,crash,trim",
+        "seed=0 nodes=5 topology=chain hub=false writes=39 faults=drop,duplicate,reorder,partition,long_split,trim",
     })
     void longSplitsStillConverge(String spec) {
         Simulation.run(Scenario.parse(spec));
@@ -45,7 +45,7 @@ class RegressionScenarios {
      */
     @Test
     void aNodeThatFoundItselfStaleAsASupplierRefreshesThroughItsAgreements() {
-        Simulation.Result r = Simulation.run(Scenario.parse("seed=0 nodes=5 topology=chain hub=false writes=39 faults=drop,duplicate,reorder,partition,trim"));
+        Simulation.Result r = Simulation.run(Scenario.parse("seed=0 nodes=5 topology=chain hub=false writes=39 faults=drop,duplicate,reorder,partition,long_split,trim"));
         org.junit.jupiter.api.Assertions.assertTrue(r.refreshes() > 0, "the scenario still exercises refreshes");
     }
 
@@ -56,7 +56,21 @@ class RegressionScenarios {
      */
     @Test
     void aConcurrentCreateArrivingAfterTheTombstoneWasReapedDoesNotRevive() {
-        Simulation.run(Scenario.parse("seed=-304 nodes=2 topology=chain hub=false writes=25 faults=drop,duplicate,reorder,partition,crash,clock_skew,trim"));
+        Simulation.run(Scenario.parse("seed=-304 nodes=2 topology=chain hub=false writes=25 faults=drop,duplicate,reorder,partition,long_split,crash,clock_skew,trim"));
+    }
+
+    /**
+     * Bugs planted in the session classes, each found by the simulator (docs/testing.md says
+     * which invariant and how): with the bug gone these runs pass, and they keep doing so.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "seed=6410576364588137014 nodes=4 topology=star hub=false writes=38 faults=drop,duplicate,reorder,cut,partition,long_split,trim",
+        "seed=2882933437019988427 nodes=7 topology=star hub=false writes=36 faults=drop,duplicate,reorder,trim",
+        "seed=4193584240156362355 nodes=5 topology=star hub=false writes=19 faults=drop,duplicate,cut,crash,clock_skew,trim",
+    })
+    void scenariosThatCaughtPlantedSessionBugs(String spec) {
+        Simulation.run(Scenario.parse(spec));
     }
 
     @Test
