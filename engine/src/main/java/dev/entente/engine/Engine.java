@@ -45,6 +45,9 @@ public final class Engine implements AutoCloseable {
     private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
     private volatile Store store;
     private volatile boolean closed;
+    private final Contacts contacts;
+    /** The peer whose word marked this node for refresh, when one did: the one to refresh from. */
+    private volatile String refreshFrom;
 
     private Engine(EngineOptions options) {
         this.options = options;
@@ -62,6 +65,13 @@ public final class Engine implements AutoCloseable {
         }
         this.clock = new HybridClock(options.wallClock(), options.maxClockSkew(), Math.max(store.hlc, store.ruv.maxHlc()));
         this.feed = new ChangeFeed(this);
+        try {
+            this.contacts = Contacts.decode(store.db.get(store.meta, Keys.meta("contacts")));
+        } catch (org.rocksdb.RocksDBException e) {
+            store.close();
+            directory.close();
+            throw new StoreException("reading this node's contacts from " + options.dataDirectory() + " failed: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -107,6 +117,49 @@ public final class Engine implements AutoCloseable {
     /** Why this node must be refreshed before it writes or supplies again; empty when it need not. */
     public Optional<String> refreshRequired() {
         return Optional.ofNullable(store.refreshRequired);
+    }
+
+    /**
+     * The peer whose word marked this node for refresh (a supplier that answered
+     * {@code REFRESH_REQUIRED}, a consumer that found this supplier stale, an operator's choice):
+     * it holds what this node lacks, so it is the one to refresh from. Empty when no peer is known
+     * (or after a restart) and when this node need not be refreshed.
+     */
+    public Optional<String> refreshFrom() {
+        return store.refreshRequired == null ? Optional.empty() : Optional.ofNullable(refreshFrom);
+    }
+
+    /** The changelog and tombstone window. */
+    public java.time.Duration window() {
+        return options.window();
+    }
+
+    /** Notes that an exchange with {@code peer} just completed (a pull served or applied, a refresh). */
+    public void noteContact(String peer) {
+        if (contacts.note(peer, clock.nowMillis())) {
+            commitLock.lock();
+            try {
+                Store s = openStore();
+                try (CommitBatch b = new CommitBatch(s)) {
+                    b.put(s.meta, Keys.meta("contacts"), contacts.encode());
+                    b.commit();
+                }
+            } finally {
+                commitLock.unlock();
+            }
+        }
+    }
+
+    /** Whether this node completed an exchange with a peer other than {@code peer} within the window. */
+    public boolean inContactExcept(String peer) {
+        java.util.OptionalLong age = contactAgeExcept(peer);
+        return age.isPresent() && age.getAsLong() <= options.window().toMillis();
+    }
+
+    /** How long ago this node last completed an exchange with a peer other than {@code peer}; empty when never. */
+    public java.util.OptionalLong contactAgeExcept(String peer) {
+        java.util.OptionalLong last = contacts.lastExcept(peer);
+        return last.isPresent() ? java.util.OptionalLong.of(Math.max(0, clock.nowMillis() - last.getAsLong())) : last;
     }
 
     public SortedMap<String, Namespace> namespaces() {
@@ -425,12 +478,23 @@ public final class Engine implements AutoCloseable {
      *     this node is the stale one, and marks itself as requiring refresh
      */
     public ChangeStream supplyChanges(Ruv consumerRuv, String consumer) {
+        return supplyChanges(consumerRuv, consumer, LaggingRule.Evidence.NONE);
+    }
+
+    /**
+     * The same, with what each side's contact with the rest of the domain says (see
+     * {@link LaggingRule}).
+     *
+     * @throws SplitException each side trimmed changes the other lacks and nothing tells which
+     *     was cut off: neither is marked
+     */
+    public ChangeStream supplyChanges(Ruv consumerRuv, String consumer, LaggingRule.Evidence evidence) {
         ChangeStream stream;
         Store s;
         commitLock.lock();
         try {
             s = openStore();
-            checkCanSupply(s, consumerRuv, consumer);
+            checkCanSupply(s, consumerRuv, consumer, evidence);
             if (!s.tryAcquire()) {
                 throw new IllegalStateException("store closed while starting to supply");
             }
@@ -468,7 +532,7 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private void checkCanSupply(Store s, Ruv consumerRuv, String consumer) {
+    private void checkCanSupply(Store s, Ruv consumerRuv, String consumer, LaggingRule.Evidence evidence) {
         if (s.refreshRequired != null) {
             throw new RefreshRequiredException("this node lags and supplies nobody until it is refreshed: " + s.refreshRequired);
         }
@@ -477,24 +541,20 @@ public final class Engine implements AutoCloseable {
                     + " but this node has them only up to " + s.ruv.max(s.origin)
                     + ": its disk lost committed changes (a power cut without syncWrites, or a copy of an old data directory)";
             markRefreshRequired(s, reason);
+            refreshFrom = consumer;
             throw new SupplierLaggingException(reason + "; it must be refreshed from a member, which gives it a new origin id");
         }
-        for (Map.Entry<OriginId, Ruv.Range> e : consumerRuv.origins().entrySet()) {
-            if (e.getValue().trimmed() > s.ruv.max(e.getKey())) {
-                String reason = "consumer '" + consumer + "' has already trimmed changes of origin " + e.getKey() + " up to "
-                        + e.getValue().trimmed() + " that this node never received (it has that origin only up to "
-                        + s.ruv.max(e.getKey()) + "): this node was cut off longer than the window";
-                markRefreshRequired(s, reason);
-                throw new SupplierLaggingException(reason + "; it must be refreshed from an up-to-date member");
+        LaggingRule.Decision d = LaggingRule.decide(s.ruv, consumerRuv, consumer, evidence);
+        switch (d.verdict()) {
+            case SUPPLY -> {
             }
-        }
-        for (Map.Entry<OriginId, Ruv.Range> e : s.ruv.origins().entrySet()) {
-            long have = consumerRuv.max(e.getKey());
-            if (e.getValue().trimmed() > have) {
-                throw new RefreshRequiredException("REFRESH_REQUIRED: consumer '" + consumer + "' has origin " + e.getKey() + " up to " + have
-                        + ", but this supplier has trimmed that origin's changes up to " + e.getValue().trimmed()
-                        + " (older than the window). Refresh the consumer from a member");
+            case CONSUMER_REFRESHES -> throw new RefreshRequiredException(d.reason());
+            case SUPPLIER_REFRESHES -> {
+                markRefreshRequired(s, d.reason());
+                refreshFrom = consumer;
+                throw new SupplierLaggingException(d.reason() + "; it must be refreshed from an up-to-date member");
             }
+            case SPLIT -> throw new SplitException(d.reason());
         }
     }
 
@@ -561,9 +621,21 @@ public final class Engine implements AutoCloseable {
      * can never come back through it.
      */
     public void markRefreshRequired(String reason) {
+        markRefreshRequired(reason, null);
+    }
+
+    /**
+     * The same, naming the peer whose word it is (see {@link #refreshFrom()}); null when none.
+     * A node already marked keeps its first reason and peer.
+     */
+    public void markRefreshRequired(String reason, String from) {
         commitLock.lock();
         try {
-            markRefreshRequired(openStore(), reason);
+            Store s = openStore();
+            if (s.refreshRequired == null) {
+                markRefreshRequired(s, reason);
+                refreshFrom = from;
+            }
         } finally {
             commitLock.unlock();
         }

@@ -95,6 +95,11 @@ final class AgreementRunner implements AutoCloseable {
         return agreement.name();
     }
 
+    /** The supplier's node name from its last Hello, or null before one. */
+    String supplierName() {
+        return consumer.supplierName();
+    }
+
     AgreementStatus status() {
         return consumer.status();
     }

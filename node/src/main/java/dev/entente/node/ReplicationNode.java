@@ -151,7 +151,7 @@ public final class ReplicationNode implements AutoCloseable {
         AgreementRunner r = runners.stream().filter(x -> x.name().equals(agreement)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no agreement named '" + agreement + "'"));
         if (engine.refreshRequired().isEmpty()) {
-            engine.markRefreshRequired("an operator asked for a refresh from agreement '" + agreement + "'");
+            engine.markRefreshRequired("an operator asked for a refresh from agreement '" + agreement + "'", r.supplierName());
         }
         try {
             return r.refreshNow().get(timeout.toNanos(), TimeUnit.NANOSECONDS);

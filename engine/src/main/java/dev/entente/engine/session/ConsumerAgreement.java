@@ -67,6 +67,12 @@ public final class ConsumerAgreement {
     private long timerGeneration;
     private boolean spacedPullPending;
     private boolean refreshAsked;
+    /** Turns this agreement has waited while this node must refresh from another peer. */
+    private int turnsWaited;
+    /** After this many turns, a node marked on another peer's word refreshes from whichever agreement comes next. */
+    static final int TURNS_BEFORE_ANY_SUPPLIER = 10;
+    /** The supplier's name from its last Hello, once known. */
+    private volatile String supplierName;
     private boolean stopped;
     private long pullStarted;
     private long lastBackoffDelay;
@@ -278,6 +284,11 @@ public final class ConsumerAgreement {
         return session;
     }
 
+    /** The supplier's node name from its last Hello, or null before one. */
+    public String supplierName() {
+        return supplierName;
+    }
+
     /** The attempt number of the newest connection. */
     public long attempt() {
         return attempt;
@@ -334,12 +345,21 @@ public final class ConsumerAgreement {
             return;
         }
         if (engine.refreshRequired().isPresent()) {
-            if (settings.automaticRefresh() || refreshAsked) {
+            // The peer whose word marked this node holds what it lacks: refresh from it, not from
+            // a supplier that may lack the same (after a long split, a node refreshed from its own
+            // side is told to refresh again, forever). Only if that peer stays out of reach does
+            // any supplier do, so a lagging node can always get back.
+            boolean fromThisOne = engine.refreshFrom().map(p -> p.equals(session.supplierName())).orElse(true)
+                    || turnsWaited >= TURNS_BEFORE_ANY_SUPPLIER;
+            if (refreshAsked || settings.automaticRefresh() && fromThisOne) {
                 refresh();
             } else {
+                turnsWaited++;
                 setState(State.REFRESH_REQUIRED);
                 synchronized (this) {
-                    lastError = "REFRESH_REQUIRED: " + engine.refreshRequired().get() + "; refresh this node (automaticRefresh is off)";
+                    lastError = "REFRESH_REQUIRED: " + engine.refreshRequired().get() + (settings.automaticRefresh()
+                            ? "; refreshing from '" + engine.refreshFrom().orElse("?") + "' first"
+                            : "; refresh this node (automaticRefresh is off)");
                 }
                 LOG.log(System.Logger.Level.WARNING, "agreement '" + settings.name() + "': " + lastError);
                 completeSyncs(lastError);
@@ -418,6 +438,7 @@ public final class ConsumerAgreement {
             lastError = null;
         }
         refreshAsked = false;
+        turnsWaited = 0;
         backoff.reset();
         next();
         // After next(), so an operator waiting for the refresh reads what the agreement does now.
@@ -514,6 +535,7 @@ public final class ConsumerAgreement {
         @Override
         public void ready() {
             if (current()) {
+                supplierName = session.supplierName();
                 next();
             }
         }

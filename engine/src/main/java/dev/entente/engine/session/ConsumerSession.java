@@ -121,6 +121,11 @@ public final class ConsumerSession {
         return joining;
     }
 
+    /** The name the supplier gave in its Hello ("?" before). */
+    String supplierName() {
+        return supplierName;
+    }
+
     /** Credit granted to the supplier and not yet used: never below zero, never above the session's credit. */
     public int outstandingCredit() {
         return outstanding;
@@ -135,7 +140,7 @@ public final class ConsumerSession {
     void pull() {
         state = State.PULLING;
         outstanding = options.credit();
-        link.send(Frames.pull(engine.ruv(), options));
+        link.send(Frames.pull(engine.ruv(), options, engine.contactAgeExcept(supplierName)));
     }
 
     void refresh() {
@@ -289,6 +294,7 @@ public final class ConsumerSession {
         }
         state = State.READY;
         outstanding = 0;
+        engine.noteContact(supplierName);
         owner.pulled();
     }
 
@@ -318,6 +324,7 @@ public final class ConsumerSession {
         imp = null;
         state = State.READY;
         outstanding = 0;
+        engine.noteContact(supplierName);
         LOG.log(System.Logger.Level.INFO, "agreement '" + agreement + "': refreshed; this node's origin is now " + engine.originId());
         events.record(agreement, "refresh", supplierAddress, "ok: new origin " + engine.originId());
         events.refreshed(agreement);
@@ -334,9 +341,7 @@ public final class ConsumerSession {
 
     private void supplierError(SessionMessages.Error e) {
         if (e.getCode() == Code.REFRESH_REQUIRED && state != State.REFRESHING) {
-            if (engine.refreshRequired().isEmpty()) {
-                engine.markRefreshRequired("supplier of agreement '" + agreement + "' says: " + e.getMessage());
-            }
+            engine.markRefreshRequired("supplier '" + supplierName + "' of agreement '" + agreement + "' says: " + e.getMessage(), supplierName);
             events.refused(agreement, e.getCode(), e.getMessage());
             LOG.log(System.Logger.Level.WARNING, "agreement '" + agreement + "': " + e.getCode() + ": " + e.getMessage());
             state = State.READY;

@@ -44,8 +44,15 @@ public final class Frames {
     }
 
     public static Frame pull(Ruv ruv, SessionOptions options) {
-        return Frame.newBuilder().setPull(SessionMessages.PullRequest.newBuilder().setRuv(ruv(ruv)).setCredit(options.credit())
-                .setMaxBatchRecords(options.batchRecords()).setMaxBatchBytes(options.batchBytes()).setFollow(true)).build();
+        return pull(ruv, options, java.util.OptionalLong.empty());
+    }
+
+    /** @param otherContactAge how long ago the consumer last completed an exchange with another peer; empty when never */
+    public static Frame pull(Ruv ruv, SessionOptions options, java.util.OptionalLong otherContactAge) {
+        SessionMessages.PullRequest.Builder b = SessionMessages.PullRequest.newBuilder().setRuv(ruv(ruv)).setCredit(options.credit())
+                .setMaxBatchRecords(options.batchRecords()).setMaxBatchBytes(options.batchBytes()).setFollow(true);
+        otherContactAge.ifPresent(b::setOtherContactAgeMs);
+        return Frame.newBuilder().setPull(b).build();
     }
 
     public static Frame refresh(SessionOptions options) {

@@ -63,6 +63,8 @@ public final class InProcessReplication {
         SessionOptions options = new SessionOptions(4, 1000, chunkBytes, Duration.ofSeconds(20), Duration.ofMillis(100),
                 Duration.ofSeconds(30), Duration.ofSeconds(60));
         try (Pair pair = new Pair(consumer, consumerName, supplier, supplierName, options, true)) {
+            // Asked for, as an operator asks: from this supplier, whoever marked the consumer.
+            pair.agreement.refreshNow(new java.util.concurrent.CompletableFuture<>());
             pair.run(st -> st.refreshes() > 0);
             return consumer.originId();
         }

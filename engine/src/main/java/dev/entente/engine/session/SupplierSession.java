@@ -4,9 +4,11 @@ import com.google.protobuf.ByteString;
 import dev.entente.engine.ChangeBatch;
 import dev.entente.engine.ChangeStream;
 import dev.entente.engine.Engine;
+import dev.entente.engine.LaggingRule;
 import dev.entente.engine.RefreshRequiredException;
 import dev.entente.engine.Ruv;
 import dev.entente.engine.SnapshotExport;
+import dev.entente.engine.SplitException;
 import dev.entente.engine.SupplierLaggingException;
 import dev.entente.protocol.FrameException;
 import dev.entente.protocol.ProtocolVersion;
@@ -192,8 +194,15 @@ public final class SupplierSession {
             return;
         }
         Ruv consumerRuv = Frames.ruv(p.getRuv());
+        // Each side's contact with the rest of the domain: this node's by its own record, the
+        // consumer's by its word (which can only spare this node, never mark it).
+        LaggingRule.Evidence evidence = new LaggingRule.Evidence(engine.inContactExcept(consumer),
+                p.hasOtherContactAgeMs() && p.getOtherContactAgeMs() <= engine.window().toMillis());
         try {
-            stream = engine.supplyChanges(consumerRuv, consumer);
+            stream = engine.supplyChanges(consumerRuv, consumer, evidence);
+        } catch (SplitException e) {
+            refuse(Code.SPLIT, e.getMessage());
+            return;
         } catch (SupplierLaggingException e) {
             link.send(Frames.error(Code.SUPPLIER_LAGGING, e.getMessage()));
             LOG.log(System.Logger.Level.WARNING, "supplier '" + nodeName + "' is stale: " + e.getMessage());
@@ -267,6 +276,7 @@ public final class SupplierSession {
     private void endStream() {
         Ruv sent = stream.supplierRuv();
         link.send(Frames.end(sent));
+        engine.noteContact(consumer);
         stream.close();
         stream = null;
         state = State.READY;
@@ -285,6 +295,7 @@ public final class SupplierSession {
         export.close();
         export = null;
         state = State.READY;
+        engine.noteContact(consumer);
         events.record(consumer, "supply-refresh", peerAddress, "ok");
         // Refreshed, the consumer is now a member of this domain.
         if (joining) {

@@ -19,12 +19,14 @@ final class SimNode {
     /** One of the node's agreements, with what the simulator has seen of its failures and successes. */
     static final class Watched {
         private final ConsumerAgreement agreement;
+        final int supplier;
         long successes;
         long failures;
         long failuresInARow;
 
-        Watched(ConsumerAgreement agreement) {
+        Watched(ConsumerAgreement agreement, int supplier) {
             this.agreement = agreement;
+            this.supplier = supplier;
         }
 
         ConsumerAgreement agreement() {

@@ -150,6 +150,7 @@ public final class Simulation implements AutoCloseable {
     private int recoveries;
     private int events;
     private int refreshes;
+    private int operatorRefreshes;
 
     public Simulation(Scenario scenario, Path root) {
         this.scenario = scenario;
@@ -312,7 +313,7 @@ public final class Simulation implements AutoCloseable {
                     attempt -> schedule(now + router.latency(n.index, s.index), new Arrive(n.index, n.incarnation, s.index, self[0], attempt)),
                     events(n));
             self[0] = agreement;
-            n.agreements.add(new SimNode.Watched(agreement));
+            n.agreements.add(new SimNode.Watched(agreement, s.index));
             agreement.start();
         }
     }
@@ -834,6 +835,7 @@ public final class Simulation implements AutoCloseable {
         while (!converged(now >= nextCheck)) {
             if (now >= nextCheck) {
                 nextCheck = now + 100;
+                operator();
             }
             Scheduled s = queue.poll();
             if (s == null || s.time() > limit) {
@@ -862,6 +864,36 @@ public final class Simulation implements AutoCloseable {
                 var r = n.engine.trimWindow();
                 note(n.name + " final trim: " + r.changesTrimmed() + " changes, " + r.tombstonesReaped() + " tombstones");
                 check(n);
+            }
+        }
+    }
+
+    /**
+     * The operator the SPLIT refusal asks for: for each pair that stopped replicating because each
+     * side trimmed changes the other lacks and neither was cut off alone, keep the side of the
+     * node with the lower index and refresh the other from it.
+     */
+    private void operator() {
+        for (SimNode n : nodes) {
+            for (SimNode.Watched w : n.agreements) {
+                ConsumerAgreement.Failure f = w.agreement().lastFailure();
+                if (w.agreement().state() != AgreementStatus.State.BACKOFF || f == null || f.code() != Code.SPLIT) {
+                    continue;
+                }
+                SimNode s = nodes.get(w.supplier);
+                SimNode loser = n.index > s.index ? n : s;
+                SimNode winner = loser == n ? s : n;
+                if (!loser.up() || loser.lagging()) {
+                    continue;
+                }
+                note("operator: " + n.name + " and " + s.name + " are split; keeps " + winner.name + "'s side and refreshes " + loser.name);
+                operatorRefreshes++;
+                loser.engine.markRefreshRequired("an operator chose " + winner.name + "'s side of a split", winner.name);
+                for (SimNode.Watched lw : loser.agreements) {
+                    if (lw.supplier == winner.index) {
+                        lw.agreement().refreshNow(new java.util.concurrent.CompletableFuture<>());
+                    }
+                }
             }
         }
     }
