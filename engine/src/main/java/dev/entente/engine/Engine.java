@@ -129,6 +129,11 @@ public final class Engine implements AutoCloseable {
         return store.refreshRequired == null ? Optional.empty() : Optional.ofNullable(refreshFrom);
     }
 
+    /** Origins whose newest change is older than this HLC (two windows) and who have no record left have aged out. */
+    private long agedOutHlc() {
+        return HybridClock.hlcOf(Math.max(0, clock.nowMillis() - 2 * options.window().toMillis()));
+    }
+
     /** The changelog and tombstone window. */
     public java.time.Duration window() {
         return options.window();
@@ -498,7 +503,7 @@ public final class Engine implements AutoCloseable {
             if (!s.tryAcquire()) {
                 throw new IllegalStateException("store closed while starting to supply");
             }
-            stream = new ChangeStream(s, consumerRuv);
+            stream = new ChangeStream(s, consumerRuv, agedOutHlc());
         } finally {
             commitLock.unlock();
         }
@@ -544,7 +549,7 @@ public final class Engine implements AutoCloseable {
             refreshFrom = consumer;
             throw new SupplierLaggingException(reason + "; it must be refreshed from a member, which gives it a new origin id");
         }
-        LaggingRule.Decision d = LaggingRule.decide(s.ruv, consumerRuv, consumer, evidence);
+        LaggingRule.Decision d = LaggingRule.decide(s.origin, s.ruv, consumerRuv, consumer, evidence, agedOutHlc());
         switch (d.verdict()) {
             case SUPPLY -> {
             }
@@ -612,7 +617,7 @@ public final class Engine implements AutoCloseable {
      * stream with; empty when it has caught up.
      */
     public List<String> missingFrom(Ruv supplierRuv) {
-        return ChangeConsumer.missing(store.ruv, supplierRuv);
+        return ChangeConsumer.missing(store.ruv, supplierRuv, agedOutHlc());
     }
 
     /**
@@ -758,13 +763,47 @@ public final class Engine implements AutoCloseable {
 
     // ---- maintenance
 
-    /** Trims changelog records, tombstones and feed events older than the window. */
+    /**
+     * Trims changelog records, tombstones and feed events older than the window, and forgets the
+     * RUV entries of origins that aged out (see {@link WindowTrimmer}). Before that, a node whose
+     * own origin made no change for half a window commits an anchor (a change that touches
+     * nothing), so that every live origin keeps moving: a node cut off longer than the window
+     * then always lacks trimmed changes of live origins and is told so, even in a quiet domain
+     * and even when the origins it missed have aged out.
+     */
     public TrimResult trimWindow() {
+        boolean anchored = false;
         commitLock.lock();
         try {
-            return WindowTrimmer.trim(openStore(), clock.nowMillis(), options.window().toMillis());
+            Store s = openStore();
+            long now = clock.nowMillis();
+            long windowMillis = options.window().toMillis();
+            if (s.refreshRequired == null
+                    && HybridClock.physicalMillis(s.ruv.max(s.origin)) < now - windowMillis / 2) {
+                commitAnchor(s);
+                anchored = true;
+            }
+            return WindowTrimmer.trim(s, now, windowMillis);
         } finally {
             commitLock.unlock();
+            if (anchored) {
+                committed();
+            }
+        }
+    }
+
+    /** Commits a change of this node's origin that touches nothing; the caller holds the commit lock. */
+    private void commitAnchor(Store s) {
+        long hlc = clock.next();
+        Change anchor = new Change(new Cid(hlc, s.origin), s.ruv.max(s.origin), List.of(), List.of());
+        try (CommitBatch b = new CommitBatch(s)) {
+            b.put(s.changelog, Keys.change(s.origin, hlc), WireCodec.encode(anchor, recordWriter).bytes());
+            Ruv.Range range = new Ruv.Range(hlc, s.ruv.trimmed(s.origin));
+            b.put(s.meta, Keys.ruv(s.origin), Store.ruvValue(range));
+            b.put(s.meta, Keys.meta("hlc"), Keys.longBytes(hlc));
+            b.commit();
+            s.ruv = s.ruv.with(s.origin, range);
+            s.hlc = hlc;
         }
     }
 

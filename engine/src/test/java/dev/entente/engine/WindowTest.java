@@ -29,7 +29,7 @@ class WindowTest extends TwoNodes {
         TrimResult r = a.trimWindow();
         assertEquals(2, r.changesTrimmed(), "the namespace definition and the create");
         assertEquals(max, a.ruv().trimmed(a.originId()));
-        assertEquals(max, a.ruv().max(a.originId()), "an idle origin stays tracked");
+        assertTrue(a.ruv().max(a.originId()) > max, "an origin idle for half a window writes an anchor, which is not trimmed yet");
         nodes.close(a);
         Engine again = open("a");
         assertEquals(max, again.ruv().trimmed(again.originId()), "trimmed is durable");
@@ -178,5 +178,53 @@ class WindowTest extends TwoNodes {
         RefreshRequiredException e = assertThrows(RefreshRequiredException.class, () -> pull(a, b));
         assertTrue(e.getMessage().contains("reaped"), e.getMessage());
         assertTrue(a.refreshRequired().isPresent());
+    }
+
+    @Test
+    void aRetiredOriginAgesOutOfEveryRuvTwoWindowsAfterItsLastChange() {
+        b.create("people", Attributes.ofText("name", "from-b"));
+        pull(a, b);
+        OriginId retired = b.originId();
+        InProcessReplication.refresh(b, "b", a, "a", 1 << 20);
+        assertTrue(!b.originId().equals(retired), "a refresh gives b a new origin");
+        assertTrue(a.ruv().origins().containsKey(retired));
+        for (int step = 0; step < 8; step++) {
+            nodes.advance(WINDOW.dividedBy(4));
+            a.trimWindow();
+            b.trimWindow();
+            pull(a, b);
+            pull(b, a);
+        }
+        assertTrue(a.ruv().origins().containsKey(retired), "two windows after its last change, the retired origin is not yet older than that");
+        nodes.advance(WINDOW.dividedBy(4));
+        assertEquals(1, a.trimWindow().originsAgedOut());
+        assertEquals(1, b.trimWindow().originsAgedOut());
+        assertFalse(a.ruv().origins().containsKey(retired));
+        assertFalse(b.ruv().origins().containsKey(retired));
+        assertTrue(a.ruv().origins().containsKey(a.originId()) && b.ruv().origins().containsKey(b.originId()), "live origins stay");
+        pull(a, b);
+        pull(b, a);
+        assertTrue(a.refreshRequired().isEmpty() && b.refreshRequired().isEmpty(), "a forgotten origin makes nobody stale");
+        assertEquals(a.digest(), b.digest());
+        assertEquals("from-b", a.list("people", null, 10).items().get(0).text("name"), "what the retired origin wrote stays");
+    }
+
+    @Test
+    void aNodeCutOffWhileAnOriginAgedOutIsStillToldToRefreshInAQuietDomain() {
+        Engine c = open("c");
+        InProcessReplication.refresh(c, "c", a, "a", 1 << 20);
+        UUID id = c.create("people", Attributes.ofText("name", "only-a-got-it"));
+        pull(a, c);
+        nodes.close(c);   // c is gone for good; b is cut off; a writes nothing more
+        for (int step = 0; step < 14; step++) {
+            nodes.advance(WINDOW.dividedBy(4));
+            a.trimWindow();
+        }
+        assertFalse(a.ruv().origins().containsKey(nodes.lastOrigin(c)), "c's origin aged out on a");
+        // What tells b it was cut off is a's own anchors, trimmed since b last pulled.
+        RefreshRequiredException e = assertThrows(RefreshRequiredException.class, () -> pull(b, a));
+        assertTrue(e.getMessage().contains(a.originId().toString()), e.getMessage());
+        InProcessReplication.refresh(b, "b", a, "a", 1 << 20);
+        assertEquals("only-a-got-it", b.get("people", id).orElseThrow().text("name"));
     }
 }

@@ -10,11 +10,12 @@ public enum Invariant {
     HLC_MONOTONIC("6. each node's HLC never goes backwards, across crashes"),
     RUV_INVARIANT("7. RUV invariant: each origin's records are contiguous from just after RUV trimmed to RUV max"),
     CREDIT_BOUNDED("8. credit never goes below zero: a supplier sends no more than it was granted, a consumer grants no more than its credit"),
-    LAGGING_NODE_QUIET("9. a node marked for refresh neither supplies nor takes local writes"),
+    LAGGING_NODE_QUIET("9. a node marked for refresh neither supplies, nor pulls changes, nor takes local writes"),
     REFUSED_APPLIES_NOTHING("10. a session that has ended (refused, failed, superseded) applies nothing"),
     NO_DOUBLE_COMMIT("11. no batch is committed twice"),
     PULL_COMPLETE("12. a pull reported complete leaves the consumer covering the supplier's end-of-stream RUV"),
     BACKOFF_BOUNDED("13. an agreement's retry delay after k failures in a row stays within its backoff step for k"),
+    RUV_BOUNDED("14. the RUV stays bounded: after a trim it holds no origin but the node's own with no record left and no change for two windows"),
     NO_ERROR("the engine raised no unexpected error");
 
     private final String description;

@@ -51,6 +51,12 @@ final class SimNode {
     int incarnation;
     /** The node's running agreements (none while it is down). */
     final List<Watched> agreements = new ArrayList<>();
+    /**
+     * The highest change of each origin this node holds, as its RUV has said since its last
+     * refresh (when it became a clone of its supplier's): kept apart from the RUV, which forgets
+     * origins that aged out though their changes stay applied.
+     */
+    final java.util.Map<dev.entente.engine.OriginId, Long> covered = new java.util.HashMap<>();
     /** The batch frames that changed this node's RUV: none may do so twice. */
     final Set<Frame> appliedFrames = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -60,6 +66,18 @@ final class SimNode {
         this.dir = dir;
         this.hub = hub;
         this.random = new Random(seed);
+    }
+
+    void cover(Ruv ruv) {
+        ruv.origins().forEach((o, r) -> covered.merge(o, r.max(), Math::max));
+    }
+
+    /** Whether this node holds that change (applied, whether or not its origin is still in the RUV). */
+    boolean covers(dev.entente.engine.Cid cid) {
+        if (engine != null) {
+            cover(engine.ruv());
+        }
+        return covered.getOrDefault(cid.origin(), 0L) >= cid.hlc();
     }
 
     boolean up() {

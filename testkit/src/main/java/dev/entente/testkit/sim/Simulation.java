@@ -151,6 +151,8 @@ public final class Simulation implements AutoCloseable {
     private int events;
     private int refreshes;
     private int operatorRefreshes;
+    /** The SPLIT refusals the simulated operator has answered: each once. */
+    private final Set<ConsumerAgreement.Failure> operated = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     public Simulation(Scenario scenario, Path root) {
         this.scenario = scenario;
@@ -345,6 +347,20 @@ public final class Simulation implements AutoCloseable {
             @Override
             public void refreshed(String agreement) {
                 refreshes++;
+                // A clone of its supplier's snapshot now: it holds what its new RUV says, and the
+                // changes of origins that had aged out of the supplier's RUV before the snapshot.
+                Ruv ruv = n.engine.ruv();
+                n.covered.clear();
+                for (SimNode.Watched w : n.agreements) {
+                    if (w.agreement().name().equals(agreement)) {
+                        nodes.get(w.supplier).covered.forEach((o, max) -> {
+                            if (!ruv.origins().containsKey(o)) {
+                                n.covered.put(o, max);
+                            }
+                        });
+                    }
+                }
+                n.cover(ruv);
                 note(n.name + " refreshed by " + agreement + ", new origin " + n.engine.originId().shortForm());
                 accountLosses(n);
                 n.highestHlc = Math.max(n.highestHlc, n.engine.lastHlc());
@@ -400,6 +416,10 @@ public final class Simulation implements AutoCloseable {
         if (!toSupplier && (f.hasBatch() || f.hasChunk()) && nodes.get(c.supplier).lagging()) {
             throw violation(Invariant.LAGGING_NODE_QUIET, nodes.get(c.supplier).name + " is marked for refresh ("
                     + nodes.get(c.supplier).engine.refreshRequired().orElse("") + ") but sends " + f.getBodyCase() + " to " + nodes.get(c.consumer).name);
+        }
+        if (toSupplier && f.hasPull() && nodes.get(c.consumer).lagging()) {
+            throw violation(Invariant.LAGGING_NODE_QUIET, nodes.get(c.consumer).name + " is marked for refresh ("
+                    + nodes.get(c.consumer).engine.refreshRequired().orElse("") + ") but asks " + nodes.get(c.supplier).name + " for changes");
         }
         if (c.cut || c.closing[toSupplier ? 0 : 1]) {
             return;
@@ -679,7 +699,7 @@ public final class Simulation implements AutoCloseable {
             }
             boolean somewhere = false;
             for (SimNode other : nodes) {
-                if (other.ruv().max(cid.origin()) >= cid.hlc()) {
+                if (other.covers(cid)) {
                     somewhere = true;
                     break;
                 }
@@ -699,8 +719,26 @@ public final class Simulation implements AutoCloseable {
             return;
         }
         var r = n.engine.trimWindow();
-        if (r.changesTrimmed() + r.tombstonesReaped() > 0) {
-            note(n.name + " trims " + r.changesTrimmed() + " changes, reaps " + r.tombstonesReaped() + " tombstones");
+        if (r.changesTrimmed() + r.tombstonesReaped() + r.originsAgedOut() > 0) {
+            note(n.name + " trims " + r.changesTrimmed() + " changes, reaps " + r.tombstonesReaped() + " tombstones, forgets "
+                    + r.originsAgedOut() + " aged-out origins");
+        }
+        checkRuvBounded(n);
+    }
+
+    /**
+     * Right after a trim, the node's RUV holds no origin but its own that has no record left and
+     * no change for two windows: refreshes and restores retire origins, and the RUV stays bounded
+     * by the origins still within reach.
+     */
+    private void checkRuvBounded(SimNode n) {
+        long agedOut = dev.entente.engine.HybridClock.hlcOf(Math.max(0, wallClock(n) - 2 * n.engine.window().toMillis()));
+        for (Map.Entry<OriginId, Ruv.Range> e : n.engine.ruv().origins().entrySet()) {
+            Ruv.Range r = e.getValue();
+            if (!e.getKey().equals(n.engine.originId()) && r.trimmed() == r.max() && r.max() < agedOut) {
+                throw violation(Invariant.RUV_BOUNDED, n.name + "'s RUV still holds origin " + e.getKey() + " (" + r
+                        + ") after a trim, though it has no record left and no change for two windows");
+            }
         }
     }
 
@@ -801,10 +839,10 @@ public final class Simulation implements AutoCloseable {
         if (!problems.isEmpty()) {
             throw violation(Invariant.RUV_INVARIANT, n.name + ": " + problems);
         }
-        Ruv ruv = n.engine.ruv();
+        n.cover(n.engine.ruv());
         for (Map.Entry<List<Object>, Cid> d : deletions.entrySet()) {
             Cid cid = d.getValue();
-            if (ruv.max(cid.origin()) >= cid.hlc()) {
+            if (n.covers(cid)) {
                 String ns = (String) d.getKey().get(0);
                 UUID id = (UUID) d.getKey().get(1);
                 boolean shown = n.engine.get(ns, id).isPresent() || n.engine.conflict(ns, id).map(c -> c.entry() != null).orElse(false);
@@ -862,8 +900,10 @@ public final class Simulation implements AutoCloseable {
             now += 2 * TRIM_WINDOW.toMillis() + 2000;
             for (SimNode n : nodes) {
                 var r = n.engine.trimWindow();
-                note(n.name + " final trim: " + r.changesTrimmed() + " changes, " + r.tombstonesReaped() + " tombstones");
+                note(n.name + " final trim: " + r.changesTrimmed() + " changes, " + r.tombstonesReaped() + " tombstones, "
+                        + r.originsAgedOut() + " aged-out origins");
                 check(n);
+                checkRuvBounded(n);
             }
         }
     }
@@ -877,7 +917,7 @@ public final class Simulation implements AutoCloseable {
         for (SimNode n : nodes) {
             for (SimNode.Watched w : n.agreements) {
                 ConsumerAgreement.Failure f = w.agreement().lastFailure();
-                if (w.agreement().state() != AgreementStatus.State.BACKOFF || f == null || f.code() != Code.SPLIT) {
+                if (w.agreement().state() != AgreementStatus.State.BACKOFF || f == null || f.code() != Code.SPLIT || !operated.add(f)) {
                     continue;
                 }
                 SimNode s = nodes.get(w.supplier);
@@ -913,8 +953,16 @@ public final class Simulation implements AutoCloseable {
                     return false;
                 }
             }
+            // Origins aged out (with a second's margin for skewed clocks) may be forgotten by some
+            // nodes before others: no node sends or compares them.
+            long agedOut = dev.entente.engine.HybridClock.hlcOf(Math.max(0, EPOCH + now - 2 * n.engine.window().toMillis() + 1000));
             Map<OriginId, Long> maxes = new TreeMap<>();
-            n.engine.ruv().origins().forEach((o, r) -> maxes.put(o, r.max()));
+            n.engine.ruv().origins().forEach((o, r) -> {
+                // Its own origin too: nodes write anchors at their trims, which stop while quiescing.
+                if (r.max() >= agedOut) {
+                    maxes.put(o, r.max());
+                }
+            });
             if (first == null) {
                 first = maxes;
             } else if (!first.equals(maxes)) {
@@ -968,14 +1016,15 @@ public final class Simulation implements AutoCloseable {
             throw violation(Invariant.NO_LOST_WRITE, lost.size() + " acknowledged changes were discarded by refreshes, "
                     + "but nothing was trimmed, so no refresh was needed: " + lost);
         }
-        Ruv ruv = nodes.get(0).engine.ruv();
+        SimNode holder = nodes.get(0);
         ReferenceModel model = new ReferenceModel();
         for (Map.Entry<Cid, ByteString> a : acknowledged.entrySet()) {
             if (lost.contains(a.getKey())) {
                 continue;
             }
-            if (ruv.max(a.getKey().origin()) < a.getKey().hlc()) {
-                throw violation(Invariant.NO_LOST_WRITE, "acknowledged change " + a.getKey() + " is not in the converged state (RUV " + ruv + ")");
+            if (!holder.covers(a.getKey())) {
+                throw violation(Invariant.NO_LOST_WRITE, "acknowledged change " + a.getKey() + " is not in the converged state (RUV "
+                        + holder.engine.ruv() + ")");
             }
             model.apply(a.getValue());
         }

