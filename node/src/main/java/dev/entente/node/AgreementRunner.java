@@ -5,7 +5,6 @@ import dev.entente.engine.session.AgreementSettings;
 import dev.entente.engine.session.AgreementStatus;
 import dev.entente.engine.session.ConsumerAgreement;
 import dev.entente.engine.session.ConsumerSession;
-import dev.entente.engine.session.SessionEvents;
 import dev.entente.engine.session.SyncResult;
 import dev.entente.protocol.FrameDecoder;
 import dev.entente.protocol.FrameEncoder;
@@ -55,17 +54,7 @@ final class AgreementRunner implements AutoCloseable {
         AgreementSettings settings = new AgreementSettings(agreement.name(), agreement.supplier().toString(), agreement.interval(),
                 agreement.automaticRefresh(), agreement.mode() == Agreement.Mode.MUTUAL_PULL ? localPort : 0);
         this.consumer = new ConsumerAgreement(settings, engine, nodeName, options.session(), new NettyScheduler(group, serial),
-                new SecureRandom(), this::connect, new SessionEvents() {
-                    @Override
-                    public void refused(String peer, SessionMessages.Error.Code code, String reason) {
-                        refusals.refused(peer, code, reason);
-                    }
-
-                    @Override
-                    public void record(String who, String action, String target, String result) {
-                        sessions.record(who, action, target, result);
-                    }
-                });
+                new SecureRandom(), this::connect, new NodeSessionEvents(refusals, sessions));
     }
 
     void start() {

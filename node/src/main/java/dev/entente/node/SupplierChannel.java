@@ -58,17 +58,7 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         session = new SupplierSession(engine, nodeName, String.valueOf(ctx.channel().remoteAddress()), new ChannelLink(ctx.channel()),
-                new NettyScheduler(timers, serial), options, new SupplierSession.Events() {
-                    @Override
-                    public void refused(String peer, SessionMessages.Error.Code code, String reason) {
-                        refusals.refused(peer, code, reason);
-                    }
-
-                    @Override
-                    public void record(String who, String action, String target, String result) {
-                        sessions.record(who, action, target, result);
-                    }
-
+                new NettyScheduler(timers, serial), options, new NodeSessionEvents(refusals, sessions) {
                     @Override
                     public void mutualPullRequested(String consumer, int port) {
                         requestMutual(ctx, consumer, port);
