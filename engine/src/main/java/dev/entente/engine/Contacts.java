@@ -14,7 +14,8 @@ import java.util.OptionalLong;
 final class Contacts {
     private static final long PERSIST_EVERY_MILLIS = 1000;
     private final Map<String, Long> last = new HashMap<>();
-    private long persisted = Long.MIN_VALUE;
+    /** When the contacts were last written (0: not since this engine opened). */
+    private long persisted;
 
     /** Reads what {@link #encode} wrote: one {@code millis peer} per line. */
     static Contacts decode(byte[] stored) {

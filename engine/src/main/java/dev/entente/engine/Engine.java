@@ -129,9 +129,14 @@ public final class Engine implements AutoCloseable {
         return store.refreshRequired == null ? Optional.empty() : Optional.ofNullable(refreshFrom);
     }
 
-    /** Origins whose newest change is older than this HLC (two windows) and who have no record left have aged out. */
+    /**
+     * Origins whose newest change is older than this HLC are no longer sent or compared: two
+     * windows less the clock-skew limit, so that no peer forgets an origin (at two windows by its
+     * own clock, which may run ahead of this one by up to the limit) while this node still counts it.
+     */
     private long agedOutHlc() {
-        return HybridClock.hlcOf(Math.max(0, clock.nowMillis() - 2 * options.window().toMillis()));
+        long ignoreAfter = Math.max(options.window().toMillis(), 2 * options.window().toMillis() - options.maxClockSkew().toMillis());
+        return HybridClock.hlcOf(Math.max(0, clock.nowMillis() - ignoreAfter));
     }
 
     /** The changelog and tombstone window. */
@@ -600,6 +605,7 @@ public final class Engine implements AutoCloseable {
             } catch (RefreshRequiredException e) {
                 if (s.refreshRequired == null) {
                     markRefreshRequired(s, e.getMessage());
+                    refreshFrom = null;
                 }
                 throw e;
             }

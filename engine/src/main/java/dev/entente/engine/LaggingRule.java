@@ -10,14 +10,14 @@ import java.util.Map;
  *   the supplier's {@code trimmed}): it cannot be brought up to date change by change;
  *   <li>the supplier lacks changes the consumer trimmed: it cannot be either.
  * </ul>
- * When only one side lacks, and nothing says otherwise, that side is refreshed. When both lack
- * (a split longer than the window), the pair alone cannot tell who was cut off, so each side's
- * contact with the rest of the domain decides: a node that completed an exchange with some third
- * node within the window is current. Only a side cut off while the other stayed current pays;
- * where both stayed current (the domain split in two groups) or the evidence is the same on both
- * sides, nobody is marked and replication between them stops ({@link Verdict#SPLIT}) until an
- * operator chooses. A current supplier is never marked on the word of a consumer: its own
- * contact decides.
+ * Each side's contact with the rest of the domain is weighed too: a node that completed an
+ * exchange with some third node within the window is current. When both lack (a split longer than
+ * the window), only a side cut off while the other stayed current pays; when only one side lacks,
+ * it pays unless it is itself current (then either the other side is the one cut off, or the
+ * domain split in two groups). Otherwise nobody is marked and replication between the two stops
+ * ({@link Verdict#SPLIT}) until an operator chooses. A side that is current is never refreshed on
+ * the pair's word, and a supplier never on the consumer's word about contact: a consumer claiming
+ * contact can only turn "the consumer pays" into SPLIT.
  */
 public final class LaggingRule {
     private LaggingRule() {
@@ -68,20 +68,30 @@ public final class LaggingRule {
         }
         boolean s = evidence.supplierCurrent();
         boolean c = evidence.consumerCurrent();
-        if (s != c) {
-            // One side stayed in contact with the domain, the other did not: the cut-off one pays.
-            return s ? consumerRefreshes(consumerLacks != null ? consumerLacks : supplierLacks, consumerName, true)
-                    : supplierRefreshes(supplierLacks != null ? supplierLacks : consumerLacks, consumerName, true);
+        if (consumerLacks != null && supplierLacks != null) {
+            if (s != c) {
+                // Both lack: the one that stayed in contact with the domain keeps its content.
+                return s ? consumerRefreshes(consumerLacks, consumerName, true) : supplierRefreshes(supplierLacks, consumerName, true);
+            }
+            return split(consumerLacks, supplierLacks, consumerName, s);
         }
-        if (consumerLacks != null && supplierLacks != null || s) {
-            return new Decision(Verdict.SPLIT, "SPLIT: " + (supplierLacks != null ? supplierLacks : consumerLacks)
-                    + (consumerLacks != null && supplierLacks != null ? "; and " + consumerLacks : "")
-                    + (s ? "; both this supplier and consumer '" + consumerName + "' stayed in contact with other nodes through it"
-                    : "; neither this supplier nor consumer '" + consumerName + "' was in contact with other nodes within the window")
-                    + ", so nothing tells which side was cut off. Replication between them stops: an operator chooses which side to keep"
-                    + " and refreshes the other from it (entente refresh --from), losing that side's changes that no other node holds");
+        // One side lacks: it is the one to refresh, unless the contact says the other was the one
+        // cut off (then its content, which the lacking side never got, must not be thrown away
+        // on the pair's word) or both stayed current (two groups): then an operator chooses.
+        if (consumerLacks != null) {
+            return c ? split(consumerLacks, null, consumerName, s) : consumerRefreshes(consumerLacks, consumerName, false);
         }
-        return consumerLacks != null ? consumerRefreshes(consumerLacks, consumerName, false) : supplierRefreshes(supplierLacks, consumerName, false);
+        return s ? split(null, supplierLacks, consumerName, c) : supplierRefreshes(supplierLacks, consumerName, false);
+    }
+
+    private static Decision split(String consumerLacks, String supplierLacks, String consumerName, boolean bothCurrent) {
+        return new Decision(Verdict.SPLIT, "SPLIT: " + (supplierLacks != null ? supplierLacks : consumerLacks)
+                + (consumerLacks != null && supplierLacks != null ? "; and " + consumerLacks : "")
+                + (bothCurrent ? "; both this supplier and consumer '" + consumerName + "' stayed in contact with other nodes through it"
+                : "; the contact of this supplier and of consumer '" + consumerName + "' with other nodes does not say that the side lacking"
+                + " changes is the one that was cut off")
+                + ", so nothing tells which side to keep. Replication between them stops: an operator chooses which side to keep"
+                + " and refreshes the other from it (entente refresh --from), losing that side's changes that no other node holds");
     }
 
     private static Decision consumerRefreshes(String why, String consumerName, boolean byContact) {

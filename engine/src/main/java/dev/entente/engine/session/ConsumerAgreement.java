@@ -418,6 +418,11 @@ public final class ConsumerAgreement {
         backoff.reset();
         setState(State.IDLE);
         completeSyncs(null);
+        if (refreshAsked && engine.refreshRequired().isEmpty()) {
+            // Another agreement refreshed this node first: the operator's request is answered.
+            refreshAsked = false;
+            completeRefreshWaiters();
+        }
         if (engine.refreshRequired().isPresent()) {
             next();
             return;

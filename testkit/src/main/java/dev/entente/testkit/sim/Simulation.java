@@ -712,7 +712,9 @@ public final class Simulation implements AutoCloseable {
     }
 
     private void trim(SimNode n) {
-        if (now < activeUntil || recoveries > 0) {
+        // Nodes trim while quiescing too, as running nodes always do: their anchors are what tells
+        // a node that missed an origin, since aged out, that it must refresh.
+        if (now < activeUntil || recoveries > 0 || quiescing) {
             schedule(now + 800 + random.nextInt(400), new Trim(n.index));
         }
         if (!n.up()) {
@@ -881,7 +883,7 @@ public final class Simulation implements AutoCloseable {
                         + " ms of the faults stopping:" + describeNodes());
             }
             Event e = s.event();
-            if (e instanceof LocalWrite || e instanceof Crash || e instanceof Partition || e instanceof ClockJump || e instanceof Trim) {
+            if (e instanceof LocalWrite || e instanceof Crash || e instanceof Partition || e instanceof ClockJump) {
                 continue;
             }
             step(s);
@@ -953,9 +955,10 @@ public final class Simulation implements AutoCloseable {
                     return false;
                 }
             }
-            // Origins aged out (with a second's margin for skewed clocks) may be forgotten by some
-            // nodes before others: no node sends or compares them.
-            long agedOut = dev.entente.engine.HybridClock.hlcOf(Math.max(0, EPOCH + now - 2 * n.engine.window().toMillis() + 1000));
+            // Origins aged out may be forgotten by some nodes before others: no node sends or
+            // compares them past two windows less the clock-skew limit (2 s here), with a second's
+            // margin for the skew of the nodes' clocks.
+            long agedOut = dev.entente.engine.HybridClock.hlcOf(Math.max(0, EPOCH + now - 2 * n.engine.window().toMillis() + 2000 + 1000));
             Map<OriginId, Long> maxes = new TreeMap<>();
             n.engine.ruv().origins().forEach((o, r) -> {
                 // Its own origin too: nodes write anchors at their trims, which stop while quiescing.

@@ -84,6 +84,9 @@ class RegressionScenarios {
     @org.junit.jupiter.params.provider.ValueSource(strings = {
         "seed=-18 nodes=4 topology=ring hub=false writes=29 faults=reorder,cut,partition,long_split,crash,clock_skew,trim",
         "seed=957698 nodes=5 topology=chain hub=false writes=29 faults=reorder,partition,long_split,crash,clock_skew,trim",
+        // Nodes stopped trimming while the simulation quiesced, so no anchor told a node that had
+        // missed an origin's changes, aged out meanwhile, to refresh: the digests differed.
+        "seed=-91276 nodes=6 topology=chain hub=false writes=21 faults=drop,reorder,cut,partition,long_split,trim",
     })
     void agedOutOriginsAndSplitsStillConverge(String spec) {
         Simulation.run(Scenario.parse(spec));
