@@ -41,7 +41,8 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
     private final SessionLog sessions;
     private final Consumer<MutualRequest> mutual;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    private SupplierSession session;
+    /** Set when the handler joins the pipeline, on the event loop; read on the session's executor. */
+    private volatile SupplierSession session;
 
     SupplierChannel(Engine engine, String nodeName, Executor pool, EventLoopGroup timers, SessionOptions options, RefusalLog refusals,
                     Consumer<MutualRequest> mutual, SessionLog sessions) {
@@ -110,7 +111,11 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
      */
     CompletableFuture<Void> stop() {
         serial.execute(() -> {
-            session.stop();
+            // A connection accepted as the server closes may not have its handler yet.
+            SupplierSession s = session;
+            if (s != null) {
+                s.stop();
+            }
             closed.complete(null);
         });
         return closed;
