@@ -62,6 +62,9 @@ public final class ConsumerAgreement {
     private Scheduler.Timer timer;
     /** Ends a session whose supplier has gone silent while this side waits for it. */
     private Scheduler.Timer silenceTimer;
+    /** When this side last handled something from the supplier (or began to wait for it). */
+    private long heardNanos;
+    /** Bumped at each arming and cancelling, so that a timer task already on its way does nothing. */
     private long silenceGeneration;
     /** Bumped whenever the timer is cancelled or replaced, so a task already on its way does nothing. */
     private long timerGeneration;
@@ -162,24 +165,44 @@ public final class ConsumerAgreement {
     }
 
     /**
-     * While this side waits for the supplier, a timer runs from the end of the last input
-     * handled (not from its arrival: applying a large batch is not the supplier's silence).
+     * While this side waits for the supplier, the time since the end of the last input handled
+     * (not its arrival: applying a large batch is not the supplier's silence) is watched. One
+     * timer serves a whole stream: each input only notes the time, and the timer, when it comes
+     * due, waits again for what is left unless the supplier has been silent all along.
      */
     private void watchSilence() {
-        silenceGeneration++;
-        if (silenceTimer != null) {
-            silenceTimer.cancel();
-            silenceTimer = null;
-        }
-        if (session == null || stopped || !(state == State.CONNECTED || state == State.PULLING || state == State.REFRESHING)) {
-            return;
-        }
-        long generation = silenceGeneration;
-        long after = options.silenceTimeout().toMillis();
-        silenceTimer = scheduler.schedule(after, () -> {
-            if (generation == silenceGeneration && session != null && !stopped) {
+        heardNanos = scheduler.nanoTime();
+        if (!waitingForSupplier()) {
+            if (silenceTimer != null) {
+                silenceTimer.cancel();
                 silenceTimer = null;
-                failed(Code.CODE_UNSPECIFIED, "supplier " + settings.supplier() + " sent nothing for " + after + " ms while this node waited for it");
+                silenceGeneration++;
+            }
+        } else if (silenceTimer == null) {
+            armSilenceTimer(options.silenceTimeout().toMillis());
+        }
+    }
+
+    private boolean waitingForSupplier() {
+        return session != null && !stopped && (state == State.CONNECTED || state == State.PULLING || state == State.REFRESHING);
+    }
+
+    private void armSilenceTimer(long millis) {
+        long generation = ++silenceGeneration;
+        silenceTimer = scheduler.schedule(millis, () -> {
+            if (generation != silenceGeneration) {
+                return;
+            }
+            silenceTimer = null;
+            if (!waitingForSupplier()) {
+                return;
+            }
+            long timeout = options.silenceTimeout().toMillis();
+            long silent = TimeUnit.NANOSECONDS.toMillis(scheduler.nanoTime() - heardNanos);
+            if (silent < timeout) {
+                armSilenceTimer(timeout - silent);
+            } else {
+                failed(Code.CODE_UNSPECIFIED, "supplier " + settings.supplier() + " sent nothing for " + timeout + " ms while this node waited for it");
             }
         });
     }

@@ -44,8 +44,7 @@ public final class InProcessReplication {
      * @throws MalformedChangeException a record could not be applied
      */
     public static PullResult pull(Engine consumer, String consumerName, Engine supplier, String supplierName, int batchRecords) {
-        SessionOptions options = new SessionOptions(4, batchRecords, 4L << 20, Duration.ofSeconds(20), Duration.ofMillis(100),
-                Duration.ofSeconds(30), Duration.ofSeconds(60));
+        SessionOptions options = options(batchRecords, 4L << 20);
         try (Pair pair = new Pair(consumer, consumerName, supplier, supplierName, options, false)) {
             AgreementStatus s = pair.run(st -> st.state() == State.IDLE || st.state() == State.REFRESH_REQUIRED);
             if (s.state() == State.REFRESH_REQUIRED) {
@@ -60,14 +59,19 @@ public final class InProcessReplication {
         if (consumer.refreshRequired().isEmpty()) {
             consumer.markRefreshRequired("a refresh from '" + supplierName + "' was asked");
         }
-        SessionOptions options = new SessionOptions(4, 1000, chunkBytes, Duration.ofSeconds(20), Duration.ofMillis(100),
-                Duration.ofSeconds(30), Duration.ofSeconds(60));
+        SessionOptions options = options(1000, chunkBytes);
         try (Pair pair = new Pair(consumer, consumerName, supplier, supplierName, options, true)) {
             // Asked for, as an operator asks: from this supplier, whoever marked the consumer.
             pair.agreement.refreshNow(new java.util.concurrent.CompletableFuture<>());
             pair.run(st -> st.refreshes() > 0);
             return consumer.originId();
         }
+    }
+
+    /** The default timings (a pair never waits on them) with the batch size asked for. */
+    private static SessionOptions options(int batchRecords, long batchBytes) {
+        SessionOptions d = SessionOptions.DEFAULTS;
+        return new SessionOptions(d.credit(), batchRecords, batchBytes, d.helloTimeout(), d.minBackoff(), d.maxBackoff(), d.silenceTimeout());
     }
 
     /** A consumer agreement and the supplier session it talks to, run on the calling thread. */

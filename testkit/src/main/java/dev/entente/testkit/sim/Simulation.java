@@ -506,7 +506,17 @@ public final class Simulation implements AutoCloseable {
             }
         }
         if (f.hasEnd() && before == AgreementStatus.State.PULLING && a.state() == AgreementStatus.State.IDLE) {
-            List<String> missing = n.engine.missingFrom(Frames.ruv(f.getEnd().getRuv()));
+            // Checked here on the RUVs themselves, not through the engine's own check: an origin
+            // the consumer lacks counts unless it has aged out (older than two windows less the
+            // 2 s clock-skew limit, when no node sends it any more).
+            long agedOut = dev.entente.engine.HybridClock.hlcOf(Math.max(0, wallClock(n) - 2 * n.engine.window().toMillis() + 2000));
+            Ruv have = n.engine.ruv();
+            List<String> missing = new ArrayList<>();
+            Frames.ruv(f.getEnd().getRuv()).origins().forEach((o, r) -> {
+                if (r.max() >= agedOut && have.max(o) < r.max()) {
+                    missing.add(o + ": has " + have.max(o) + ", the supplier ended at " + r.max());
+                }
+            });
             if (!missing.isEmpty()) {
                 throw violation(Invariant.PULL_COMPLETE, n.name + "'s pull from " + nodes.get(c.supplier).name
                         + " was reported complete, but it lacks " + missing);
