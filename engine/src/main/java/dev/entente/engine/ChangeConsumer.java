@@ -148,11 +148,10 @@ final class ChangeConsumer {
     }
 
     /** Origins the consumer still lacks after a supplier's stream ended with {@code supplierRuv}. */
-    /** @param agedOutHlc origins of the supplier's RUV aged out by then (see {@link WindowTrimmer#agedOut}) are not asked for */
-    static List<String> missing(Ruv consumer, Ruv supplierRuv, long agedOutHlc) {
+    static List<String> missing(Ruv consumer, Ruv supplierRuv) {
         List<String> missing = new ArrayList<>();
         for (Map.Entry<OriginId, Ruv.Range> e : supplierRuv.origins().entrySet()) {
-            if (consumer.max(e.getKey()) < e.getValue().max() && !WindowTrimmer.agedOut(e.getValue(), agedOutHlc)) {
+            if (consumer.max(e.getKey()) < e.getValue().max()) {
                 missing.add("origin " + e.getKey() + ": have " + consumer.max(e.getKey()) + ", supplier has " + e.getValue().max());
             }
         }

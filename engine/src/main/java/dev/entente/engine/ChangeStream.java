@@ -37,13 +37,8 @@ public final class ChangeStream implements AutoCloseable {
 
     /**
      * Called with the commit lock held, so the snapshot and the RUV agree; takes over one store reference.
-     *
-     * @param agedOutHlc an origin whose newest change is older than this has aged out: the consumer
-     *     may have forgotten it, and its records (this node has simply not trimmed them yet) are
-     *     not sent; except this node's own, which never ages out here: changes of its own that no
-     *     peer has are sent, however old, and refused by a consumer that reaped past them
      */
-    ChangeStream(Store store, Ruv consumerRuv, long agedOutHlc) {
+    ChangeStream(Store store, Ruv consumerRuv) {
         this.store = store;
         this.snapshot = store.db.getSnapshot();
         this.readOptions = new ReadOptions().setSnapshot(snapshot).setFillCache(true);
@@ -51,7 +46,7 @@ public final class ChangeStream implements AutoCloseable {
         for (Map.Entry<OriginId, Ruv.Range> e : supplierRuv.origins().entrySet()) {
             long from = consumerRuv.max(e.getKey());
             long until = e.getValue().max();
-            if (until <= from || !e.getKey().equals(store.origin) && WindowTrimmer.agedOut(e.getValue(), agedOutHlc)) {
+            if (until <= from) {
                 continue;
             }
             RocksIterator it = store.iterator(store.changelog, readOptions);

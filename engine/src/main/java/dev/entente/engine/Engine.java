@@ -129,16 +129,6 @@ public final class Engine implements AutoCloseable {
         return store.refreshRequired == null ? Optional.empty() : Optional.ofNullable(refreshFrom);
     }
 
-    /**
-     * Origins whose newest change is older than this HLC are no longer sent or compared: two
-     * windows less the clock-skew limit, so that no peer forgets an origin (at two windows by its
-     * own clock, which may run ahead of this one by up to the limit) while this node still counts it.
-     */
-    private long agedOutHlc() {
-        long ignoreAfter = Math.max(options.window().toMillis(), 2 * options.window().toMillis() - options.maxClockSkew().toMillis());
-        return HybridClock.hlcOf(Math.max(0, clock.nowMillis() - ignoreAfter));
-    }
-
     /** The changelog and tombstone window. */
     public java.time.Duration window() {
         return options.window();
@@ -508,7 +498,7 @@ public final class Engine implements AutoCloseable {
             if (!s.tryAcquire()) {
                 throw new IllegalStateException("store closed while starting to supply");
             }
-            stream = new ChangeStream(s, consumerRuv, agedOutHlc());
+            stream = new ChangeStream(s, consumerRuv);
         } finally {
             commitLock.unlock();
         }
@@ -554,7 +544,7 @@ public final class Engine implements AutoCloseable {
             refreshFrom = consumer;
             throw new SupplierLaggingException(reason + "; it must be refreshed from a member, which gives it a new origin id");
         }
-        LaggingRule.Decision d = LaggingRule.decide(s.origin, s.ruv, consumerRuv, consumer, evidence, agedOutHlc());
+        LaggingRule.Decision d = LaggingRule.decide(s.ruv, consumerRuv, consumer, evidence);
         switch (d.verdict()) {
             case SUPPLY -> {
             }
@@ -623,7 +613,7 @@ public final class Engine implements AutoCloseable {
      * stream with; empty when it has caught up.
      */
     public List<String> missingFrom(Ruv supplierRuv) {
-        return ChangeConsumer.missing(store.ruv, supplierRuv, agedOutHlc());
+        return ChangeConsumer.missing(store.ruv, supplierRuv);
     }
 
     /**
@@ -770,12 +760,12 @@ public final class Engine implements AutoCloseable {
     // ---- maintenance
 
     /**
-     * Trims changelog records, tombstones and feed events older than the window, and forgets the
-     * RUV entries of origins that aged out (see {@link WindowTrimmer}). Before that, a node whose
-     * own origin made no change for half a window commits an anchor (a change that touches
-     * nothing), so that every live origin keeps moving: a node cut off longer than the window
-     * then always lacks trimmed changes of live origins and is told so, even in a quiet domain
-     * and even when the origins it missed have aged out.
+     * Trims changelog records, tombstones and feed events older than the window. Before that, a
+     * node whose own origin made no change for half a window commits an anchor (a change that
+     * touches nothing), so that every live origin keeps moving: a node cut off longer than the
+     * window then always lacks trimmed changes of live origins and is told so, even in a quiet
+     * domain. The window is then what it says for every node, busy domain or not: the longest a
+     * node can be cut off and still catch up change by change.
      */
     public TrimResult trimWindow() {
         boolean anchored = false;

@@ -40,16 +40,15 @@ public final class LaggingRule {
     }
 
     /**
-     * @param agedOutHlc origins aged out by then on either side (no record left, newest change older
-     *     than two windows: see {@link WindowTrimmer#agedOut}) are no evidence: one side may have
-     *     forgotten them before the other; the supplier's own origin never ages out here
+     * Every origin counts, however long ago it made its last change: an origin retired by a
+     * refresh may have reached one part of the domain and not another, and only its RUV entry
+     * tells the part that lacks it.
      */
-    static Decision decide(OriginId supplierOrigin, Ruv supplier, Ruv consumer, String consumerName, Evidence evidence, long agedOutHlc) {
+    static Decision decide(Ruv supplier, Ruv consumer, String consumerName, Evidence evidence) {
         String consumerLacks = null;
         for (Map.Entry<OriginId, Ruv.Range> e : supplier.origins().entrySet()) {
             long have = consumer.max(e.getKey());
-            boolean agedOut = !e.getKey().equals(supplierOrigin) && WindowTrimmer.agedOut(e.getValue(), agedOutHlc);
-            if (e.getValue().trimmed() > have && !agedOut) {
+            if (e.getValue().trimmed() > have) {
                 consumerLacks = "consumer '" + consumerName + "' has origin " + e.getKey() + " up to " + have
                         + ", but this supplier has trimmed that origin's changes up to " + e.getValue().trimmed() + " (older than the window)";
                 break;
@@ -57,7 +56,7 @@ public final class LaggingRule {
         }
         String supplierLacks = null;
         for (Map.Entry<OriginId, Ruv.Range> e : consumer.origins().entrySet()) {
-            if (e.getValue().trimmed() > supplier.max(e.getKey()) && !WindowTrimmer.agedOut(e.getValue(), agedOutHlc)) {
+            if (e.getValue().trimmed() > supplier.max(e.getKey())) {
                 supplierLacks = "consumer '" + consumerName + "' has already trimmed changes of origin " + e.getKey() + " up to "
                         + e.getValue().trimmed() + " that this node never received (it has that origin only up to " + supplier.max(e.getKey()) + ")";
                 break;

@@ -5,8 +5,6 @@ package dev.entente.engine;
  *
  * @param cutoffHlc changelog records and feed events older than this HLC (one window) were removed
  * @param reapCutoffHlc tombstones and discarded versions older than this HLC (two windows) were reaped
- * @param originsAgedOut RUV entries forgotten: origins with no record left and no change for two windows
  */
-public record TrimResult(long cutoffHlc, long reapCutoffHlc, long changesTrimmed, long tombstonesReaped, long versionsReaped, long feedEventsTrimmed,
-                         long originsAgedOut) {
+public record TrimResult(long cutoffHlc, long reapCutoffHlc, long changesTrimmed, long tombstonesReaped, long versionsReaped, long feedEventsTrimmed) {
 }

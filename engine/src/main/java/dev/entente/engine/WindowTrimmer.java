@@ -16,27 +16,16 @@ import org.rocksdb.RocksIterator;
  * change made concurrently with a deletion, by a node that had not yet seen it, cannot arrive
  * after the tombstone is gone: such a change is younger than the window only if its maker had
  * lacked the deletion for a whole window, and then every up-to-date node refuses it (the maker is
- * the stale one). An origin keeps its RUV entry after all of its records are trimmed, so that a
- * consumer that missed them is still detected, until the origin ages out: when its newest change
- * is older than two windows and none of its records is left, the entry is forgotten (an origin
- * retired by a refresh or a restore, or a node gone for good). A consumer that missed that origin's
- * changes has been cut off longer than the window since, so it lacks trimmed changes of the live
- * origins too, which write at least an anchor every half window (see {@link Engine#trimWindow}).
- * Until every node has forgotten it, no node sends or compares an aged-out origin.
- * This node's own origin never ages out. The work is proportional to what is trimmed and to the
- * number of origins.
+ * the stale one). An origin keeps its RUV entry for good after all of its records are trimmed,
+ * so that a consumer that missed them is still detected, however long ago the origin went quiet:
+ * an origin retired by a refresh may have reached one part of the domain and not the other (a
+ * part held back by a split until an operator chose), and nothing but its entry tells that part
+ * it lacks what the retired origin wrote. The RUV grows by one entry per origin ever used (one
+ * per node, and one more per refresh or restore). The work is proportional to what is trimmed
+ * and to the number of origins.
  */
 final class WindowTrimmer {
     private WindowTrimmer() {
-    }
-
-    /**
-     * Whether an origin has aged out: its newest change is older than {@code agedOutHlc} (two
-     * windows). Its records are then older than the window: trimmed, or about to be by a node
-     * that has not trimmed lately, so no node compares or sends them any more.
-     */
-    static boolean agedOut(Ruv.Range r, long agedOutHlc) {
-        return r.max() < agedOutHlc;
     }
 
     /** Trims; the caller holds the commit lock. */
@@ -48,7 +37,6 @@ final class WindowTrimmer {
         long tombstones = 0;
         long versions = 0;
         long feedEvents = 0;
-        long expired = 0;
         long feedFloor = s.feedFloor;
         TreeMap<OriginId, Ruv.Range> ruv = new TreeMap<>(s.ruv.origins());
         try (CommitBatch b = new CommitBatch(s)) {
@@ -75,11 +63,6 @@ final class WindowTrimmer {
                     r = new Ruv.Range(r.max(), Math.max(r.trimmed(), last));
                     ruv.put(origin, r);
                     b.put(s.meta, Keys.ruv(origin), Store.ruvValue(r));
-                }
-                if (!origin.equals(s.origin) && agedOut(r, reapCutoff)) {
-                    ruv.remove(origin);
-                    b.delete(s.meta, Keys.ruv(origin));
-                    expired++;
                 }
             }
             try (RocksIterator it = s.iterator(s.reap)) {
@@ -122,6 +105,6 @@ final class WindowTrimmer {
             s.reapedHorizon = horizon;
             s.feedFloor = feedFloor;
         }
-        return new TrimResult(cutoff, reapCutoff, changes, tombstones, versions, feedEvents, expired);
+        return new TrimResult(cutoff, reapCutoff, changes, tombstones, versions, feedEvents);
     }
 }

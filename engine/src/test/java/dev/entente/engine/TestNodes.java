@@ -39,18 +39,10 @@ final class TestNodes implements AutoCloseable {
         return e;
     }
 
-    private final java.util.Map<Engine, OriginId> closedOrigins = new java.util.IdentityHashMap<>();
-
     /** Closes an engine so it can be reopened. */
     void close(Engine e) {
-        closedOrigins.put(e, e.originId());
         open.remove(e);
         e.close();
-    }
-
-    /** The origin a closed engine had. */
-    OriginId lastOrigin(Engine closed) {
-        return closedOrigins.get(closed);
     }
 
     Path dir(String name) {

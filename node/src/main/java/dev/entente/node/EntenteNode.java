@@ -114,9 +114,8 @@ public final class EntenteNode implements AutoCloseable {
     private void trim() {
         try {
             var r = engine.trimWindow();
-            if (r.changesTrimmed() + r.tombstonesReaped() + r.originsAgedOut() > 0) {
-                LOG.log(System.Logger.Level.INFO, "trimmed " + r.changesTrimmed() + " changes, reaped " + r.tombstonesReaped()
-                        + " tombstones, forgot " + r.originsAgedOut() + " aged-out origins");
+            if (r.changesTrimmed() + r.tombstonesReaped() > 0) {
+                LOG.log(System.Logger.Level.INFO, "trimmed " + r.changesTrimmed() + " changes, reaped " + r.tombstonesReaped() + " tombstones");
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "window trimming failed: " + e.getMessage(), e);

@@ -15,7 +15,7 @@ public enum Invariant {
     NO_DOUBLE_COMMIT("11. no batch is committed twice"),
     PULL_COMPLETE("12. a pull reported complete leaves the consumer covering the supplier's end-of-stream RUV"),
     BACKOFF_BOUNDED("13. an agreement's retry delay after k failures in a row stays within its backoff step for k"),
-    RUV_BOUNDED("14. the RUV stays bounded: after a trim it holds no origin but the node's own with no record left and no change for two windows"),
+    RUV_KEPT("14. the RUV never forgets: what a node's RUV covered since its last refresh stays covered, across trims and crashes, however long ago its origin went quiet"),
     NO_ERROR("the engine raised no unexpected error");
 
     private final String description;

@@ -52,9 +52,8 @@ final class SimNode {
     /** The node's running agreements (none while it is down). */
     final List<Watched> agreements = new ArrayList<>();
     /**
-     * The highest change of each origin this node holds, as its RUV has said since its last
-     * refresh (when it became a clone of its supplier's): kept apart from the RUV, which forgets
-     * origins that aged out though their changes stay applied.
+     * The highest change of each origin this node's RUV has said it holds since its last refresh
+     * (when it became a clone of its supplier's): the RUV may never say less (invariant 14).
      */
     final java.util.Map<dev.entente.engine.OriginId, Long> covered = new java.util.HashMap<>();
     /** The batch frames that changed this node's RUV: none may do so twice. */
@@ -72,7 +71,7 @@ final class SimNode {
         ruv.origins().forEach((o, r) -> covered.merge(o, r.max(), Math::max));
     }
 
-    /** Whether this node holds that change (applied, whether or not its origin is still in the RUV). */
+    /** Whether this node holds that change. */
     boolean covers(dev.entente.engine.Cid cid) {
         if (engine != null) {
             cover(engine.ruv());

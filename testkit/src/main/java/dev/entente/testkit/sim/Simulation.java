@@ -197,9 +197,12 @@ public final class Simulation implements AutoCloseable {
         queue.add(new Scheduled(time, seq++, e));
     }
 
+    /** How many of the last events a failure shows; {@code -Dentente.sim.trace=N} shows more. */
+    private static final int TRACE_LINES = Integer.getInteger("entente.sim.trace", 40);
+
     private void note(String s) {
         trace.addLast(String.format("    %7d ms  %s", now, s));
-        if (trace.size() > 40) {
+        if (trace.size() > TRACE_LINES) {
             trace.removeFirst();
         }
     }
@@ -347,19 +350,9 @@ public final class Simulation implements AutoCloseable {
             @Override
             public void refreshed(String agreement) {
                 refreshes++;
-                // A clone of its supplier's snapshot now: it holds what its new RUV says, and the
-                // changes of origins that had aged out of the supplier's RUV before the snapshot.
+                // A clone of its supplier's snapshot now: it holds what its new RUV says.
                 Ruv ruv = n.engine.ruv();
                 n.covered.clear();
-                for (SimNode.Watched w : n.agreements) {
-                    if (w.agreement().name().equals(agreement)) {
-                        nodes.get(w.supplier).covered.forEach((o, max) -> {
-                            if (!ruv.origins().containsKey(o)) {
-                                n.covered.put(o, max);
-                            }
-                        });
-                    }
-                }
                 n.cover(ruv);
                 note(n.name + " refreshed by " + agreement + ", new origin " + n.engine.originId().shortForm());
                 accountLosses(n);
@@ -506,14 +499,11 @@ public final class Simulation implements AutoCloseable {
             }
         }
         if (f.hasEnd() && before == AgreementStatus.State.PULLING && a.state() == AgreementStatus.State.IDLE) {
-            // Checked here on the RUVs themselves, not through the engine's own check: an origin
-            // the consumer lacks counts unless it has aged out (older than two windows less the
-            // 2 s clock-skew limit, when no node sends it any more).
-            long agedOut = dev.entente.engine.HybridClock.hlcOf(Math.max(0, wallClock(n) - 2 * n.engine.window().toMillis() + 2000));
+            // Checked here on the RUVs themselves, not through the engine's own check.
             Ruv have = n.engine.ruv();
             List<String> missing = new ArrayList<>();
             Frames.ruv(f.getEnd().getRuv()).origins().forEach((o, r) -> {
-                if (r.max() >= agedOut && have.max(o) < r.max()) {
+                if (have.max(o) < r.max()) {
                     missing.add(o + ": has " + have.max(o) + ", the supplier ended at " + r.max());
                 }
             });
@@ -722,8 +712,7 @@ public final class Simulation implements AutoCloseable {
     }
 
     private void trim(SimNode n) {
-        // Nodes trim while quiescing too, as running nodes always do: their anchors are what tells
-        // a node that missed an origin, since aged out, that it must refresh.
+        // Nodes trim while quiescing too, as running nodes always do.
         if (now < activeUntil || recoveries > 0 || quiescing) {
             schedule(now + 800 + random.nextInt(400), new Trim(n.index));
         }
@@ -731,26 +720,8 @@ public final class Simulation implements AutoCloseable {
             return;
         }
         var r = n.engine.trimWindow();
-        if (r.changesTrimmed() + r.tombstonesReaped() + r.originsAgedOut() > 0) {
-            note(n.name + " trims " + r.changesTrimmed() + " changes, reaps " + r.tombstonesReaped() + " tombstones, forgets "
-                    + r.originsAgedOut() + " aged-out origins");
-        }
-        checkRuvBounded(n);
-    }
-
-    /**
-     * Right after a trim, the node's RUV holds no origin but its own that has no record left and
-     * no change for two windows: refreshes and restores retire origins, and the RUV stays bounded
-     * by the origins still within reach.
-     */
-    private void checkRuvBounded(SimNode n) {
-        long agedOut = dev.entente.engine.HybridClock.hlcOf(Math.max(0, wallClock(n) - 2 * n.engine.window().toMillis()));
-        for (Map.Entry<OriginId, Ruv.Range> e : n.engine.ruv().origins().entrySet()) {
-            Ruv.Range r = e.getValue();
-            if (!e.getKey().equals(n.engine.originId()) && r.trimmed() == r.max() && r.max() < agedOut) {
-                throw violation(Invariant.RUV_BOUNDED, n.name + "'s RUV still holds origin " + e.getKey() + " (" + r
-                        + ") after a trim, though it has no record left and no change for two windows");
-            }
+        if (r.changesTrimmed() + r.tombstonesReaped() > 0) {
+            note(n.name + " trims " + r.changesTrimmed() + " changes, reaps " + r.tombstonesReaped() + " tombstones");
         }
     }
 
@@ -851,7 +822,14 @@ public final class Simulation implements AutoCloseable {
         if (!problems.isEmpty()) {
             throw violation(Invariant.RUV_INVARIANT, n.name + ": " + problems);
         }
-        n.cover(n.engine.ruv());
+        Ruv ruv = n.engine.ruv();
+        for (Map.Entry<OriginId, Long> c : n.covered.entrySet()) {
+            if (ruv.max(c.getKey()) < c.getValue()) {
+                throw violation(Invariant.RUV_KEPT, n.name + "'s RUV has origin " + c.getKey() + " up to " + ruv.max(c.getKey())
+                        + ", though it covered it up to " + c.getValue() + " since its last refresh");
+            }
+        }
+        n.cover(ruv);
         for (Map.Entry<List<Object>, Cid> d : deletions.entrySet()) {
             Cid cid = d.getValue();
             if (n.covers(cid)) {
@@ -912,10 +890,8 @@ public final class Simulation implements AutoCloseable {
             now += 2 * TRIM_WINDOW.toMillis() + 2000;
             for (SimNode n : nodes) {
                 var r = n.engine.trimWindow();
-                note(n.name + " final trim: " + r.changesTrimmed() + " changes, " + r.tombstonesReaped() + " tombstones, "
-                        + r.originsAgedOut() + " aged-out origins");
+                note(n.name + " final trim: " + r.changesTrimmed() + " changes, " + r.tombstonesReaped() + " tombstones");
                 check(n);
-                checkRuvBounded(n);
             }
         }
     }
@@ -965,17 +941,10 @@ public final class Simulation implements AutoCloseable {
                     return false;
                 }
             }
-            // Origins aged out may be forgotten by some nodes before others: no node sends or
-            // compares them past two windows less the clock-skew limit (2 s here), with a second's
-            // margin for the skew of the nodes' clocks.
-            long agedOut = dev.entente.engine.HybridClock.hlcOf(Math.max(0, EPOCH + now - 2 * n.engine.window().toMillis() + 2000 + 1000));
+            // Every origin, retired ones too: a retired origin some node lacks is exactly what the
+            // convergence check must not overlook.
             Map<OriginId, Long> maxes = new TreeMap<>();
-            n.engine.ruv().origins().forEach((o, r) -> {
-                // Its own origin too: nodes write anchors at their trims, which stop while quiescing.
-                if (r.max() >= agedOut) {
-                    maxes.put(o, r.max());
-                }
-            });
+            n.engine.ruv().origins().forEach((o, r) -> maxes.put(o, r.max()));
             if (first == null) {
                 first = maxes;
             } else if (!first.equals(maxes)) {
