@@ -36,6 +36,9 @@ public final class ConfigExport {
             pm.put("name", p.name());
             pm.put("certificate", p.certificateSource());
             pm.put("certificateSha256", certificateFingerprint(p.certificatePem()));
+            if (p.mutual()) {
+                pm.put("mutual", true);
+            }
             consumers.add(pm);
         }
         replication.put("consumers", consumers);

@@ -266,13 +266,13 @@ public final class ConfigLoader {
                         if (c == null) {
                             continue;
                         }
-                        onlyKeys(c, p, "name", "certificate");
+                        onlyKeys(c, p, "name", "certificate", "mutual");
                         String n = name(c, p, "name");
                         if (n != null && !consumerNames.add(n)) {
                             problem(p + ".name", "'" + n + "' is listed twice");
                         }
                         String[] cert = certificate(c, p);
-                        consumers.add(new NodeConfig.Peer(n, cert[0], cert[1]));
+                        consumers.add(new NodeConfig.Peer(n, cert[0], cert[1], bool(c, p, "mutual", false)));
                     }
                 }
             }

@@ -33,12 +33,14 @@ public record NodeConfig(String name, Path dataDirectory, HostPort replicationLi
     }
 
     /**
-     * A pinned peer.
+     * A pinned consumer.
      *
+     * @param name the name the consumer must give (its node name)
      * @param certificatePem the peer's certificate, PEM
      * @param certificateSource where it came from (a file, or "inline"), for messages and export
+     * @param mutual whether its mutual-pull agreement may ask this node to pull from it too
      */
-    public record Peer(String name, String certificatePem, String certificateSource) {
+    public record Peer(String name, String certificatePem, String certificateSource, boolean mutual) {
     }
 
     public enum Mode { PULL, MUTUAL_PULL }

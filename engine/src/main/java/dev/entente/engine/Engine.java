@@ -48,6 +48,8 @@ public final class Engine implements AutoCloseable {
     private final Contacts contacts;
     /** The peer whose word marked this node for refresh, when one did: the one to refresh from. */
     private volatile String refreshFrom;
+    /** When this node last took a new origin on a consumer's word (0: not since it opened); under the commit lock. */
+    private long originTakenAt;
 
     private Engine(EngineOptions options) {
         this.options = options;
@@ -537,12 +539,7 @@ public final class Engine implements AutoCloseable {
             throw new RefreshRequiredException("this node lags and supplies nobody until it is refreshed: " + s.refreshRequired);
         }
         if (consumerRuv.max(s.origin) > s.ruv.max(s.origin)) {
-            String reason = "consumer '" + consumer + "' holds changes of this node's own origin up to " + consumerRuv.max(s.origin)
-                    + " but this node has them only up to " + s.ruv.max(s.origin)
-                    + ": its disk lost committed changes (a power cut without syncWrites, or a copy of an old data directory)";
-            markRefreshRequired(s, reason);
-            refreshFrom = consumer;
-            throw new SupplierLaggingException(reason + "; it must be refreshed from a member, which gives it a new origin id");
+            takeNewOriginOnClaim(s, consumerRuv.max(s.origin), consumer);
         }
         LaggingRule.Decision d = LaggingRule.decide(s.ruv, consumerRuv, consumer, evidence);
         switch (d.verdict()) {
@@ -550,12 +547,54 @@ public final class Engine implements AutoCloseable {
             }
             case CONSUMER_REFRESHES -> throw new RefreshRequiredException(d.reason());
             case SUPPLIER_REFRESHES -> {
+                // The rule already required that this node had no exchange with a third node
+                // within the window; it is marked only if it had none with this consumer either,
+                // so a consumer it has been serving cannot take it out of service by its word.
+                java.util.OptionalLong age = contactAgeExcept(null);
+                if (age.isPresent() && age.getAsLong() <= options.window().toMillis()) {
+                    throw new SplitException("SPLIT: " + d.reason() + "; but this node completed an exchange with consumer '" + consumer
+                            + "' " + age.getAsLong() + " ms ago, within the window, so it is not marked on that consumer's word."
+                            + " Replication between them stops: an operator chooses which side to keep and refreshes the other from it");
+                }
                 markRefreshRequired(s, d.reason());
                 refreshFrom = consumer;
                 throw new SupplierLaggingException(d.reason() + "; it must be refreshed from an up-to-date member");
             }
             case SPLIT -> throw new SplitException(d.reason());
         }
+    }
+
+    /**
+     * A consumer holds more of this node's own origin than this node does. Honestly, that happens
+     * only when this node's disk lost committed changes (a power cut without {@code syncWrites},
+     * a copy of an old data directory): going on under the same origin would break its history
+     * on every peer. So this node takes a new origin for its future changes, keeps serving, and
+     * gets the lost changes back from its peers like any other origin's. The claim is believed
+     * only when it could be true (not later than this node's clock allows) and once per window,
+     * so a lying consumer can neither take this node out of service nor grow its RUV unboundedly.
+     */
+    private void takeNewOriginOnClaim(Store s, long claimed, String consumer) {
+        long now = clock.nowMillis();
+        String claim = "consumer '" + consumer + "' holds changes of this node's own origin " + s.origin + " up to "
+                + HybridClock.describe(claimed) + " but this node has them only up to " + HybridClock.describe(s.ruv.max(s.origin));
+        if (HybridClock.physicalMillis(claimed) > now + options.maxClockSkew().toMillis()) {
+            throw new ImplausibleClaimException(claim + ", later than this node's clock allows (now " + java.time.Instant.ofEpochMilli(now)
+                    + ", clock-skew limit " + options.maxClockSkew() + "): no node could have made such a change, so the consumer is refused");
+        }
+        if (originTakenAt != 0 && now - originTakenAt < options.window().toMillis()) {
+            throw new SplitException("SPLIT: " + claim + ", though this node already took a new origin for the same reason "
+                    + (now - originTakenAt) + " ms ago: it takes at most one per window, and refuses this consumer. If its disk lost"
+                    + " changes again, refresh it from a member (entente refresh --from); otherwise check consumer '" + consumer + "'");
+        }
+        OriginId fresh;
+        synchronized (options.random()) {
+            fresh = OriginId.random(options.random());
+        }
+        OriginId old = s.origin;
+        s.takeNewOrigin(fresh);
+        originTakenAt = now;
+        LOG.log(System.Logger.Level.WARNING, claim + ": this node's disk lost committed changes. It takes new origin " + fresh
+                + " for its changes; those of " + old + " it lost come back from its peers");
     }
 
     // ---- replication: consumer side
@@ -589,16 +628,9 @@ public final class Engine implements AutoCloseable {
         ApplyResult r;
         commitLock.lock();
         try {
-            Store s = openStore();
-            try {
-                r = ChangeConsumer.apply(s, clock, options, prepared);
-            } catch (RefreshRequiredException e) {
-                if (s.refreshRequired == null) {
-                    markRefreshRequired(s, e.getMessage());
-                    refreshFrom = null;
-                }
-                throw e;
-            }
+            // A batch older than what this node reaped is refused, not marked here: the session
+            // weighs it as the supplier's word (see markRefreshRequiredOnWordOf).
+            r = ChangeConsumer.apply(openStore(), clock, options, prepared);
         } finally {
             commitLock.unlock();
         }
@@ -614,6 +646,37 @@ public final class Engine implements AutoCloseable {
      */
     public List<String> missingFrom(Ruv supplierRuv) {
         return ChangeConsumer.missing(store.ruv, supplierRuv);
+    }
+
+    /**
+     * A supplier says this node must be refreshed: it lacks changes the supplier trimmed, or the
+     * supplier sent changes older than what this node reaped. The node is marked (see
+     * {@link #markRefreshRequired(String, String)}) only when its own record agrees that it was
+     * cut off: no exchange with a node other than {@code supplier} within the window. An honest
+     * supplier says so only then (the consumer's pull tells it how long ago that exchange was);
+     * a lying or mistaken one cannot take a node that stays in contact with others out of service.
+     *
+     * @return empty when the node is marked (now or before); otherwise why it was not, for the report
+     */
+    public Optional<String> markRefreshRequiredOnWordOf(String supplier, String reason) {
+        commitLock.lock();
+        try {
+            Store s = openStore();
+            if (s.refreshRequired != null) {
+                return Optional.empty();
+            }
+            java.util.OptionalLong age = contactAgeExcept(supplier);
+            if (age.isPresent() && age.getAsLong() <= options.window().toMillis()) {
+                return Optional.of("SPLIT: supplier '" + supplier + "' says this node must be refreshed (" + reason + "), but this node completed an"
+                        + " exchange with another node " + age.getAsLong() + " ms ago, within the window, so it is not refreshed on one supplier's"
+                        + " word. If that supplier is right, an operator refreshes this node from it (entente refresh --from)");
+            }
+            markRefreshRequired(s, reason);
+            refreshFrom = supplier;
+            return Optional.empty();
+        } finally {
+            commitLock.unlock();
+        }
     }
 
     /**

@@ -31,6 +31,11 @@ public final class HybridClock {
         return hlc >>> 16;
     }
 
+    /** An HLC as people read it in a CID: its time and counter ("nothing" for 0). */
+    public static String describe(long hlc) {
+        return hlc == 0 ? "nothing" : java.time.Instant.ofEpochMilli(physicalMillis(hlc)) + "+" + (hlc & 0xFFFF);
+    }
+
     public static long hlcOf(long millis) {
         return millis << 16;
     }

@@ -60,7 +60,8 @@ final class Store implements AutoCloseable {
     private final List<AutoCloseable> resources;
     private final AtomicInteger refs = new AtomicInteger(1);
 
-    final OriginId origin;
+    /** Changes only under the engine's commit lock (see {@link #takeNewOrigin}). */
+    volatile OriginId origin;
     final UUID domain;
     volatile Ruv ruv;
     volatile SortedMap<String, Namespace> namespaceMap;
@@ -175,6 +176,18 @@ final class Store implements AutoCloseable {
             closeAll(resources);
             throw new StoreException("cannot create " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Makes {@code fresh} this store's origin for its future changes; the old one stays in the
+     * RUV with the changes it made. The caller holds the commit lock.
+     */
+    void takeNewOrigin(OriginId fresh) {
+        try (CommitBatch b = new CommitBatch(this)) {
+            b.put(meta, Keys.meta("origin"), fresh.toBytes());
+            b.commit();
+        }
+        origin = fresh;
     }
 
     private static void initialise(RocksDB db, ColumnFamilyHandle meta, RandomGenerator random, UUID domain) throws RocksDBException {

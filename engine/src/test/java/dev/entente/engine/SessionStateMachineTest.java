@@ -166,12 +166,76 @@ class SessionStateMachineTest extends TwoNodes {
         assertEquals(0, session.credit());
         session.receive(Frames.credit(1));
         assertEquals(3, toConsumer.sent.stream().filter(Frame::hasBatch).count());
-        session.receive(Frames.credit(10));
+        session.receive(Frames.credit(1));
+        session.receive(Frames.credit(1));
         assertEquals(5, toConsumer.sent.stream().filter(Frame::hasBatch).count());
+        session.receive(Frames.credit(1));
         assertTrue(toConsumer.sent.get(toConsumer.sent.size() - 1).hasEnd());
         assertEquals(SupplierSession.State.READY, session.state());
         session.stop();
         assertTrue(toConsumer.closed);
+    }
+
+    @Test
+    void whatAConsumerAsksIsClampedToTheSuppliersOwnLimitsAndOverGrantingCreditEndsTheSession() {
+        for (int i = 0; i < 6; i++) {
+            a.create("people", Attributes.ofText("name", "c" + i));
+        }
+        RecordingLink toConsumer = new RecordingLink();
+        SupplierSession session = new SupplierSession(a, "a", "test", toConsumer, clock, OPTIONS, new SupplierSession.Events() {
+        });
+        session.start();
+        session.receive(Frames.hello("b", b.originId(), b.domainId(), false));
+        session.receive(Frame.newBuilder().setPull(dev.entente.protocol.SessionMessages.PullRequest.newBuilder().setRuv(Frames.ruv(b.ruv()))
+                .setCredit(Integer.MAX_VALUE).setMaxBatchRecords(Integer.MAX_VALUE).setMaxBatchBytes(Long.MAX_VALUE)).build());
+        List<Frame> batches = toConsumer.sent.stream().filter(Frame::hasBatch).toList();
+        assertEquals(OPTIONS.credit(), batches.size(), "credit clamped to the supplier's own");
+        assertTrue(batches.stream().allMatch(f -> f.getBatch().getRecordsCount() <= OPTIONS.batchRecords()), "batch size clamped too");
+        session.receive(Frames.credit(Integer.MAX_VALUE));
+        Frame last = toConsumer.sent.get(toConsumer.sent.size() - 1);
+        assertEquals(dev.entente.protocol.SessionMessages.Error.Code.UNEXPECTED_MESSAGE, last.getError().getCode(), last.toString());
+        assertEquals(SupplierSession.State.CLOSED, session.state());
+        assertTrue(toConsumer.closed);
+    }
+
+    @Test
+    void aConsumerThatStopsGrantingCreditIsCutAfterTheSilenceTimeout() {
+        for (int i = 0; i < 4; i++) {
+            a.create("people", Attributes.ofText("name", "c" + i));
+        }
+        RecordingLink toConsumer = new RecordingLink();
+        SupplierSession session = new SupplierSession(a, "a", "test", toConsumer, clock, OPTIONS, new SupplierSession.Events() {
+        });
+        session.start();
+        session.receive(Frames.hello("b", b.originId(), b.domainId(), false));
+        session.receive(Frames.pull(b.ruv(), OPTIONS));
+        assertEquals(SupplierSession.State.STREAMING, session.state());
+        clock.advance(OPTIONS.silenceTimeout().toMillis() - 1);
+        assertEquals(SupplierSession.State.STREAMING, session.state(), "not before the timeout");
+        clock.advance(2);
+        assertEquals(SupplierSession.State.CLOSED, session.state(), "the snapshot and iterators it held are released");
+        assertTrue(toConsumer.closed);
+    }
+
+    @Test
+    void aHelloWhoseNameDiffersFromTheAuthenticatedPinIsRefused() {
+        RecordingLink toConsumer = new RecordingLink();
+        SupplierSession session = new SupplierSession(a, "a", "test", "b", toConsumer, clock, OPTIONS, new SupplierSession.Events() {
+        });
+        session.start();
+        session.receive(Frames.hello("a", b.originId(), b.domainId(), false));
+        Frame f = toConsumer.sent.get(0);
+        assertEquals(dev.entente.protocol.SessionMessages.Error.Code.NOT_AUTHORIZED, f.getError().getCode());
+        assertTrue(f.getError().getMessage().contains("pinned here as 'b'") && f.getError().getMessage().contains("says it is a"),
+                f.getError().getMessage());
+        RecordingLink forged = new RecordingLink();
+        SupplierSession other = new SupplierSession(a, "a", "test", (String) null, forged, clock, OPTIONS,
+                new SupplierSession.Events() {
+                });
+        other.start();
+        other.receive(Frames.hello("b\nINFO forged line", b.originId(), b.domainId(), false));
+        String m = forged.sent.get(0).getError().getMessage();
+        assertTrue(m.contains("not a node name") && !m.contains("\n"), m);
     }
 
     @Test

@@ -137,23 +137,54 @@ class WindowTest extends TwoNodes {
     }
 
     @Test
-    void aNodeThatLostChangesOfItsOwnOriginStopsSupplyingAndMustRefresh() throws Exception {
+    void aNodeThatLostChangesOfItsOwnOriginTakesANewOneAndGetsThemBackFromItsPeers() throws Exception {
         a.create("people", Attributes.ofText("name", "kept"));
         nodes.close(a);
         Path backup = dir.resolve("a-backup");
         copyTree(nodes.dir("a"), backup);
         a = open("a");
-        a.create("people", Attributes.ofText("name", "lost-on-a"));
+        OriginId old = a.originId();
+        UUID lost = a.create("people", Attributes.ofText("name", "lost-on-a"));
         pull(b, a);
         nodes.close(a);
         DataDirectory.deleteTree(nodes.dir("a"));
         copyTree(backup, nodes.dir("a"));
         a = open("a");
-        SupplierLaggingException e = assertThrows(SupplierLaggingException.class, () -> pull(b, a));
-        assertTrue(e.getMessage().contains("its disk lost committed changes"), e.getMessage());
-        assertTrue(a.refreshRequired().isPresent());
-        InProcessReplication.refresh(a, "a", b, "b", 4096);
-        assertEquals(b.digest(), a.digest());
+        assertTrue(a.get("people", lost).isEmpty(), "the disk lost it");
+        pull(b, a);   // b holds more of a's origin than a: a takes a new one, and goes on serving
+        assertFalse(a.originId().equals(old), "a new origin for a's future changes");
+        assertTrue(a.refreshRequired().isEmpty(), "still in service");
+        pull(a, b);
+        assertEquals("lost-on-a", a.get("people", lost).orElseThrow().text("name"), "what a's disk lost came back from b");
+        UUID after = a.create("people", Attributes.ofText("name", "after"));
+        pull(b, a);
+        assertTrue(b.get("people", after).isPresent());
+        assertEquals(a.digest(), b.digest());
+    }
+
+    @Test
+    void aConsumerClaimingChangesOfTheSuppliersOriginFromTheFutureIsRefusedAndChangesNothing() {
+        a.create("people", Attributes.ofText("name", "x"));
+        OriginId origin = a.originId();
+        Ruv lie = b.ruv().with(origin, new Ruv.Range(Long.MAX_VALUE, 0));
+        ImplausibleClaimException e = assertThrows(ImplausibleClaimException.class, () -> a.supplyChanges(lie, "b").close());
+        assertTrue(e.getMessage().contains("later than this node's clock allows"), e.getMessage());
+        assertEquals(origin, a.originId());
+        assertTrue(a.refreshRequired().isEmpty());
+    }
+
+    @Test
+    void aSupplierTakesANewOriginOnAConsumersWordAtMostOncePerWindow() throws Exception {
+        a.create("people", Attributes.ofText("name", "x"));
+        OriginId first = a.originId();
+        long plausible = HybridClock.hlcOf(nodes.now.get() + 1000);
+        a.supplyChanges(b.ruv().with(first, new Ruv.Range(plausible, 0)), "b").close();
+        OriginId second = a.originId();
+        assertFalse(second.equals(first));
+        SplitException again = assertThrows(SplitException.class, () -> a.supplyChanges(b.ruv().with(second, new Ruv.Range(plausible, 0)), "b").close());
+        assertTrue(again.getMessage().contains("at most one per window"), again.getMessage());
+        assertEquals(second, a.originId(), "no second new origin within the window");
+        assertTrue(a.refreshRequired().isEmpty(), "never marked on a consumer's word");
     }
 
     static void copyTree(Path from, Path to) throws java.io.IOException {

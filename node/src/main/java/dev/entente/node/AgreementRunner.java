@@ -23,6 +23,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -51,8 +52,10 @@ final class AgreementRunner implements AutoCloseable {
         this.group = group;
         this.serial = new SerialExecutor(pool);
         this.options = options;
+        String pinned = NodeIdentity.nameOf(agreement.supplierCertificate());
         AgreementSettings settings = new AgreementSettings(agreement.name(), agreement.supplier().toString(), agreement.interval(),
-                agreement.automaticRefresh(), agreement.mode() == Agreement.Mode.MUTUAL_PULL ? localPort : 0);
+                agreement.automaticRefresh(), agreement.mode() == Agreement.Mode.MUTUAL_PULL ? localPort : 0,
+                dev.entente.protocol.PeerText.isNodeName(pinned) ? pinned : null);
         this.consumer = new ConsumerAgreement(settings, engine, nodeName, options.session(), new NettyScheduler(group, serial),
                 new SecureRandom(), this::connect, new NodeSessionEvents(refusals, sessions));
     }
@@ -84,6 +87,10 @@ final class AgreementRunner implements AutoCloseable {
         return agreement.name();
     }
 
+    InetSocketAddress supplierAddress() {
+        return agreement.supplier();
+    }
+
     /** The supplier's node name from its last Hello, or null before one. */
     String supplierName() {
         return consumer.supplierName();
@@ -103,7 +110,7 @@ final class AgreementRunner implements AutoCloseable {
                         SslHandler ssl = tls.newHandler(ch.alloc(), agreement.supplier().getHostString(), agreement.supplier().getPort());
                         ssl.setHandshakeTimeoutMillis(options.handshakeTimeout().toMillis());
                         ch.pipeline().addLast("tls", ssl)
-                                .addLast("frames-in", new FrameDecoder(options.maxFrameBytes()))
+                                .addLast("frames-in", new FrameDecoder(options.maxFrameBytes(), options.session().silenceTimeout()))
                                 .addLast("frames-out", new FrameEncoder(options.maxFrameBytes()))
                                 .addLast("session", new Handler(ssl, attempt));
                     }

@@ -97,11 +97,11 @@ final class Demo {
     /** A full mesh: every node serves the other two and pulls from both. */
     private static void startAll(List<Engine> engines, List<NodeIdentity> ids, int[] ports, List<ReplicationNode> nodes) {
             for (int i = 0; i < NAMES.length; i++) {
-                List<java.security.cert.X509Certificate> consumers = new ArrayList<>();
+                List<ConsumerPin> consumers = new ArrayList<>();
                 List<Agreement> agreements = new ArrayList<>();
                 for (int j = 0; j < NAMES.length; j++) {
                     if (j != i) {
-                        consumers.add(ids.get(j).certificate());
+                        consumers.add(ConsumerPin.of(NAMES[j], ids.get(j).certificate()));
                         agreements.add(new Agreement(NAMES[i] + "<-" + NAMES[j], new InetSocketAddress("127.0.0.1", ports[j]), ids.get(j).certificate(),
                                 Agreement.Mode.PULL, Duration.ofSeconds(2), true));
                     }

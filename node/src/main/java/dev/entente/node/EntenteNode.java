@@ -42,9 +42,10 @@ public final class EntenteNode implements AutoCloseable {
                 .maxClockSkew(s.maxClockSkew()).syncWrites(s.syncWrites()).blockCacheBytes(s.blockCacheBytes())
                 .writeBufferBytes(s.writeBufferBytes()).maxValueBytes(s.maxValueBytes()).maxTransactionBytes(s.maxTransactionBytes()).build());
         try {
-            List<X509Certificate> consumers = new ArrayList<>();
+            List<ConsumerPin> consumers = new ArrayList<>();
             for (NodeConfig.Peer p : config.consumers()) {
-                consumers.add(NodeIdentity.parseCertificate(p.certificatePem(), "replication.consumers '" + p.name() + "'"));
+                consumers.add(new ConsumerPin(p.name(), NodeIdentity.parseCertificate(p.certificatePem(), "replication.consumers '" + p.name() + "'"),
+                        p.mutual()));
             }
             List<Agreement> agreements = new ArrayList<>();
             for (NodeConfig.AgreementConfig a : config.agreements()) {

@@ -210,6 +210,11 @@ public final class NodeIdentity {
 
     /** The node name the certificate was issued to. */
     public String name() {
+        return nameOf(certificate);
+    }
+
+    /** The node name a certificate was issued to (its CN). */
+    public static String nameOf(X509Certificate certificate) {
         String dn = certificate.getSubjectX500Principal().getName();
         for (String part : dn.split("(?<!\\\\),")) {
             if (part.startsWith("CN=")) {

@@ -3,10 +3,16 @@ package dev.entente.node;
 import dev.entente.engine.session.SupplierSession;
 import dev.entente.protocol.SessionMessages;
 
-/** What a node's sessions report goes to its refusal log (status) and its session log (the audit log). */
+/**
+ * What a node's sessions report goes to its refusal log (status, and the log at a bounded rate)
+ * and its session log (the audit log): a refusal the refusal log did not show makes no audit
+ * line either, so a peer refused again and again cannot grow either log.
+ */
 class NodeSessionEvents implements SupplierSession.Events {
     private final RefusalLog refusals;
     private final SessionLog sessions;
+    /** Whether the last refusal was logged; the record of a refusal follows its report. */
+    private boolean lastRefusalLogged = true;
 
     NodeSessionEvents(RefusalLog refusals, SessionLog sessions) {
         this.refusals = refusals;
@@ -15,11 +21,14 @@ class NodeSessionEvents implements SupplierSession.Events {
 
     @Override
     public void refused(String peer, SessionMessages.Error.Code code, String reason) {
-        refusals.refused(peer, code, reason);
+        lastRefusalLogged = refusals.refused(peer, code, reason);
     }
 
     @Override
     public void record(String who, String action, String target, String result) {
+        if (result.startsWith("refused") && !lastRefusalLogged) {
+            return;
+        }
         sessions.record(who, action, target, result);
     }
 }

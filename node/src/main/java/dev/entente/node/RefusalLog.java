@@ -4,24 +4,69 @@ import dev.entente.protocol.SessionMessages;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** The recent refusals of a node's transport, both ways, with their reasons: for status and tests. */
+/**
+ * The recent refusals of a node's transport, both ways, with their reasons: for status and tests;
+ * and the log lines they make, at most one per peer per {@link #QUIET_MILLIS}, so that a peer
+ * refused again and again (or a flood of peers) costs the log a line now and then with the
+ * count of the refusals it did not show.
+ */
 public final class RefusalLog {
+    private static final System.Logger LOG = System.getLogger(RefusalLog.class.getName());
+    static final long QUIET_MILLIS = 10_000;
+    /** Peers whose log rate is tracked; the least recently refused is forgotten beyond it. */
+    private static final int TRACKED_PEERS = 256;
+
     /** One refused or failed session: with whom, why. */
     public record Refusal(Instant at, String peer, SessionMessages.Error.Code code, String reason) {
     }
 
-    private final Deque<Refusal> recent = new ArrayDeque<>();
+    private record Rate(long lastLoggedMillis, long suppressed) {
+    }
 
-    synchronized void refused(String peer, SessionMessages.Error.Code code, String reason) {
+    private final Deque<Refusal> recent = new ArrayDeque<>();
+    private final Map<String, Rate> rates = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Rate> eldest) {
+            return size() > TRACKED_PEERS;
+        }
+    };
+    private long suppressedTotal;
+
+    /**
+     * Records a refusal, and logs it unless this peer was logged within the quiet time.
+     *
+     * @param peer the configured name of the peer, or its address when it is not authenticated
+     * @return whether it was logged (an audit line may follow it then)
+     */
+    synchronized boolean refused(String peer, SessionMessages.Error.Code code, String reason) {
         recent.addLast(new Refusal(Instant.now(), peer, code, reason));
         if (recent.size() > 100) {
             recent.removeFirst();
         }
+        long now = System.currentTimeMillis();
+        Rate r = rates.get(peer);
+        if (r != null && now - r.lastLoggedMillis() < QUIET_MILLIS) {
+            rates.put(peer, new Rate(r.lastLoggedMillis(), r.suppressed() + 1));
+            suppressedTotal++;
+            return false;
+        }
+        long before = r == null ? 0 : r.suppressed();
+        rates.put(peer, new Rate(now, 0));
+        LOG.log(System.Logger.Level.WARNING, "refused " + peer + ": " + code + ": " + reason
+                + (before > 0 ? " (and " + before + " more refusals of " + peer + " in the last " + (now - r.lastLoggedMillis()) + " ms, not logged)" : ""));
+        return true;
     }
 
     public synchronized List<Refusal> recent() {
         return List.copyOf(recent);
+    }
+
+    /** Refusals not logged because their peer had been logged within the quiet time. */
+    public synchronized long suppressed() {
+        return suppressedTotal;
     }
 }

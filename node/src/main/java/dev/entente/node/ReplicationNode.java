@@ -9,7 +9,6 @@ import io.netty.channel.nio.NioIoHandler;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,13 +33,24 @@ public final class ReplicationNode implements AutoCloseable {
     private final RefusalLog refusals = new RefusalLog();
 
     private final SessionLog sessions;
+    /** The pinned consumers by the SHA-256 of their public key. */
+    private final java.util.Map<String, ConsumerPin> pins = new java.util.HashMap<>();
+    /** Sessions each pinned consumer holds now. */
+    private final java.util.Map<String, Integer> sessionsOf = new java.util.HashMap<>();
 
-    private ReplicationNode(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
+    private ReplicationNode(Engine engine, NodeIdentity identity, InetSocketAddress listen, List<ConsumerPin> consumers,
                             List<Agreement> agreements, TransportOptions options, SessionLog sessions) {
         this.engine = engine;
         this.sessions = sessions;
         this.identity = identity;
         this.options = options;
+        for (ConsumerPin p : consumers) {
+            ConsumerPin other = pins.put(p.keyHash(), p);
+            if (other != null) {
+                throw new IllegalArgumentException("consumers '" + other.name() + "' and '" + p.name() + "' pin the same key (SHA-256 "
+                        + p.keyHash() + "): a key is one consumer");
+            }
+        }
         this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         AtomicInteger n = new AtomicInteger();
@@ -50,8 +60,8 @@ public final class ReplicationNode implements AutoCloseable {
             return t;
         });
         try {
-            this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, consumers), listen, boss, workers, pool, options, refusals,
-                    this::pullBack, sessions);
+            this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, consumers.stream().map(ConsumerPin::certificate).toList()),
+                    listen, boss, workers, pool, options, refusals, new Peers(), sessions);
             for (Agreement a : agreements) {
                 runners.add(runner(a));
             }
@@ -67,16 +77,65 @@ public final class ReplicationNode implements AutoCloseable {
                 workers, pool, options, refusals, server.address().getPort(), sessions);
     }
 
+    /** Who a key is, and how many sessions it holds, for the server's connections. */
+    private final class Peers implements SupplierChannel.Peers {
+        @Override
+        public ConsumerPin pinOf(X509Certificate presented) {
+            return pins.get(NodeIdentity.publicKeyFingerprint(presented));
+        }
+
+        @Override
+        public boolean admit(ConsumerPin pin) {
+            synchronized (sessionsOf) {
+                int n = sessionsOf.getOrDefault(pin.keyHash(), 0);
+                if (n >= options.maxSessionsPerPeer()) {
+                    return false;
+                }
+                sessionsOf.put(pin.keyHash(), n + 1);
+                return true;
+            }
+        }
+
+        @Override
+        public void release(ConsumerPin pin) {
+            synchronized (sessionsOf) {
+                sessionsOf.computeIfPresent(pin.keyHash(), (k, n) -> n > 1 ? n - 1 : null);
+            }
+        }
+
+        @Override
+        public void mutualPullRequested(ConsumerPin pin, InetSocketAddress address) {
+            pullBack(pin, address);
+        }
+    }
+
     /**
-     * A consumer with a mutual-pull agreement asked this node to pull from it too: start an
-     * agreement back to it (once), trusting the certificate it authenticated with.
+     * A pinned consumer with a mutual-pull agreement asked this node to pull from it too. Only a
+     * pin that allows it ({@code mutual}) gets an agreement back: one per pin, to the address it
+     * connects from, trusting the certificate pinned for it. A later request from another port
+     * replaces it (the consumer restarted elsewhere). Refused otherwise: a Hello never creates an
+     * agreement by itself.
      */
-    private synchronized void pullBack(SupplierChannel.MutualRequest r) {
-        String name = identity.name() + "<-" + r.consumer() + " (mutual)";
-        if (closed || runners.stream().anyMatch(x -> x.name().equals(name))) {
+    private synchronized void pullBack(ConsumerPin pin, InetSocketAddress address) {
+        if (closed) {
             return;
         }
-        AgreementRunner back = runner(new Agreement(name, r.address(), r.certificate(), Agreement.Mode.PULL,
+        if (!pin.mutual()) {
+            refusals.refused(pin.name(), dev.entente.protocol.SessionMessages.Error.Code.NOT_AUTHORIZED, "consumer '" + pin.name()
+                    + "' asked this node to pull from it too, but its pin does not allow it: it is served, and nothing is pulled from it"
+                    + " (set mutual: true on its pin to allow it)");
+            return;
+        }
+        String name = identity.name() + "<-" + pin.name() + " (mutual)";
+        AgreementRunner existing = runners.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+        if (existing != null) {
+            if (existing.supplierAddress().equals(address)) {
+                return;
+            }
+            runners.remove(existing);
+            existing.close();
+        }
+        AgreementRunner back = runner(new Agreement(name, address, pin.certificate(), Agreement.Mode.PULL,
                 java.time.Duration.ofSeconds(5), true));
         runners.add(back);
         back.start();
@@ -86,13 +145,13 @@ public final class ReplicationNode implements AutoCloseable {
      * Starts serving on {@code listen} (port 0 picks a free one) the consumers whose certificates
      * are pinned in {@code consumers}, and pulling along {@code agreements}.
      */
-    public static ReplicationNode start(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
+    public static ReplicationNode start(Engine engine, NodeIdentity identity, InetSocketAddress listen, List<ConsumerPin> consumers,
                                         List<Agreement> agreements, TransportOptions options) {
         return new ReplicationNode(engine, identity, listen, consumers, agreements, options, SessionLog.NONE);
     }
 
     /** The same, recording sessions (connections, refreshes, failures) in {@code sessions}. */
-    public static ReplicationNode start(Engine engine, NodeIdentity identity, InetSocketAddress listen, Collection<X509Certificate> consumers,
+    public static ReplicationNode start(Engine engine, NodeIdentity identity, InetSocketAddress listen, List<ConsumerPin> consumers,
                                         List<Agreement> agreements, TransportOptions options, SessionLog sessions) {
         return new ReplicationNode(engine, identity, listen, consumers, agreements, options, sessions);
     }

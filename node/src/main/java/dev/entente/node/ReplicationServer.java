@@ -31,30 +31,38 @@ final class ReplicationServer implements AutoCloseable {
 
     ReplicationServer(Engine engine, String nodeName, SslContext tls, InetSocketAddress listen, EventLoopGroup boss,
                       EventLoopGroup workers, ExecutorService pool, TransportOptions options, RefusalLog refusals,
-                      java.util.function.Consumer<SupplierChannel.MutualRequest> mutual, SessionLog sessions) {
+                      SupplierChannel.Peers peers, SessionLog sessions) {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 128)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        SslHandler ssl = tls.newHandler(ch.alloc());
-                        ssl.setHandshakeTimeoutMillis(options.handshakeTimeout().toMillis());
-                        SupplierChannel session = new SupplierChannel(engine, nodeName, pool, workers, options.session(), refusals, mutual, sessions);
+                        SupplierChannel session = new SupplierChannel(engine, nodeName, pool, workers, options.session(), refusals, peers, sessions);
                         synchronized (open) {
                             if (closing) {
                                 ch.close();
                                 return;
                             }
+                            if (open.size() >= options.maxSessions()) {
+                                // Before TLS: an unauthenticated flood holds at most this many
+                                // connections, each for at most the handshake time.
+                                refusals.refused(String.valueOf(ch.remoteAddress()), dev.entente.protocol.SessionMessages.Error.Code.NOT_AUTHORIZED,
+                                        "the replication server already holds " + open.size() + " connections, its limit (maxSessions)");
+                                ch.close();
+                                return;
+                            }
                             open.add(session);
                         }
+                        SslHandler ssl = tls.newHandler(ch.alloc());
+                        ssl.setHandshakeTimeoutMillis(options.handshakeTimeout().toMillis());
                         session.closed().whenComplete((v, e) -> {
                             synchronized (open) {
                                 open.remove(session);
                             }
                         });
                         ch.pipeline().addLast("tls", ssl)
-                                .addLast("frames-in", new FrameDecoder(options.maxFrameBytes()))
+                                .addLast("frames-in", new FrameDecoder(options.maxFrameBytes(), options.session().silenceTimeout()))
                                 .addLast("frames-out", new FrameEncoder(options.maxFrameBytes()))
                                 .addLast("session", session);
                     }

@@ -1,6 +1,7 @@
 package dev.entente.node;
 
 import dev.entente.engine.Engine;
+import dev.entente.engine.session.Frames;
 import dev.entente.engine.session.SessionOptions;
 import dev.entente.engine.session.SupplierSession;
 import dev.entente.protocol.FrameException;
@@ -17,19 +18,27 @@ import java.nio.channels.ClosedChannelException;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * Carries one consumer's connection to its {@link SupplierSession}: frames and connection events
  * in, on the session's serial executor (engine calls block on RocksDB, so never on a network
- * thread); frames out on the channel. It decides nothing about the session.
+ * thread); frames out on the channel. The session starts once TLS has authenticated the
+ * consumer's key, under the name that key is pinned with. It decides nothing about the session.
  */
 final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
-    private static final System.Logger LOG = System.getLogger(SupplierChannel.class.getName());
+    /** The node's side of a supplier connection: who a key is, how many sessions it may hold, mutual pull. */
+    interface Peers {
+        /** The pin of an authenticated key; null if none (the trust manager let in only pinned keys). */
+        ConsumerPin pinOf(X509Certificate presented);
 
-    /** A consumer with a mutual-pull agreement asks to be pulled from too. */
-    record MutualRequest(String consumer, InetSocketAddress address, X509Certificate certificate) {
+        /** Whether another session of {@code pin} fits its limit; if it does, it is counted until {@link #release}. */
+        boolean admit(ConsumerPin pin);
+
+        void release(ConsumerPin pin);
+
+        /** A pinned consumer with a mutual-pull agreement asks this node to pull from it, at {@code port} of {@code host}. */
+        void mutualPullRequested(ConsumerPin pin, InetSocketAddress address);
     }
 
     private final Engine engine;
@@ -39,53 +48,85 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
     private final SessionOptions options;
     private final RefusalLog refusals;
     private final SessionLog sessions;
-    private final Consumer<MutualRequest> mutual;
+    private final Peers peers;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    /** Set when the handler joins the pipeline, on the event loop; read on the session's executor. */
+    /** Set once the handshake authenticated a pinned key, on the event loop; read on the session's executor. */
     private volatile SupplierSession session;
+    private ConsumerPin pin;
+    private boolean reported;
 
     SupplierChannel(Engine engine, String nodeName, Executor pool, EventLoopGroup timers, SessionOptions options, RefusalLog refusals,
-                    Consumer<MutualRequest> mutual, SessionLog sessions) {
+                    Peers peers, SessionLog sessions) {
         this.engine = engine;
         this.nodeName = nodeName;
         this.serial = new SerialExecutor(pool);
         this.timers = timers;
         this.options = options;
         this.refusals = refusals;
-        this.mutual = mutual;
+        this.peers = peers;
         this.sessions = sessions;
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        session = new SupplierSession(engine, nodeName, String.valueOf(ctx.channel().remoteAddress()), new ChannelLink(ctx.channel()),
-                new NettyScheduler(timers, serial), options, new NodeSessionEvents(refusals, sessions) {
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent hs) {
+            if (hs.isSuccess()) {
+                authenticated(ctx);
+            } else if (!(hs.cause() instanceof ClosedChannelException)) {
+                // A failed or timed-out handshake closes the connection without an exception event.
+                refuseUnauthenticated(ctx, TransportErrors.describe(hs.cause()));
+            }
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    private void authenticated(ChannelHandlerContext ctx) {
+        X509Certificate presented;
+        try {
+            presented = (X509Certificate) ctx.pipeline().get(SslHandler.class).engine().getSession().getPeerCertificates()[0];
+        } catch (SSLPeerUnverifiedException e) {
+            refuseUnauthenticated(ctx, "the consumer presented no certificate");
+            return;
+        }
+        ConsumerPin p = peers.pinOf(presented);
+        if (p == null) {
+            refuseUnauthenticated(ctx, "the consumer's key (SHA-256 " + NodeIdentity.publicKeyFingerprint(presented) + ") is not pinned here");
+            return;
+        }
+        String address = String.valueOf(ctx.channel().remoteAddress());
+        if (!peers.admit(p)) {
+            String reason = "consumer '" + p.name() + "' (key SHA-256 " + p.keyHash() + ") already holds the most sessions one consumer may hold";
+            refusals.refused(p.name(), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
+            ctx.writeAndFlush(Frames.error(SessionMessages.Error.Code.NOT_AUTHORIZED, reason)).addListener(f -> ctx.close());
+            return;
+        }
+        pin = p;
+        session = new SupplierSession(engine, nodeName, address, p.name(), new ChannelLink(ctx.channel()), new NettyScheduler(timers, serial),
+                options, new NodeSessionEvents(refusals, sessions) {
                     @Override
                     public void mutualPullRequested(String consumer, int port) {
-                        requestMutual(ctx, consumer, port);
+                        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+                        peers.mutualPullRequested(p, new InetSocketAddress(remote.getAddress(), port));
                     }
                 });
-    }
-
-    private void requestMutual(ChannelHandlerContext ctx, String consumer, int port) {
-        try {
-            java.security.cert.Certificate[] peer = ctx.pipeline().get(SslHandler.class).engine().getSession().getPeerCertificates();
-            InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-            mutual.accept(new MutualRequest(consumer, new InetSocketAddress(remote.getAddress(), port), (X509Certificate) peer[0]));
-        } catch (SSLPeerUnverifiedException e) {
-            LOG.log(System.Logger.Level.WARNING, "consumer '" + consumer + "' asked for mutual pull but presented no certificate", e);
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
         serial.execute(session::start);
-        super.channelActive(ctx);
+    }
+
+    /** One report and one log line per connection that never authenticated. */
+    private void refuseUnauthenticated(ChannelHandlerContext ctx, String reason) {
+        if (!reported) {
+            reported = true;
+            refusals.refused(String.valueOf(ctx.channel().remoteAddress()), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
+        }
+        ctx.close();
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
-        serial.execute(() -> session.receive(frame));
+        SupplierSession s = session;
+        if (s != null) {
+            serial.execute(() -> s.receive(frame));
+        }
     }
 
     @Override
@@ -94,8 +135,19 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
     }
 
     private void sessionClosed() {
-        session.closed();
+        SupplierSession s = session;
+        if (s != null) {
+            s.closed();
+        }
+        release();
         closed.complete(null);
+    }
+
+    private synchronized void release() {
+        if (pin != null) {
+            peers.release(pin);
+            pin = null;
+        }
     }
 
     /** Completes once the session is closed and its commit listener removed. */
@@ -111,36 +163,27 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
      */
     CompletableFuture<Void> stop() {
         serial.execute(() -> {
-            // A connection accepted as the server closes may not have its handler yet.
+            // A connection accepted as the server closes may not be authenticated yet.
             SupplierSession s = session;
             if (s != null) {
                 s.stop();
             }
+            release();
             closed.complete(null);
         });
         return closed;
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess() && !(hs.cause() instanceof ClosedChannelException)) {
-            // A failed or timed-out handshake closes the connection without an exception event.
-            String reason = TransportErrors.describe(hs.cause());
-            refusals.refused(String.valueOf(ctx.channel().remoteAddress()), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
-            LOG.log(System.Logger.Level.WARNING, "connection from " + ctx.channel().remoteAddress() + " refused: " + reason);
-        }
-        super.userEventTriggered(ctx, evt);
-    }
-
-    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (c instanceof FrameException fe) {
-            serial.execute(() -> session.malformed(fe.code(), fe.getMessage()));
+        SupplierSession s = session;
+        if (c instanceof FrameException fe && s != null) {
+            serial.execute(() -> s.malformed(fe.code(), fe.getMessage()));
+        } else if (s == null) {
+            refuseUnauthenticated(ctx, TransportErrors.describe(c));
         } else {
-            String reason = TransportErrors.describe(c);
-            refusals.refused(String.valueOf(ctx.channel().remoteAddress()), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
-            LOG.log(System.Logger.Level.WARNING, "connection from a consumer refused or lost: " + reason);
+            refusals.refused(s.consumer(), SessionMessages.Error.Code.CODE_UNSPECIFIED, "connection lost: " + TransportErrors.describe(c));
             ctx.close();
             serial.execute(this::sessionClosed);
         }

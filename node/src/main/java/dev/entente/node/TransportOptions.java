@@ -16,12 +16,20 @@ import java.time.Duration;
  * @param handshakeTimeout a TLS handshake and Hello exchange that take longer are refused
  * @param minBackoff first retry delay after a failure; it doubles, with jitter
  * @param maxBackoff the retry delay stops growing here
+ * @param maxSessions connections the replication server holds at most, authenticated or not
+ * @param maxSessionsPerPeer sessions one pinned consumer may hold at once
  */
 public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBytes, int credit,
-                               Duration handshakeTimeout, Duration minBackoff, Duration maxBackoff) {
+                               Duration handshakeTimeout, Duration minBackoff, Duration maxBackoff, int maxSessions, int maxSessionsPerPeer) {
 
     public static final TransportOptions DEFAULTS = new TransportOptions(16 << 20, 1000, 1L << 20, 4,
             Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(30));
+
+    /** With the default session limits: 256 connections, 4 per consumer. */
+    public TransportOptions(int maxFrameBytes, int batchRecords, long batchBytes, int credit, Duration handshakeTimeout, Duration minBackoff,
+                            Duration maxBackoff) {
+        this(maxFrameBytes, batchRecords, batchBytes, credit, handshakeTimeout, minBackoff, maxBackoff, 256, 4);
+    }
 
     public TransportOptions {
         if (batchBytes + (1 << 20) > maxFrameBytes) {
@@ -29,6 +37,9 @@ public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBy
         }
         if (credit < 1) {
             throw new IllegalArgumentException("credit must be at least 1, got " + credit);
+        }
+        if (maxSessions < 1 || maxSessionsPerPeer < 1) {
+            throw new IllegalArgumentException("maxSessions and maxSessionsPerPeer must be at least 1, got " + maxSessions + " and " + maxSessionsPerPeer);
         }
     }
 
@@ -39,6 +50,10 @@ public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBy
     }
 
     public TransportOptions withHandshakeTimeout(Duration timeout) {
-        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, timeout, minBackoff, maxBackoff);
+        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, timeout, minBackoff, maxBackoff, maxSessions, maxSessionsPerPeer);
+    }
+
+    public TransportOptions withSessionLimits(int total, int perPeer) {
+        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, handshakeTimeout, minBackoff, maxBackoff, total, perPeer);
     }
 }

@@ -26,6 +26,8 @@ final class Cluster implements AutoCloseable {
     Duration window = dev.entente.engine.EngineOptions.DEFAULT_WINDOW;
     boolean automaticRefresh = true;
     Duration interval = Duration.ofMillis(500);
+    /** Whether the consumers a node pins may ask it to pull from them too. */
+    boolean mutual;
 
     Cluster(Path root) {
         this.root = root;
@@ -57,9 +59,9 @@ final class Cluster implements AutoCloseable {
 
     /** Starts a node serving everyone else in {@code peers} and pulling from each supplier named. */
     ReplicationNode start(String name, List<String> peers, List<String> suppliers) {
-        List<X509Certificate> consumers = new ArrayList<>();
+        List<ConsumerPin> consumers = new ArrayList<>();
         for (String p : peers) {
-            consumers.add(identity(p).certificate());
+            consumers.add(new ConsumerPin(p, identity(p).certificate(), mutual));
         }
         List<Agreement> agreements = new ArrayList<>();
         for (String s : suppliers) {

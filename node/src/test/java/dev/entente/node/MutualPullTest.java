@@ -20,8 +20,9 @@ class MutualPullTest {
         try (Cluster c = new Cluster(dir)) {
             Engine a = c.founder("a");
             Engine b = c.joiner("b");
+            c.mutual = true;
             ReplicationNode na = c.start("a", List.of("b"), List.of());
-            ReplicationNode nb = ReplicationNode.start(b, c.identity("b"), new InetSocketAddress("127.0.0.1", 0), List.of(c.identity("a").certificate()),
+            ReplicationNode nb = ReplicationNode.start(b, c.identity("b"), new InetSocketAddress("127.0.0.1", 0), List.of(ConsumerPin.of("a", c.identity("a").certificate())),
                     List.of(new Agreement("b<->a", na.address(), c.identity("a").certificate(), Agreement.Mode.MUTUAL_PULL, Duration.ofSeconds(5), true)),
                     TransportOptions.DEFAULTS);
             c.nodes.put("b", nb);

@@ -37,8 +37,27 @@ class ServerStopTest {
         try (Cluster c = new Cluster(dir)) {
             Engine a = c.founder("a");
             ReplicationServer server = new ReplicationServer(a, "a", Tls.server(c.identity("a"), List.of(c.identity("raw").certificate())),
-                    new InetSocketAddress("127.0.0.1", 0), boss, workers, pool, TransportOptions.DEFAULTS, new RefusalLog(), r -> { },
-                    SessionLog.NONE);
+                    new InetSocketAddress("127.0.0.1", 0), boss, workers, pool, TransportOptions.DEFAULTS, new RefusalLog(), new SupplierChannel.Peers() {
+                        final ConsumerPin raw = ConsumerPin.of("raw", c.identity("raw").certificate());
+
+                        @Override
+                        public ConsumerPin pinOf(java.security.cert.X509Certificate presented) {
+                            return raw;
+                        }
+
+                        @Override
+                        public boolean admit(ConsumerPin pin) {
+                            return true;
+                        }
+
+                        @Override
+                        public void release(ConsumerPin pin) {
+                        }
+
+                        @Override
+                        public void mutualPullRequested(ConsumerPin pin, InetSocketAddress address) {
+                        }
+                    }, SessionLog.NONE);
             try (RawPeer p = new RawPeer(Tls.client(c.identity("raw"), List.of(c.identity("a").certificate())), server.address())) {
                 p.send(Frames.hello("raw", OriginId.random(new SecureRandom()), a.domainId(), false));
                 assertTrue(p.next().hasHello());

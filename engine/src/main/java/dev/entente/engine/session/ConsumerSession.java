@@ -78,6 +78,8 @@ public final class ConsumerSession {
     private final String nodeName;
     private final String agreement;
     private final String supplierAddress;
+    /** The supplier's pinned name; null when no transport authenticated it. */
+    private final String pinnedSupplier;
     private final int mutualPort;
     private final SessionOptions options;
     private final Link link;
@@ -96,6 +98,10 @@ public final class ConsumerSession {
         this.nodeName = nodeName;
         this.agreement = settings.name();
         this.supplierAddress = settings.supplier();
+        this.pinnedSupplier = settings.supplierName();
+        if (pinnedSupplier != null) {
+            supplierName = pinnedSupplier;
+        }
         this.mutualPort = settings.mutualPort();
         this.options = options;
         this.link = link;
@@ -196,7 +202,18 @@ public final class ConsumerSession {
             fail(Code.UNEXPECTED_MESSAGE, "supplier sent a second Hello", true);
             return;
         }
-        supplierName = h.getNodeName();
+        String said = h.getNodeName();
+        if (pinnedSupplier != null && !pinnedSupplier.equals(said)) {
+            fail(Code.NOT_AUTHORIZED, "the supplier holding the key pinned for agreement '" + agreement + "' (node '" + pinnedSupplier
+                    + "') says it is " + dev.entente.protocol.PeerText.name(said) + ": a supplier must give the name of its certificate", true);
+            return;
+        }
+        if (!dev.entente.protocol.PeerText.isNodeName(said)) {
+            fail(Code.NOT_AUTHORIZED, "the supplier's Hello gives " + dev.entente.protocol.PeerText.name(said)
+                    + ", which is not a node name (1-64 letters, digits, _ . -)", true);
+            return;
+        }
+        supplierName = said;
         events.record(agreement, "connect", supplierAddress, "ok: supplier '" + supplierName + "'");
         if (h.getProtocolVersion() != ProtocolVersion.CURRENT) {
             fail(Code.PROTOCOL_VERSION, "supplier '" + supplierName + "' speaks protocol version " + h.getProtocolVersion()
@@ -246,9 +263,7 @@ public final class ConsumerSession {
             fail(Code.MALFORMED_FRAME, e.getMessage(), e);
             return;
         } catch (RefreshRequiredException e) {
-            LOG.log(System.Logger.Level.WARNING, "agreement '" + agreement + "': " + e.getMessage());
-            state = State.READY;
-            owner.mustRefresh(e.getMessage());
+            supplierSaysRefresh(Code.REFRESH_REQUIRED, e.getMessage(), true);
             return;
         }
         owner.applied(r, prepared.batch().batch().bytes());
@@ -341,15 +356,31 @@ public final class ConsumerSession {
 
     private void supplierError(SessionMessages.Error e) {
         if (e.getCode() == Code.REFRESH_REQUIRED && state != State.REFRESHING) {
-            engine.markRefreshRequired("supplier '" + supplierName + "' of agreement '" + agreement + "' says: " + e.getMessage(), supplierName);
-            events.refused(agreement, e.getCode(), e.getMessage());
-            LOG.log(System.Logger.Level.WARNING, "agreement '" + agreement + "': " + e.getCode() + ": " + e.getMessage());
-            state = State.READY;
-            outstanding = 0;
-            owner.mustRefresh(e.getMessage());
+            supplierSaysRefresh(e.getCode(), e.getMessage(), false);
             return;
         }
-        fail(e.getCode(), "supplier refused: " + e.getCode() + ": " + e.getMessage(), false);
+        fail(e.getCode(), "supplier refused: " + e.getCode() + ": " + dev.entente.protocol.PeerText.message(e.getMessage()), false);
+    }
+
+    /**
+     * The supplier's word (its refusal, or a batch older than what this node reaped) says this
+     * node must be refreshed: the engine decides whether its own record agrees.
+     *
+     * @param tell whether the supplier is told (it is not when it refused first)
+     */
+    private void supplierSaysRefresh(Code code, String message, boolean tell) {
+        message = dev.entente.protocol.PeerText.message(message);
+        String reason = "supplier '" + supplierName + "' of agreement '" + agreement + "' says: " + message;
+        java.util.Optional<String> notMarked = engine.markRefreshRequiredOnWordOf(supplierName, reason);
+        if (notMarked.isPresent()) {
+            fail(Code.SPLIT, notMarked.get(), tell);
+            return;
+        }
+        events.refused(agreement, code, message);
+        LOG.log(System.Logger.Level.WARNING, "agreement '" + agreement + "': " + code + ": " + message);
+        state = State.READY;
+        outstanding = 0;
+        owner.mustRefresh(message);
     }
 
     /** @param tell whether the supplier is told why (it is not when it refused first) */

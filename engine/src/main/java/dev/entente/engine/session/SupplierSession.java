@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.entente.engine.ChangeBatch;
 import dev.entente.engine.ChangeStream;
 import dev.entente.engine.Engine;
+import dev.entente.engine.ImplausibleClaimException;
 import dev.entente.engine.LaggingRule;
 import dev.entente.engine.RefreshRequiredException;
 import dev.entente.engine.Ruv;
@@ -11,6 +12,7 @@ import dev.entente.engine.SnapshotExport;
 import dev.entente.engine.SplitException;
 import dev.entente.engine.SupplierLaggingException;
 import dev.entente.protocol.FrameException;
+import dev.entente.protocol.PeerText;
 import dev.entente.protocol.ProtocolVersion;
 import dev.entente.protocol.SessionMessages;
 import dev.entente.protocol.SessionMessages.Error.Code;
@@ -51,8 +53,10 @@ public final class SupplierSession {
     private final Scheduler scheduler;
     private final SessionOptions options;
     private final Events events;
+    /** The configured name of the consumer whose key the transport authenticated; null when none did. */
+    private final String authenticated;
     private State state = State.HELLO;
-    private String consumer = "?";
+    private String consumer;
     private boolean joining;
     private int mutualPort;
     private ChangeStream stream;
@@ -64,12 +68,28 @@ public final class SupplierSession {
     private boolean notified;
     private AutoCloseable commitListener;
     private Scheduler.Timer helloTimer;
+    /** Runs while the supplier waits for credit: a consumer that stops granting it is cut. */
+    private Scheduler.Timer creditTimer;
 
     /**
+     * A session whose consumer is whoever its Hello names (in-process replication and the
+     * simulator, where no transport authenticates): the name must still look like a node name.
+     *
      * @param peerAddress how logs name the connection before the consumer says who it is
      */
     public SupplierSession(Engine engine, String nodeName, String peerAddress, Link link, Scheduler scheduler, SessionOptions options,
                            Events events) {
+        this(engine, nodeName, peerAddress, null, link, scheduler, options, events);
+    }
+
+    /**
+     * @param authenticated the configured name of the consumer whose pinned key the transport
+     *     authenticated: its Hello must give that name, and logs, contacts and refusals use it
+     */
+    public SupplierSession(Engine engine, String nodeName, String peerAddress, String authenticated, Link link, Scheduler scheduler,
+                           SessionOptions options, Events events) {
+        this.authenticated = authenticated;
+        this.consumer = authenticated != null ? authenticated : "?";
         this.engine = engine;
         this.nodeName = nodeName;
         this.peerAddress = peerAddress;
@@ -115,7 +135,7 @@ public final class SupplierSession {
                 case CREDIT -> credit(f.getCredit().getBatches());
                 case ERROR -> {
                     LOG.log(System.Logger.Level.WARNING, "consumer '" + consumer + "' ended the session: " + f.getError().getCode() + ": "
-                            + f.getError().getMessage());
+                            + PeerText.message(f.getError().getMessage()));
                     link.close();
                     close();
                 }
@@ -153,7 +173,19 @@ public final class SupplierSession {
             return;
         }
         cancelHelloTimer();
-        consumer = h.getNodeName();
+        String said = h.getNodeName();
+        if (authenticated != null && !authenticated.equals(said)) {
+            refuse(Code.NOT_AUTHORIZED, "the consumer holding the key pinned here as '" + authenticated + "' says it is " + PeerText.name(said)
+                    + ": a consumer must give the name it is pinned under (if that is its real name, fix the pin's name in this node's"
+                    + " configuration)");
+            return;
+        }
+        if (!PeerText.isNodeName(said)) {
+            refuse(Code.NOT_AUTHORIZED, "the consumer's Hello gives " + PeerText.name(said) + ", which is not a node name (1-64 letters,"
+                    + " digits, _ . -)");
+            return;
+        }
+        consumer = said;
         if (h.getProtocolVersion() != ProtocolVersion.CURRENT) {
             refuse(Code.PROTOCOL_VERSION, "consumer '" + consumer + "' speaks protocol version " + h.getProtocolVersion()
                     + " but supplier '" + nodeName + "' speaks version " + ProtocolVersion.CURRENT + ": run the same Entente version on both");
@@ -203,6 +235,9 @@ public final class SupplierSession {
         } catch (SplitException e) {
             refuse(Code.SPLIT, e.getMessage());
             return;
+        } catch (ImplausibleClaimException e) {
+            refuse(Code.MALFORMED_FRAME, e.getMessage());
+            return;
         } catch (SupplierLaggingException e) {
             link.send(Frames.error(Code.SUPPLIER_LAGGING, e.getMessage()));
             LOG.log(System.Logger.Level.WARNING, "supplier '" + nodeName + "' is stale: " + e.getMessage());
@@ -214,9 +249,11 @@ public final class SupplierSession {
             return;
         }
         state = State.STREAMING;
-        credit = Math.max(1, p.getCredit());
-        batchRecords = Math.max(1, p.getMaxBatchRecords());
-        batchBytes = Math.max(1, p.getMaxBatchBytes());
+        // What the consumer asks is clamped to this node's own limits: they bound the memory
+        // and the time one session can take, whatever a peer asks.
+        credit = clamp(p.getCredit(), options.credit());
+        batchRecords = clamp(p.getMaxBatchRecords(), options.batchRecords());
+        batchBytes = Math.min(Math.max(1, p.getMaxBatchBytes()), options.batchBytes());
         following = p.getFollow();
         notified = false;
         pump();
@@ -235,12 +272,21 @@ public final class SupplierSession {
         }
         LOG.log(System.Logger.Level.INFO, "refreshing consumer '" + consumer + "'");
         state = State.REFRESHING;
-        credit = Math.max(1, r.getCredit());
-        batchBytes = Math.max(64 << 10, r.getMaxChunkBytes());
+        credit = clamp(r.getCredit(), options.credit());
+        batchBytes = Math.min(Math.max(64 << 10, r.getMaxChunkBytes()), Math.max(64 << 10, options.batchBytes()));
         pump();
     }
 
+    private static int clamp(int asked, int limit) {
+        return Math.min(Math.max(1, asked), limit);
+    }
+
     private void credit(int batches) {
+        if (batches < 1 || batches > options.credit() - credit) {
+            refuse(Code.UNEXPECTED_MESSAGE, "consumer '" + consumer + "' granted " + batches + " more batches while " + credit
+                    + " were still granted: more than the " + options.credit() + " this supplier allows in flight");
+            return;
+        }
         credit += batches;
         pump();
     }
@@ -270,6 +316,24 @@ public final class SupplierSession {
                 link.send(Frame.newBuilder().setChunk(SessionMessages.RefreshChunk.newBuilder().setChunk(chunk)).build());
             }
             credit--;
+        }
+        waitForCredit();
+    }
+
+    /** A streaming session with no credit left waits for the consumer, but not for ever. */
+    private void waitForCredit() {
+        boolean waiting = credit == 0 && (state == State.STREAMING || state == State.REFRESHING);
+        if (waiting && creditTimer == null) {
+            creditTimer = scheduler.schedule(options.silenceTimeout().toMillis(), () -> {
+                creditTimer = null;
+                if (credit == 0 && (state == State.STREAMING || state == State.REFRESHING)) {
+                    refuse(Code.UNEXPECTED_MESSAGE, "consumer '" + consumer + "' granted no credit for " + options.silenceTimeout().toMillis()
+                            + " ms: it stopped reading");
+                }
+            });
+        } else if (!waiting && creditTimer != null) {
+            creditTimer.cancel();
+            creditTimer = null;
         }
     }
 
@@ -316,7 +380,8 @@ public final class SupplierSession {
     private void refuse(Code code, String message) {
         events.refused(consumer, code, message);
         events.record(consumer, "serve", peerAddress, "refused: " + code + ": " + message);
-        LOG.log(System.Logger.Level.WARNING, "refused consumer '" + consumer + "': " + code + ": " + message);
+        // The node's refusal log reports it, at a rate a hostile consumer cannot raise.
+        LOG.log(System.Logger.Level.DEBUG, "refused consumer '" + consumer + "': " + code + ": " + message);
         link.send(Frames.error(code, message));
         link.close();
         close();
@@ -335,6 +400,10 @@ public final class SupplierSession {
         }
         state = State.CLOSED;
         cancelHelloTimer();
+        if (creditTimer != null) {
+            creditTimer.cancel();
+            creditTimer = null;
+        }
         if (stream != null) {
             stream.close();
             stream = null;
