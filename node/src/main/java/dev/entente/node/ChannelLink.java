@@ -19,6 +19,11 @@ final class ChannelLink implements Link {
         channel.writeAndFlush(frame, channel.voidPromise());
     }
 
+    @Override
+    public boolean writable() {
+        return channel.isWritable();
+    }
+
     /** Closes once what was written before has gone out: an Error frame reaches the peer before the close. */
     @Override
     public void close() {

@@ -35,6 +35,10 @@ final class ReplicationServer implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 128)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // Above credit's worth of batches unsent, a session stops sending (see Link.writable):
+                // a consumer that grants credit and does not read cannot make this node buffer more.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new io.netty.channel.WriteBufferWaterMark((int) options.batchBytes(),
+                        (int) Math.min(Integer.MAX_VALUE, (options.credit() + 1L) * options.batchBytes() + (1 << 20))))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

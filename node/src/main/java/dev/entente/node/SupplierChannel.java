@@ -130,6 +130,15 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        SupplierSession s = session;
+        if (s != null && ctx.channel().isWritable()) {
+            serial.execute(s::writable);
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         serial.execute(this::sessionClosed);
     }

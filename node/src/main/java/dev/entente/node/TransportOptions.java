@@ -18,9 +18,12 @@ import java.time.Duration;
  * @param maxBackoff the retry delay stops growing here
  * @param maxSessions connections the replication server holds at most, authenticated or not
  * @param maxSessionsPerPeer sessions one pinned consumer may hold at once
+ * @param silenceTimeout a peer that sends nothing it owes for this long (a consumer its credit or
+ *     the rest of a frame, a supplier its batches or chunks) is cut
  */
 public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBytes, int credit,
-                               Duration handshakeTimeout, Duration minBackoff, Duration maxBackoff, int maxSessions, int maxSessionsPerPeer) {
+                               Duration handshakeTimeout, Duration minBackoff, Duration maxBackoff, int maxSessions, int maxSessionsPerPeer,
+                               Duration silenceTimeout) {
 
     public static final TransportOptions DEFAULTS = new TransportOptions(16 << 20, 1000, 1L << 20, 4,
             Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(30));
@@ -28,7 +31,8 @@ public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBy
     /** With the default session limits: 256 connections, 4 per consumer. */
     public TransportOptions(int maxFrameBytes, int batchRecords, long batchBytes, int credit, Duration handshakeTimeout, Duration minBackoff,
                             Duration maxBackoff) {
-        this(maxFrameBytes, batchRecords, batchBytes, credit, handshakeTimeout, minBackoff, maxBackoff, 256, 4);
+        this(maxFrameBytes, batchRecords, batchBytes, credit, handshakeTimeout, minBackoff, maxBackoff, 256, 4,
+                SessionOptions.DEFAULTS.silenceTimeout());
     }
 
     public TransportOptions {
@@ -46,14 +50,19 @@ public record TransportOptions(int maxFrameBytes, int batchRecords, long batchBy
     /** What the sessions keep of these: a consumer's Hello must come within twice the handshake time. */
     public SessionOptions session() {
         return new SessionOptions(credit, batchRecords, batchBytes, handshakeTimeout.multipliedBy(2), minBackoff, maxBackoff,
-                SessionOptions.DEFAULTS.silenceTimeout());
+                silenceTimeout);
     }
 
     public TransportOptions withHandshakeTimeout(Duration timeout) {
-        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, timeout, minBackoff, maxBackoff, maxSessions, maxSessionsPerPeer);
+        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, timeout, minBackoff, maxBackoff, maxSessions, maxSessionsPerPeer, silenceTimeout);
     }
 
     public TransportOptions withSessionLimits(int total, int perPeer) {
-        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, handshakeTimeout, minBackoff, maxBackoff, total, perPeer);
+        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, handshakeTimeout, minBackoff, maxBackoff, total, perPeer, silenceTimeout);
+    }
+
+    public TransportOptions withSilenceTimeout(Duration timeout) {
+        return new TransportOptions(maxFrameBytes, batchRecords, batchBytes, credit, handshakeTimeout, minBackoff, maxBackoff, maxSessions,
+                maxSessionsPerPeer, timeout);
     }
 }

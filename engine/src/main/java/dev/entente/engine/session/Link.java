@@ -13,4 +13,14 @@ public interface Link {
 
     /** Closes the connection; frames sent before are still delivered. Closing twice is harmless. */
     void close();
+
+    /**
+     * Whether the peer has taken what was sent so far (the transport's send buffer is below its
+     * limit). A supplier sends no batch or chunk while it is not, whatever credit it holds, so a
+     * peer that grants credit and does not read cannot make it buffer without bound; the
+     * transport calls {@link SupplierSession#writable()} when it is again.
+     */
+    default boolean writable() {
+        return true;
+    }
 }

@@ -291,9 +291,16 @@ public final class SupplierSession {
         pump();
     }
 
-    /** Sends while there is credit and something to send. */
+    /** The link can take frames again (see {@link Link#writable()}). */
+    public void writable() {
+        if (state != State.CLOSED) {
+            pump();
+        }
+    }
+
+    /** Sends while there is credit, the link takes frames, and something is left to send. */
     private void pump() {
-        while (credit > 0 && (state == State.STREAMING || state == State.REFRESHING)) {
+        while (credit > 0 && link.writable() && (state == State.STREAMING || state == State.REFRESHING)) {
             if (engine.refreshRequired().isPresent()) {
                 // Marked while this stream ran (by another agreement's supplier): a node that
                 // must be refreshed supplies nobody, not even the rest of a stream.
@@ -320,15 +327,20 @@ public final class SupplierSession {
         waitForCredit();
     }
 
-    /** A streaming session with no credit left waits for the consumer, but not for ever. */
+    /** A streaming session with no credit left, or a link that takes nothing, waits for the consumer, but not for ever. */
     private void waitForCredit() {
-        boolean waiting = credit == 0 && (state == State.STREAMING || state == State.REFRESHING);
+        boolean waiting = (credit == 0 || !link.writable()) && (state == State.STREAMING || state == State.REFRESHING);
         if (waiting && creditTimer == null) {
             creditTimer = scheduler.schedule(options.silenceTimeout().toMillis(), () -> {
                 creditTimer = null;
                 if (credit == 0 && (state == State.STREAMING || state == State.REFRESHING)) {
                     refuse(Code.UNEXPECTED_MESSAGE, "consumer '" + consumer + "' granted no credit for " + options.silenceTimeout().toMillis()
                             + " ms: it stopped reading");
+                } else if (!link.writable() && (state == State.STREAMING || state == State.REFRESHING)) {
+                    refuse(Code.UNEXPECTED_MESSAGE, "consumer '" + consumer + "' read nothing of what was sent for "
+                            + options.silenceTimeout().toMillis() + " ms: it stopped reading");
+                } else {
+                    waitForCredit();
                 }
             });
         } else if (!waiting && creditTimer != null) {
