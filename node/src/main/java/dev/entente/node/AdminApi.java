@@ -269,6 +269,15 @@ final class AdminApi {
                     .put("lastSuccess", s.lastSuccess() == null ? null : s.lastSuccess().toString()).put("lastError", s.lastError())
                     .put("lagMillis", s.lagMillis()).put("changesApplied", s.changesApplied()).put("refreshes", s.refreshes());
         }
+        // The last refusals, both ways, naming the configured peer and its key: what an operator
+        // looks at when a peer misbehaves (the log shows them at a bounded rate).
+        List<RefusalLog.Refusal> recent = node.replication().refusals().recent();
+        ArrayNode refusals = o.putArray("refusals");
+        for (RefusalLog.Refusal r : recent.subList(Math.max(0, recent.size() - 20), recent.size())) {
+            refusals.addObject().put("at", r.at().toString()).put("peer", r.peer()).put("key", r.key()).put("code", r.code().name())
+                    .put("reason", r.reason());
+        }
+        o.put("refusalsNotLogged", node.replication().refusals().suppressed());
         return o;
     }
 

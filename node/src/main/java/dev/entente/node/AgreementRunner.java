@@ -57,7 +57,8 @@ final class AgreementRunner implements AutoCloseable {
                 agreement.automaticRefresh(), agreement.mode() == Agreement.Mode.MUTUAL_PULL ? localPort : 0,
                 dev.entente.protocol.PeerText.isNodeName(pinned) ? pinned : null);
         this.consumer = new ConsumerAgreement(settings, engine, nodeName, options.session(), new NettyScheduler(group, serial),
-                new SecureRandom(), this::connect, new NodeSessionEvents(refusals, sessions));
+                new SecureRandom(), this::connect,
+                new NodeSessionEvents(refusals, sessions, NodeIdentity.publicKeyFingerprint(agreement.supplierCertificate())));
     }
 
     void start() {

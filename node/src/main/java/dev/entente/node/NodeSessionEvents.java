@@ -11,17 +11,20 @@ import dev.entente.protocol.SessionMessages;
 class NodeSessionEvents implements SupplierSession.Events {
     private final RefusalLog refusals;
     private final SessionLog sessions;
+    /** The SHA-256 of the peer's pinned key, hex. */
+    private final String key;
     /** Whether the last refusal was logged; the record of a refusal follows its report. */
     private boolean lastRefusalLogged = true;
 
-    NodeSessionEvents(RefusalLog refusals, SessionLog sessions) {
+    NodeSessionEvents(RefusalLog refusals, SessionLog sessions, String key) {
         this.refusals = refusals;
         this.sessions = sessions;
+        this.key = key;
     }
 
     @Override
     public void refused(String peer, SessionMessages.Error.Code code, String reason) {
-        lastRefusalLogged = refusals.refused(peer, code, reason);
+        lastRefusalLogged = refusals.refused(peer, key, code, reason);
     }
 
     @Override

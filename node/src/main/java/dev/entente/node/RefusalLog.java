@@ -20,8 +20,13 @@ public final class RefusalLog {
     /** Peers whose log rate is tracked; the least recently refused is forgotten beyond it. */
     private static final int TRACKED_PEERS = 256;
 
-    /** One refused or failed session: with whom, why. */
-    public record Refusal(Instant at, String peer, SessionMessages.Error.Code code, String reason) {
+    /**
+     * One refused or failed session: with whom, why.
+     *
+     * @param peer the configured name of the peer, or its address when it never authenticated
+     * @param key the SHA-256 of the peer's public key, hex, when it authenticated; else null
+     */
+    public record Refusal(Instant at, String peer, String key, SessionMessages.Error.Code code, String reason) {
     }
 
     private record Rate(long lastLoggedMillis, long suppressed) {
@@ -43,7 +48,12 @@ public final class RefusalLog {
      * @return whether it was logged (an audit line may follow it then)
      */
     synchronized boolean refused(String peer, SessionMessages.Error.Code code, String reason) {
-        recent.addLast(new Refusal(Instant.now(), peer, code, reason));
+        return refused(peer, null, code, reason);
+    }
+
+    /** The same, for a peer whose key ({@code key}, SHA-256 hex) authenticated. */
+    synchronized boolean refused(String peer, String key, SessionMessages.Error.Code code, String reason) {
+        recent.addLast(new Refusal(Instant.now(), peer, key, code, reason));
         if (recent.size() > 100) {
             recent.removeFirst();
         }
@@ -56,7 +66,7 @@ public final class RefusalLog {
         }
         long before = r == null ? 0 : r.suppressed();
         rates.put(peer, new Rate(now, 0));
-        LOG.log(System.Logger.Level.WARNING, "refused " + peer + ": " + code + ": " + reason
+        LOG.log(System.Logger.Level.WARNING, "refused " + peer + (key == null ? "" : " (key SHA-256 " + key + ")") + ": " + code + ": " + reason
                 + (before > 0 ? " (and " + before + " more refusals of " + peer + " in the last " + (now - r.lastLoggedMillis()) + " ms, not logged)" : ""));
         return true;
     }

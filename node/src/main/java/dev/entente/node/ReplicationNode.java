@@ -225,6 +225,11 @@ public final class ReplicationNode implements AutoCloseable {
         }
     }
 
+    /** The largest send buffer of the consumers' connections, in bytes: bounded by credit's worth of batches plus 1 MiB. */
+    long largestSendBuffer() {
+        return server.largestSendBuffer();
+    }
+
     public RefusalLog refusals() {
         return refusals;
     }

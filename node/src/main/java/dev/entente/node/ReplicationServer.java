@@ -88,6 +88,13 @@ final class ReplicationServer implements AutoCloseable {
         return bound;
     }
 
+    /** The largest send buffer of the open consumer connections, in bytes. */
+    long largestSendBuffer() {
+        synchronized (open) {
+            return open.stream().mapToLong(SupplierChannel::pendingWriteBytes).max().orElse(0);
+        }
+    }
+
     /** Stops accepting, then closes every consumer's session while the node's threads still run. */
     @Override
     public void close() {

@@ -54,6 +54,8 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
     private volatile SupplierSession session;
     private ConsumerPin pin;
     private boolean reported;
+    /** The connection, once authenticated: for the size of its send buffer. */
+    private volatile io.netty.channel.Channel channel;
 
     SupplierChannel(Engine engine, String nodeName, Executor pool, EventLoopGroup timers, SessionOptions options, RefusalLog refusals,
                     Peers peers, SessionLog sessions) {
@@ -93,16 +95,18 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
             refuseUnauthenticated(ctx, "the consumer's key (SHA-256 " + NodeIdentity.publicKeyFingerprint(presented) + ") is not pinned here");
             return;
         }
-        String address = String.valueOf(ctx.channel().remoteAddress());
+        // The audit log's target: where it connected from, and with which key.
+        String address = ctx.channel().remoteAddress() + " key SHA-256 " + p.keyHash();
         if (!peers.admit(p)) {
             String reason = "consumer '" + p.name() + "' (key SHA-256 " + p.keyHash() + ") already holds the most sessions one consumer may hold";
-            refusals.refused(p.name(), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
+            refusals.refused(p.name(), p.keyHash(), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
             ctx.writeAndFlush(Frames.error(SessionMessages.Error.Code.NOT_AUTHORIZED, reason)).addListener(f -> ctx.close());
             return;
         }
         pin = p;
+        channel = ctx.channel();
         session = new SupplierSession(engine, nodeName, address, p.name(), new ChannelLink(ctx.channel()), new NettyScheduler(timers, serial),
-                options, new NodeSessionEvents(refusals, sessions) {
+                options, new NodeSessionEvents(refusals, sessions, p.keyHash()) {
                     @Override
                     public void mutualPullRequested(String consumer, int port) {
                         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
@@ -159,6 +163,13 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
         }
     }
 
+    /** Bytes written to this connection and not yet taken by the socket (the send buffer), 0 before it authenticated. */
+    long pendingWriteBytes() {
+        io.netty.channel.Channel ch = channel;
+        io.netty.channel.ChannelOutboundBuffer out = ch == null ? null : ch.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
     /** Completes once the session is closed and its commit listener removed. */
     CompletableFuture<Void> closed() {
         return closed;
@@ -192,7 +203,8 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
         } else if (s == null) {
             refuseUnauthenticated(ctx, TransportErrors.describe(c));
         } else {
-            refusals.refused(s.consumer(), SessionMessages.Error.Code.CODE_UNSPECIFIED, "connection lost: " + TransportErrors.describe(c));
+            refusals.refused(s.consumer(), pin == null ? null : pin.keyHash(), SessionMessages.Error.Code.CODE_UNSPECIFIED,
+                    "connection lost: " + TransportErrors.describe(c));
             ctx.close();
             serial.execute(this::sessionClosed);
         }

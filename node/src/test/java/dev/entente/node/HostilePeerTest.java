@@ -75,9 +75,11 @@ class HostilePeerTest {
                 .setMaxBatchRecords(records).setMaxBatchBytes(bytes)).build();
     }
 
-    /** a keeps taking writes, and b keeps getting them. */
+    /** a keeps taking writes, b keeps getting them, and no connection of a holds more than credit's worth of unsent batches. */
     private static void assertStillServing(Cluster c) throws InterruptedException {
         Engine a = c.engine("a");
+        long bound = (c.options.credit() + 1L) * c.options.batchBytes() + (2 << 20);
+        assertTrue(c.nodes.get("a").largestSendBuffer() <= bound, "send buffer " + c.nodes.get("a").largestSendBuffer() + " bytes");
         assertTrue(a.refreshRequired().isEmpty(), "a is not marked for refresh: " + a.refreshRequired());
         UUID id = a.create("people", Attributes.ofText("name", "after-" + UUID.randomUUID()));
         Cluster.await("a's write to reach b", Duration.ofSeconds(15), () -> c.engine("b").get("people", id).isPresent());
@@ -162,6 +164,8 @@ class HostilePeerTest {
                 }
             }
             assertTrue(refusedAs(a, "raw", "pinned here as 'raw' says it is b"), a.refusals().recent().toString());
+            String rawKey = NodeIdentity.publicKeyFingerprint(c.identity("raw").certificate());
+            assertTrue(a.refusals().recent().stream().anyMatch(r -> r.peer().equals("raw") && rawKey.equals(r.key())), "the refusal names the key too");
             assertTrue(a.refusals().recent().stream().noneMatch(r -> r.reason().contains("\n") || r.peer().contains("\n")));
             assertTrue(a.refusals().recent().stream().allMatch(r -> r.peer().equals("raw") || r.peer().startsWith("/")), "named by pin or address");
             assertStillServing(c);
@@ -215,10 +219,15 @@ class HostilePeerTest {
                 assertTrue(p.next().hasHello());
                 p.channel.config().setAutoRead(false);
                 p.send(pull(Ruv.EMPTY, 4, 1000, 64 << 10));
+                long largest = 0;
                 for (int i = 0; i < 400; i++) {
                     p.channel.writeAndFlush(Frames.credit(1));
                     Thread.sleep(2);
+                    largest = Math.max(largest, c.nodes.get("a").largestSendBuffer());
                 }
+                // 12 MB to send: without the bound, what the socket does not take piles up here.
+                long bound = 5 * (64 << 10) + (1 << 20) + (1 << 20);
+                assertTrue(largest <= bound, "the supplier's send buffer stays within credit's worth of batches: " + largest + " bytes");
                 // While the supplier's send buffer is full it sends nothing, so the credit granted
                 // piles up past its limit (or, granted no more, times out): either way, cut.
                 Cluster.await("the supplier to cut the consumer that does not read", Duration.ofSeconds(15),
