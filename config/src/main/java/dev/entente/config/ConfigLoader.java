@@ -50,7 +50,10 @@ public final class ConfigLoader {
     public static NodeConfig parse(String text, boolean yaml, Path base, String source) {
         JsonNode root;
         try {
-            root = (yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper()).readTree(text);
+            // A key given twice is a mistake the reader would otherwise settle silently (the last wins).
+            ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
+            mapper.enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            root = mapper.readTree(text);
         } catch (JsonProcessingException e) {
             throw new ConfigException(source, List.of("not valid " + (yaml ? "YAML" : "JSON") + ": " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")")));
@@ -63,20 +66,34 @@ public final class ConfigLoader {
         return config;
     }
 
-    /** Reads one duration such as {@code 500ms}, {@code 5s}, {@code 10m}, {@code 1h}, {@code 7d}. */
+    /** The longest duration a setting takes: a century, far beyond any sensible window or timeout. */
+    static final Duration MAX_DURATION = Duration.ofDays(36_500);
+    /** The largest size a setting takes: 1 TiB. */
+    static final long MAX_SIZE = 1L << 40;
+
+    /** Reads one duration such as {@code 500ms}, {@code 5s}, {@code 10m}, {@code 1h}, {@code 7d}, at most {@link #MAX_DURATION}. */
     public static Duration duration(String text) {
         Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("not a duration (use a number and ms, s, m, h or d, such as 5s or 7d)");
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
+        long unitMillis = switch (m.group(2)) {
+            case "ms" -> 1;
+            case "s" -> 1000;
+            case "m" -> 60_000;
+            case "h" -> 3_600_000;
+            default -> 86_400_000;
         };
+        long millis;
+        try {
+            millis = Math.multiplyExact(Long.parseLong(m.group(1)), unitMillis);
+        } catch (ArithmeticException | NumberFormatException e) {
+            millis = Long.MAX_VALUE;
+        }
+        if (millis > MAX_DURATION.toMillis()) {
+            throw new IllegalArgumentException("too long: at most 36500d");
+        }
+        return Duration.ofMillis(millis);
     }
 
     /** Reads a size such as {@code 4096}, {@code 256KiB}, {@code 64MiB}. */
@@ -85,14 +102,23 @@ public final class ConfigLoader {
         if (!m.matches()) {
             throw new IllegalArgumentException("not a size (use bytes, or a number and KiB, MiB or GiB, such as 64MiB)");
         }
-        long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "B" : m.group(2);
-        return switch (unit) {
-            case "KiB" -> n << 10;
-            case "MiB" -> n << 20;
-            case "GiB" -> n << 30;
-            default -> n;
+        long unitBytes = switch (unit) {
+            case "KiB" -> 1L << 10;
+            case "MiB" -> 1L << 20;
+            case "GiB" -> 1L << 30;
+            default -> 1;
         };
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(Long.parseLong(m.group(1)), unitBytes);
+        } catch (ArithmeticException | NumberFormatException e) {
+            bytes = Long.MAX_VALUE;
+        }
+        if (bytes > MAX_SIZE) {
+            throw new IllegalArgumentException("too large: at most 1024GiB");
+        }
+        return bytes;
     }
 
     /** Walks the tree, collecting every problem with its path. */
@@ -330,14 +356,18 @@ public final class ConfigLoader {
                     String t = Files.readString(tokenPath, StandardCharsets.UTF_8).trim();
                     if (t.length() < 16) {
                         problem("admin.tokenFile", tokenPath + " holds a token of " + t.length() + " characters; use at least 16 (entente init makes one)");
+                    } else if (t.chars().anyMatch(Character::isWhitespace)) {
+                        problem("admin.tokenFile", tokenPath + " holds a token with spaces or line breaks inside; a bearer token is one word");
                     }
                     token = new NodeConfig.Secret(t);
                 } catch (IOException e) {
                     problem("admin.tokenFile", "cannot read " + tokenPath + ": " + e.getMessage());
                 }
             } else if (!inlineToken.isEmpty()) {
-                if (inlineToken.length() < 16) {
-                    problem("admin.token", "the token has " + inlineToken.length() + " characters; use at least 16");
+                if (inlineToken.trim().length() < 16) {
+                    problem("admin.token", "the token has " + inlineToken.trim().length() + " characters besides spaces; use at least 16");
+                } else if (inlineToken.chars().anyMatch(Character::isWhitespace)) {
+                    problem("admin.token", "the token has spaces or line breaks; a bearer token is one word");
                 }
                 token = new NodeConfig.Secret(inlineToken);
             } else {

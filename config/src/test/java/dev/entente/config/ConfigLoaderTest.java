@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,6 +148,32 @@ class ConfigLoaderTest {
         assertEquals(ConfigExport.hash(fromJson), ConfigExport.hash(fromYaml), "same settings, same hash, whatever the format, order or secret");
         NodeConfig changed = ConfigLoader.parse(VALID.replace("interval: 2s", "interval: 3s"), true, dir, "x.yaml");
         assertNotEquals(ConfigExport.hash(fromYaml), ConfigExport.hash(changed));
+    }
+
+    @Test
+    void valuesThatWouldOverflowAreRefusedWithTheirPathNeverWrapped() {
+        String text = VALID.replace("window: 3d", "window: 106751991167300d").replace("blockCache: 32MiB", "blockCache: 17592186044424MiB");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(text, true, dir, "x.yaml"));
+        String all = String.join("\n", e.problems());
+        assertTrue(all.contains("engine.window: '106751991167300d' is too long: at most 36500d"), all);
+        assertTrue(all.contains("engine.blockCache: '17592186044424MiB' is too large: at most 1024GiB"), all);
+        assertThrows(IllegalArgumentException.class, () -> ConfigLoader.duration("99999999999999999999999ms"));
+    }
+
+    @Test
+    void aKeyGivenTwiceIsRefused() {
+        String text = VALID.replace("  window: 3d", "  window: 3d\n  window: 4d");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(text, true, dir, "x.yaml"));
+        assertTrue(e.problems().get(0).contains("Duplicate field 'window'"), e.problems().toString());
+    }
+
+    @Test
+    void aTokenOfSpacesOrWithSpacesIsRefused() {
+        for (String token : List.of("'                    '", "'0123456789 abcdef0123'")) {
+            String text = VALID.replace("tokenFile: admin.token", "token: " + token);
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(text, true, dir, "x.yaml"), token);
+            assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("admin.token:")), e.problems().toString());
+        }
     }
 
     @Test

@@ -52,8 +52,10 @@ final class AdminServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding " + listen, e);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot serve the admin API on " + listen + ": " + e.getMessage() + " (is another process using the port?)", e);
+        } catch (Exception e) {
+            // Netty's bind throws the checked BindException undeclared (see ReplicationServer).
+            throw new IllegalStateException("cannot serve the admin API on " + listen + " (admin.listen): " + e.getMessage()
+                    + ". Another process may use the port: stop it, or set another port", e);
         }
     }
 

@@ -98,6 +98,11 @@ public final class Cli {
         } catch (ConfigException | IdentityException | dev.entente.engine.EntenteException | IllegalStateException e) {
             err.println("entente " + args[0] + ": " + e.getMessage());
             return 1;
+        } catch (RuntimeException e) {
+            // Anything else still ends the command with one line and a non-zero exit, never with a
+            // half-started node: main exits, which stops every thread the node had started.
+            err.println("entente " + args[0] + ": failed: " + e);
+            return 1;
         }
     }
 
@@ -217,8 +222,15 @@ public final class Cli {
         CountDownLatch stopped = new CountDownLatch(1);
         EntenteNode n = EntenteNode.start(config);
         Thread hook = new Thread(() -> {
+            out.println("node '" + config.name() + "' stopping");
+            out.flush();
             n.close();
+            out.println("node '" + config.name() + "' stopped");
+            out.flush();
             stopped.countDown();
+            // A stop asked for (SIGTERM, Ctrl-C) that completed is a success for a service manager:
+            // the JVM would otherwise exit 143 after its hooks.
+            Runtime.getRuntime().halt(0);
         }, "entente-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("node '" + config.name() + "' replicating on " + n.replication().address() + ", origin " + n.engine().originId()

@@ -11,6 +11,10 @@ import java.util.logging.StreamHandler;
 
 /** One line per log record, on a stream of the command's choice (stdout for a node). */
 final class Logging {
+    /** UTC, to the millisecond, whatever the machine's time zone. */
+    private static final java.time.format.DateTimeFormatter UTC_MILLIS =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
     private Logging() {
     }
 
@@ -25,13 +29,21 @@ final class Logging {
             @Override
             public String format(LogRecord r) {
                 String thrown = r.getThrown() == null ? "" : " (" + r.getThrown() + ")";
-                return String.format("%1$tFT%1$tT.%1$tLZ %2$-7s %3$s%4$s%n", r.getInstant().toEpochMilli(), r.getLevel().getName(),
-                        formatMessage(r), thrown);
+                return String.format("%s %-7s %s%s%n", UTC_MILLIS.format(r.getInstant()), r.getLevel().getName(), formatMessage(r), thrown);
             }
         }) {
             @Override
             public synchronized void publish(LogRecord record) {
                 super.publish(record);
+                flush();
+            }
+
+            /**
+             * The log manager closes its handlers in its own shutdown hook, while the node's hook
+             * still writes its stop lines: closing would close stdout under it.
+             */
+            @Override
+            public synchronized void close() {
                 flush();
             }
         };

@@ -77,9 +77,11 @@ final class ReplicationServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding " + listen, e);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot listen for replication on " + listen + ": " + e.getMessage()
-                    + " (is another process using the port?)", e);
+        } catch (Exception e) {
+            // Netty's bind throws the checked BindException undeclared: caught here, or it would
+            // escape every caller's handler and leave the node's threads running.
+            throw new IllegalStateException("cannot listen for replication on " + listen + " (replication.listen): " + e.getMessage()
+                    + ". Another process may use the port: stop it, or set another port", e);
         }
         LOG.log(System.Logger.Level.INFO, "node '" + nodeName + "' serves replication on " + address());
     }

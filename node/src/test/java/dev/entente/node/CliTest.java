@@ -2,6 +2,7 @@ package dev.entente.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -98,11 +99,33 @@ class CliTest {
                 }
             }
             assertTrue(up, "the node said it runs");
-            p.destroy();
+            // kill -TERM rather than destroy(), which also closes the stream this test reads.
+            assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor());
+            StringBuilder rest = new StringBuilder();
+            while ((line = out.readLine()) != null) {
+                rest.append(line).append('\n');
+            }
             assertTrue(p.waitFor(20, TimeUnit.SECONDS), "stopped on SIGTERM");
+            assertEquals(0, p.exitValue(), "a clean stop exits 0: " + rest);
+            assertTrue(rest.toString().contains("node 'site-a' stopped"), rest.toString());
         }
         try (var e = dev.entente.engine.Engine.open(dev.entente.engine.EngineOptions.builder(a.resolve("data")).build())) {
             assertTrue(e.checkIntegrity().isEmpty(), "the store reopens whole");
+        }
+    }
+
+    @Test
+    void aPortInUseEndsTheProcessWithOneLineNamingTheSetting(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain", "--listen", "127.0.0.1:" + taken.getLocalPort());
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+                    Cli.class.getName(), "node", "--config", a.resolve("node.yaml").toString()).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the process ended");
+            assertEquals(1, p.exitValue(), output);
+            assertTrue(output.contains("replication.listen") && output.contains(Integer.toString(taken.getLocalPort())), output);
+            assertFalse(output.contains("\tat "), "no stack trace: " + output);
         }
     }
 
