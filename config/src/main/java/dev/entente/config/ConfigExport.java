@@ -63,6 +63,8 @@ public final class ConfigExport {
         } else {
             admin.put("token", "<redacted>");
         }
+        admin.put("maxConnections", c.adminLimits().maxConnections());
+        admin.put("idleTimeout", duration(c.adminLimits().idleTimeout()));
         m.put("admin", admin);
         NodeConfig.EngineSettings e = c.engine();
         Map<String, Object> engine = new LinkedHashMap<>();

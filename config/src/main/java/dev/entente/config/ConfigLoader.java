@@ -183,6 +183,19 @@ public final class ConfigLoader {
             return n.asBoolean();
         }
 
+        /** A whole number from {@code min} to {@code max}; the fallback when absent or wrong. */
+        int integer(ObjectNode o, String path, String key, int fallback, int min, int max) {
+            JsonNode n = o == null ? null : o.get(key);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
+                problem(path + "." + key, "expected a whole number from " + min + " to " + max + ", got " + n);
+                return fallback;
+            }
+            return n.asInt();
+        }
+
         Duration duration(ObjectNode o, String path, String key, Duration fallback) {
             return positive(o, path, key, fallback, ConfigLoader::duration, d -> !d.isZero());
         }
@@ -341,9 +354,12 @@ public final class ConfigLoader {
 
             ObjectNode admin = object(root.get("admin"), "admin");
             if (admin != null) {
-                onlyKeys(admin, "admin", "listen", "token", "tokenFile");
+                onlyKeys(admin, "admin", "listen", "token", "tokenFile", "maxConnections", "idleTimeout");
             }
             HostPort adminListen = hostPort(admin, "admin", "listen", "127.0.0.1:7480");
+            NodeConfig.AdminLimits adminLimits = new NodeConfig.AdminLimits(
+                    integer(admin, "admin", "maxConnections", NodeConfig.AdminLimits.DEFAULTS.maxConnections(), 1, 65_536),
+                    duration(admin, "admin", "idleTimeout", NodeConfig.AdminLimits.DEFAULTS.idleTimeout()));
             String inlineToken = string(admin, "admin", "token", "");
             String tokenFile = string(admin, "admin", "tokenFile", "");
             NodeConfig.Secret token = null;
@@ -399,7 +415,7 @@ public final class ConfigLoader {
             if (!problems.isEmpty()) {
                 return null;
             }
-            return new NodeConfig(name, dataDirectory, listen, adminListen, token, tokenPath, consumers, agreements, settings);
+            return new NodeConfig(name, dataDirectory, listen, adminListen, token, tokenPath, adminLimits, consumers, agreements, settings);
         }
     }
 }

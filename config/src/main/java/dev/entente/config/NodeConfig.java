@@ -13,15 +13,26 @@ import java.util.List;
  * @param adminListen where the node serves its REST admin and data API (default 127.0.0.1:7480)
  * @param adminToken the bearer token of the admin API, read from {@code admin.tokenFile} or given
  *     inline (a secret: redacted on export)
+ * @param adminLimits the admin server's connection limit and idle timeout
  * @param consumers the peers this node supplies, each with its pinned certificate
  * @param agreements this node's pulls
  */
 public record NodeConfig(String name, Path dataDirectory, HostPort replicationListen, HostPort adminListen, Secret adminToken,
-                         Path adminTokenFile, List<Peer> consumers, List<AgreementConfig> agreements, EngineSettings engine) {
+                         Path adminTokenFile, AdminLimits adminLimits, List<Peer> consumers, List<AgreementConfig> agreements, EngineSettings engine) {
 
     public NodeConfig {
         consumers = List.copyOf(consumers);
         agreements = List.copyOf(agreements);
+    }
+
+    /**
+     * Bounds of the admin server.
+     *
+     * @param maxConnections connections it holds at once; more are closed as they come
+     * @param idleTimeout a connection with no request in progress is closed after this long quiet
+     */
+    public record AdminLimits(int maxConnections, Duration idleTimeout) {
+        public static final AdminLimits DEFAULTS = new AdminLimits(128, Duration.ofSeconds(60));
     }
 
     /** A secret value: its {@code toString} never shows it. */

@@ -79,8 +79,22 @@ final class AdminApi {
         return Response.json(e.status, o, json);
     }
 
-    /** Answers one authenticated {@code /v1} request. */
+    /** Answers a request refused before it reached the API (no token, a wrong one), and audits it. */
+    Response refused(ApiError e, String method, String path, String who) {
+        audit.record(who, method + " " + path, "-", "refused: " + e.status + " " + e.error);
+        return error(e);
+    }
+
+    /** Answers one authenticated {@code /v1} request; a change refused is audited like one made. */
     Response handle(String method, String path, Map<String, List<String>> query, String body, String who) {
+        Response r = answer(method, path, query, body, who);
+        if (r.status() >= 400 && !method.equals("GET")) {
+            audit.record(who, method + " " + path, "-", "refused: " + r.status());
+        }
+        return r;
+    }
+
+    private Response answer(String method, String path, Map<String, List<String>> query, String body, String who) {
         try {
             return route(method, path, query, body, who);
         } catch (ApiError e) {
@@ -97,6 +111,9 @@ final class AdminApi {
             return error(new ApiError(503, "refresh_required", e.getMessage()));
         } catch (FeedGapException e) {
             return error(new ApiError(410, "gone", e.getMessage()));
+        } catch (dev.entente.engine.StoreException e) {
+            // The store failed (a full disk, a broken file): not the request's fault.
+            return error(new ApiError(503, "store_failed", e.getMessage()));
         } catch (EntenteException | IllegalArgumentException e) {
             return error(new ApiError(400, "bad_request", e.getMessage()));
         } catch (IllegalStateException e) {

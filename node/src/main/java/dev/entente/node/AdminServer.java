@@ -1,5 +1,6 @@
 package dev.entente.node;
 
+import dev.entente.config.NodeConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -14,37 +15,69 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
  * The node's HTTP server on the admin address: {@code /_status/check} and {@code /metrics} for
  * load balancers and scrapers, and the {@code /v1} data and admin API behind a bearer token.
- * Request bodies are limited to 1 MiB.
+ * Bounded: request bodies to 1 MiB; connections to {@code maxConnections}, each closed after
+ * {@code idleTimeout} with no request in progress; requests waiting for a worker to
+ * {@link #MAX_WAITING} (then 503); long operations (sync, refresh, backup) run on threads of their
+ * own, at most {@link #MAX_LONG} at once, so that they never hold the workers; health and metrics
+ * are answered on the network thread, behind nothing. Each connection's responses come in the
+ * order of its requests.
  */
 final class AdminServer implements AutoCloseable {
     static final int MAX_BODY = 1 << 20;
+    /** Requests waiting for a worker, over all connections, beyond which the server answers 503. */
+    static final int MAX_WAITING = 64;
+    /** Long operations at once. */
+    static final int MAX_LONG = 4;
+    /** Requests one connection may have pipelined and not yet answered; beyond, it is closed. */
+    static final int MAX_PIPELINED = 16;
+    private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
     private final Channel channel;
+    private final Set<Channel> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final AtomicInteger longRunning = new AtomicInteger();
 
-    AdminServer(InetSocketAddress listen, String token, AdminApi api, Supplier<String> health, Supplier<String> metrics,
-                EventLoopGroup boss, EventLoopGroup workers, ExecutorService pool) {
+    AdminServer(InetSocketAddress listen, String token, NodeConfig.AdminLimits limits, AdminApi api, Supplier<String> health,
+                Supplier<String> metrics, EventLoopGroup boss, EventLoopGroup workers, ExecutorService pool, ExecutorService longPool) {
         byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec()).addLast(new HttpObjectAggregator(MAX_BODY))
-                                .addLast(new Handler(expected, api, health, metrics, pool));
+                        if (open.size() >= limits.maxConnections()) {
+                            // Closed before anything is read: a flood of idle connections holds at
+                            // most maxConnections descriptors, never the store's.
+                            ch.close();
+                            return;
+                        }
+                        open.add(ch);
+                        ch.closeFuture().addListener(f -> open.remove(ch));
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                                .addLast(new HttpServerCodec()).addLast(new Aggregator())
+                                .addLast(new Handler(expected, api, health, metrics, pool, longPool));
                     }
                 });
         try {
@@ -63,77 +96,194 @@ final class AdminServer implements AutoCloseable {
         return (InetSocketAddress) channel.localAddress();
     }
 
+    /** Connections open now. */
+    int connections() {
+        return open.size();
+    }
+
     @Override
     public void close() {
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        open.forEach(Channel::close);
     }
 
-    private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    /** Answers a body over the limit with the API's JSON error, not an empty 413. */
+    private static final class Aggregator extends HttpObjectAggregator {
+        Aggregator() {
+            super(MAX_BODY);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            write(ctx, new AdminApi.Response(413, "{\"error\":\"too_large\",\"detail\":\"request bodies are limited to " + MAX_BODY + " bytes\"}\n",
+                    "application/json"), false);
+        }
+    }
+
+    private static void write(ChannelHandlerContext ctx, AdminApi.Response r, boolean keepAlive) {
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()),
+                Unpooled.copiedBuffer(r.body(), StandardCharsets.UTF_8));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType() + "; charset=utf-8");
+        HttpUtil.setContentLength(res, res.content().readableBytes());
+        HttpUtil.setKeepAlive(res, keepAlive);
+        var f = ctx.writeAndFlush(res);
+        if (!keepAlive) {
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** One connection: its requests are answered one at a time, in order. All state is on its event loop. */
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final byte[] expected;
         private final AdminApi api;
         private final Supplier<String> health;
         private final Supplier<String> metrics;
         private final ExecutorService pool;
+        private final ExecutorService longPool;
+        private final ArrayDeque<FullHttpRequest> pending = new ArrayDeque<>();
+        private boolean busy;
 
-        Handler(byte[] expected, AdminApi api, Supplier<String> health, Supplier<String> metrics, ExecutorService pool) {
+        Handler(byte[] expected, AdminApi api, Supplier<String> health, Supplier<String> metrics, ExecutorService pool, ExecutorService longPool) {
+            super(false);
             this.expected = expected;
             this.api = api;
             this.health = health;
             this.metrics = metrics;
             this.pool = pool;
+            this.longPool = longPool;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (pending.size() >= MAX_PIPELINED) {
+                req.release();
+                ctx.close();
+                return;
+            }
+            pending.addLast(req);
+            next(ctx);
+        }
+
+        private void next(ChannelHandlerContext ctx) {
+            if (busy || pending.isEmpty()) {
+                return;
+            }
+            busy = true;
+            FullHttpRequest req = pending.removeFirst();
             String method = req.method().name();
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
             String path = q.path();
             String body = req.content().toString(StandardCharsets.UTF_8);
             String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
             boolean keepAlive = HttpUtil.isKeepAlive(req);
+            req.release();
             String who = String.valueOf(ctx.channel().remoteAddress());
-            pool.execute(() -> {
-                AdminApi.Response r;
-                if (path.equals("/_status/check")) {
-                    String problem = health.get();
-                    r = problem == null ? new AdminApi.Response(200, "ok\n", "text/plain") : new AdminApi.Response(503, problem + "\n", "text/plain");
-                } else if (path.equals("/metrics")) {
-                    r = new AdminApi.Response(200, metrics.get(), "text/plain; version=0.0.4");
-                } else if (path.startsWith("/v1/") || path.equals("/v1")) {
-                    if (auth == null) {
-                        r = api.error(new AdminApi.ApiError(401, "unauthorized", "send Authorization: Bearer <token> (the token is in the node's admin.tokenFile)"));
-                    } else if (!MessageDigest.isEqual(expected, auth.getBytes(StandardCharsets.UTF_8))) {
-                        r = api.error(new AdminApi.ApiError(403, "forbidden", "the bearer token is not this node's"));
-                    } else {
-                        r = api.handle(method, path, q.parameters(), body, who);
-                    }
-                } else {
-                    r = api.error(new AdminApi.ApiError(404, "not_found", "no such endpoint: " + path + " (see docs/operations.md)"));
+            if (path.equals("/_status/check") || path.equals("/metrics")) {
+                // Cheap and never blocking on the store: answered here, behind no other request.
+                done(ctx, guarded(() -> fast(path)), keepAlive);
+                return;
+            }
+            boolean isLong = method.equals("POST") && (path.equals("/v1/replication/sync") || path.equals("/v1/replication/refresh")
+                    || path.equals("/v1/backup"));
+            Runnable work = () -> {
+                AdminApi.Response r = guarded(() -> api(method, path, q, body, auth, who));
+                ctx.executor().execute(() -> done(ctx, r, keepAlive));
+            };
+            if (isLong) {
+                if (longRunning.incrementAndGet() > MAX_LONG) {
+                    longRunning.decrementAndGet();
+                    done(ctx, api.error(new AdminApi.ApiError(503, "busy", MAX_LONG + " long operations (sync, refresh, backup) are running;"
+                            + " try again when one has finished")), keepAlive);
+                    return;
                 }
-                respond(ctx, r, keepAlive);
-            });
+                submit(ctx, longPool, () -> {
+                    try {
+                        work.run();
+                    } finally {
+                        longRunning.decrementAndGet();
+                    }
+                }, keepAlive, longRunning);
+            } else {
+                if (waiting.incrementAndGet() > MAX_WAITING) {
+                    waiting.decrementAndGet();
+                    done(ctx, api.error(new AdminApi.ApiError(503, "busy", MAX_WAITING + " requests are waiting already; try again shortly")),
+                            keepAlive);
+                    return;
+                }
+                submit(ctx, pool, () -> {
+                    waiting.decrementAndGet();
+                    work.run();
+                }, keepAlive, waiting);
+            }
+        }
+
+        private void submit(ChannelHandlerContext ctx, ExecutorService on, Runnable task, boolean keepAlive, AtomicInteger counted) {
+            try {
+                on.execute(task);
+            } catch (RejectedExecutionException e) {
+                counted.decrementAndGet();
+                done(ctx, api.error(new AdminApi.ApiError(503, "stopping", "the node is stopping")), false);
+            }
+        }
+
+        private void done(ChannelHandlerContext ctx, AdminApi.Response r, boolean keepAlive) {
+            write(ctx, r, keepAlive);
+            busy = false;
+            if (keepAlive) {
+                next(ctx);
+            }
+        }
+
+        private AdminApi.Response fast(String path) {
+            if (path.equals("/metrics")) {
+                return new AdminApi.Response(200, metrics.get(), "text/plain; version=0.0.4");
+            }
+            String problem = health.get();
+            return problem == null ? new AdminApi.Response(200, "ok\n", "text/plain") : new AdminApi.Response(503, problem + "\n", "text/plain");
+        }
+
+        private AdminApi.Response api(String method, String path, QueryStringDecoder q, String body, String auth, String who) {
+            if (path.startsWith("/v1/") || path.equals("/v1")) {
+                if (auth == null) {
+                    return api.refused(new AdminApi.ApiError(401, "unauthorized", "send Authorization: Bearer <token> (the token is in the node's admin.tokenFile)"),
+                            method, path, who);
+                } else if (!MessageDigest.isEqual(expected, auth.getBytes(StandardCharsets.UTF_8))) {
+                    return api.refused(new AdminApi.ApiError(403, "forbidden", "the bearer token is not this node's"), method, path, who);
+                }
+                return api.handle(method, path, q.parameters(), body, who);
+            }
+            return api.error(new AdminApi.ApiError(404, "not_found", "no such endpoint: " + path + " (see docs/operations.md)"));
+        }
+
+        /** Whatever fails answers 500 with a JSON body; the connection goes on. */
+        private AdminApi.Response guarded(Supplier<AdminApi.Response> s) {
+            try {
+                return s.get();
+            } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                LOG.log(System.Logger.Level.ERROR, "an admin request failed: " + e, e);
+                return api.error(new AdminApi.ApiError(500, "internal", "the request failed: " + e));
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof IdleStateEvent && !busy && pending.isEmpty()) {
+                ctx.close();
+                return;
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            pending.forEach(FullHttpRequest::release);
+            pending.clear();
+            super.channelInactive(ctx);
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
-                respond(ctx, new AdminApi.Response(413, "{\"error\":\"too_large\",\"detail\":\"request bodies are limited to " + MAX_BODY + " bytes\"}\n",
-                        "application/json"), false);
-            } else {
-                ctx.close();
-            }
-        }
-
-        private static void respond(ChannelHandlerContext ctx, AdminApi.Response r, boolean keepAlive) {
-            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()),
-                    Unpooled.copiedBuffer(r.body(), StandardCharsets.UTF_8));
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType() + "; charset=utf-8");
-            HttpUtil.setContentLength(res, res.content().readableBytes());
-            HttpUtil.setKeepAlive(res, keepAlive);
-            var f = ctx.writeAndFlush(res);
-            if (!keepAlive) {
-                f.addListener(ChannelFutureListener.CLOSE);
-            }
+            ctx.close();
         }
     }
 }

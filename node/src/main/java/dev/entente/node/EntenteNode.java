@@ -29,6 +29,8 @@ public final class EntenteNode implements AutoCloseable {
     private final ScheduledExecutorService maintenance;
     private final io.netty.channel.EventLoopGroup adminLoop;
     private final java.util.concurrent.ExecutorService adminPool;
+    /** Threads of their own for long admin operations (sync, refresh, backup). */
+    private final java.util.concurrent.ExecutorService adminLongPool;
     private final AuditLog audit;
     private final NodeMetrics metrics;
     private final AdminServer admin;
@@ -75,9 +77,15 @@ public final class EntenteNode implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.adminLongPool = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "entente-admin-long-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
         try {
             this.admin = new AdminServer(new InetSocketAddress(config.adminListen().host(), config.adminListen().port()),
-                    config.adminToken().value(), new AdminApi(this, audit), this::healthProblem, metrics::scrape, adminLoop, adminLoop, adminPool);
+                    config.adminToken().value(), config.adminLimits(), new AdminApi(this, audit), this::healthProblem, metrics::scrape, adminLoop,
+                    adminLoop, adminPool, adminLongPool);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -148,6 +156,9 @@ public final class EntenteNode implements AutoCloseable {
         if (adminLoop != null) {
             adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             adminPool.shutdown();
+        }
+        if (adminLongPool != null) {
+            adminLongPool.shutdown();
         }
         try {
             replication.close();

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,6 +156,95 @@ class AdminApiTest {
     }
 
     /** a's configuration, listening on the port its peers were told. */
+    /** Writes raw HTTP on one connection and reads what comes back until {@code responses} responses or the close. */
+    private static String raw(EntenteNode n, String requests, int responses) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", n.adminAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(requests.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            StringBuilder got = new StringBuilder();
+            java.io.InputStream in = s.getInputStream();
+            byte[] buf = new byte[8192];
+            while (got.toString().split("HTTP/1.1 ", -1).length - 1 < responses) {
+                int k = in.read(buf);
+                if (k < 0) {
+                    break;
+                }
+                got.append(new String(buf, 0, k, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            Thread.sleep(100);
+            while (in.available() > 0) {
+                int k = in.read(buf);
+                got.append(new String(buf, 0, k, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return got.toString();
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrderAndHealthNeverWaitsForAnotherConnection(@TempDir Path dir) throws Exception {
+        try (EntenteNode n = node(dir.resolve("a"), "a", "")) {
+            String t = Files.readString(dir.resolve("a/admin.token")).trim();
+            String got = raw(n, "GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + t + "\r\n\r\n"
+                    + "GET /_status/check HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /v1/digest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + t + "\r\n\r\n", 3);
+            int status = got.indexOf("\"node\"");
+            int health = got.indexOf("\r\n\r\nok\n");
+            int digest = got.indexOf("\"digest\"");
+            assertTrue(status >= 0 && health > status && digest > health, "in the order asked:\n" + got);
+        }
+    }
+
+    @Test
+    void connectionsAreCappedAndIdleOnesClosed(@TempDir Path dir) throws Exception {
+        // The cap and the timeout come from admin.maxConnections and admin.idleTimeout.
+        Path a = dir.resolve("b");
+        CliTest.cli("init", "--data-dir", a.toString(), "--name", "b", "--new-domain", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0");
+        Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml")).replace("tokenFile: admin.token",
+                "tokenFile: admin.token\n  maxConnections: 5\n  idleTimeout: 1s"));
+        try (EntenteNode n = EntenteNode.start(ConfigLoader.load(a.resolve("node.yaml")))) {
+            java.util.List<java.net.Socket> sockets = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    java.net.Socket s = new java.net.Socket("127.0.0.1", n.adminAddress().getPort());
+                    s.setSoTimeout(5_000);
+                    sockets.add(s);
+                }
+                int closed = 0;
+                long start = System.nanoTime();
+                for (java.net.Socket s : sockets) {
+                    try {
+                        if (s.getInputStream().read() < 0) {
+                            closed++;
+                        }
+                    } catch (java.net.SocketException e) {
+                        closed++;
+                    }
+                }
+                assertEquals(8, closed, "three closed at once for the cap, five after the idle timeout");
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "idle ones closed after about a second");
+            } finally {
+                for (java.net.Socket s : sockets) {
+                    s.close();
+                }
+            }
+            assertEquals(new Reply(200, "ok\n"), call(n, "GET", "/_status/check", null, null), "the server serves again");
+        }
+    }
+
+    @Test
+    void anOversizedBodyGetsAJsonErrorAndARefusedChangeIsAudited(@TempDir Path dir) throws Exception {
+        try (EntenteNode n = node(dir.resolve("a"), "a", "")) {
+            Reply big = call(n, "POST", "/v1/namespaces/people/entries", "x", "x".repeat(2 << 20));
+            assertEquals(413, big.status());
+            assertEquals("too_large", big.json().get("error").asText());
+            Reply forbidden = call(n, "DELETE", "/v1/namespaces/people/entries/" + java.util.UUID.randomUUID(), "not-the-token", null);
+            assertEquals(403, forbidden.status());
+            String audit = Files.readString(dir.resolve("a/audit.log"));
+            assertTrue(audit.contains("DELETE /v1/namespaces/people/entries/") && audit.contains("refused: 403"), audit);
+        }
+    }
+
     private static dev.entente.config.NodeConfig withPort(Path a, int port) throws Exception {
         Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml")).replace("listen: 127.0.0.1:0\n  consumers", "listen: 127.0.0.1:" + port + "\n  consumers"));
         return ConfigLoader.load(a.resolve("node.yaml"));
