@@ -295,6 +295,8 @@ final class AdminApi {
                     .put("reason", r.reason());
         }
         o.put("refusalsNotLogged", node.replication().refusals().suppressed());
+        o.put("certificateNotAfter", node.identity().certificate().getNotAfter().toInstant().toString());
+        node.warnings().forEach(o.putArray("warnings")::add);
         return o;
     }
 

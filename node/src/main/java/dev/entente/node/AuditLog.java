@@ -25,6 +25,7 @@ public final class AuditLog implements AutoCloseable {
         this.file = file;
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
+            FileModes.createOwnerOnly(file);
             this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new IllegalStateException("cannot open the audit log " + file + ": " + e.getMessage(), e);

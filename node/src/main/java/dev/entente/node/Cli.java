@@ -163,12 +163,13 @@ public final class Cli {
         String listen = o.getOrDefault("--listen", "0.0.0.0:7400");
         String adminListen = o.getOrDefault("--admin-listen", "127.0.0.1:7480");
         try {
-            Files.createDirectories(dir);
+            FileModes.ownerOnlyDirectory(dir);
             NodeIdentity id = NodeIdentity.create(EntenteNode.identityDirectory(dir), name, NodeIdentity.DEFAULT_VALIDITY, Clock.systemUTC());
             byte[] token = new byte[24];
             new SecureRandom().nextBytes(token);
             writeOwnerOnly(dir.resolve("admin.token"), HexFormat.of().formatHex(token) + "\n");
             Files.writeString(dir.resolve("cert.pem"), id.certificatePem());
+            FileModes.createOwnerOnly(dir.resolve("node.yaml"));
             Files.writeString(dir.resolve("node.yaml"), """
                     # Entente node '%s'. Add the peers this node supplies under replication.consumers,
                     # and its pulls under agreements (see docs/operations.md).
@@ -325,7 +326,16 @@ public final class Cli {
                 err.println("node '" + id.name() + "', valid until " + id.notAfter() + ", public key SHA-256 " + id.publicKeyFingerprint());
             }
             case "renew" -> {
-                Duration validity = o.containsKey("--validity") ? ConfigLoader.duration(o.get("--validity")) : NodeIdentity.DEFAULT_VALIDITY;
+                Duration validity;
+                try {
+                    validity = o.containsKey("--validity") ? ConfigLoader.duration(o.get("--validity")) : NodeIdentity.DEFAULT_VALIDITY;
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--validity '" + o.get("--validity") + "' is " + e.getMessage() + "\n" + CERT);
+                }
+                if (validity.compareTo(Duration.ofDays(1)) < 0 || validity.compareTo(Duration.ofDays(3650)) > 0) {
+                    throw new UsageException("--validity must be from 1d to 3650d, got " + o.get("--validity")
+                            + " (a certificate valid less than a day is expired before peers can pin it)\n" + CERT);
+                }
                 NodeIdentity renewed = id.renew(validity, Clock.systemUTC());
                 try {
                     Files.writeString(dir.resolve("cert.pem"), renewed.certificatePem());

@@ -35,9 +35,19 @@ public final class EntenteNode implements AutoCloseable {
     private final NodeMetrics metrics;
     private final AdminServer admin;
 
+    /** What an operator should fix, found at start: shown in the log and in status. */
+    private final List<String> warnings = new ArrayList<>();
+
     private EntenteNode(NodeConfig config) {
         this.config = config;
+        try {
+            FileModes.ownerOnlyDirectory(config.dataDirectory());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot make the data directory " + config.dataDirectory() + " owner-only (dataDirectory): "
+                    + e.getMessage(), e);
+        }
         this.identity = NodeIdentity.load(identityDirectory(config.dataDirectory()));
+        checkFiles();
         this.audit = new AuditLog(config.dataDirectory().resolve("audit.log"));
         NodeConfig.EngineSettings s = config.engine();
         this.engine = Engine.open(EngineOptions.builder(engineDirectory(config.dataDirectory())).window(s.window())
@@ -91,6 +101,33 @@ public final class EntenteNode implements AutoCloseable {
             throw e;
         }
         LOG.log(System.Logger.Level.INFO, "node '" + config.name() + "' serves its admin API on " + admin.address());
+    }
+
+    /**
+     * Warns about what others could read or what will soon stop working: a key or token readable
+     * by others, a certificate that expires within 14 days or has expired.
+     */
+    private void checkFiles() {
+        Path key = identityDirectory(config.dataDirectory()).resolve(NodeIdentity.KEY_FILE);
+        if (FileModes.readableByOthers(key)) {
+            warnings.add("the private key " + key + " is readable by others: chmod 600 " + key);
+        }
+        if (config.adminTokenFile() != null && FileModes.readableByOthers(config.adminTokenFile())) {
+            warnings.add("the admin token file " + config.adminTokenFile() + " is readable by others: chmod 600 " + config.adminTokenFile());
+        }
+        java.time.Instant notAfter = identity.certificate().getNotAfter().toInstant();
+        java.time.Instant now = java.time.Instant.now();
+        if (notAfter.isBefore(now)) {
+            warnings.add("this node's certificate expired at " + notAfter + ": peers refuse it; renew it (entente cert renew) and give them the new cert.pem");
+        } else if (notAfter.isBefore(now.plus(java.time.Duration.ofDays(14)))) {
+            warnings.add("this node's certificate expires at " + notAfter + ", within 14 days: renew it (entente cert renew) and give peers the new cert.pem");
+        }
+        warnings.forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+    }
+
+    /** What an operator should fix, found at start. */
+    public List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     /** Why the node should not take traffic now, or null when it should. */

@@ -245,6 +245,24 @@ class AdminApiTest {
         }
     }
 
+    @Test
+    void filesAreOwnerOnlyAndATokenOthersCanReadIsAWarningInStatus(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a");
+        CliTest.cli("init", "--data-dir", a.toString(), "--name", "a", "--new-domain", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0");
+        Files.setPosixFilePermissions(a, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(a.resolve("admin.token"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        try (EntenteNode n = EntenteNode.start(ConfigLoader.load(a.resolve("node.yaml")))) {
+            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(a)), "the data directory");
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(a.resolve("node.yaml"))));
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(a.resolve("audit.log"))));
+            String t = Files.readString(a.resolve("admin.token")).trim();
+            JsonNode status = call(n, "GET", "/v1/status", t, null).json();
+            assertTrue(status.get("warnings").toString().contains("admin token file") && status.get("warnings").toString().contains("chmod 600"),
+                    status.toString());
+            assertTrue(status.has("certificateNotAfter"));
+        }
+    }
+
     private static dev.entente.config.NodeConfig withPort(Path a, int port) throws Exception {
         Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml")).replace("listen: 127.0.0.1:0\n  consumers", "listen: 127.0.0.1:" + port + "\n  consumers"));
         return ConfigLoader.load(a.resolve("node.yaml"));

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,6 +127,17 @@ class CliTest {
             assertEquals(1, p.exitValue(), output);
             assertTrue(output.contains("replication.listen") && output.contains(Integer.toString(taken.getLocalPort())), output);
             assertFalse(output.contains("\tat "), "no stack trace: " + output);
+        }
+    }
+
+    @Test
+    void aCertificateValidityOutOfBoundsIsAUsageError(@TempDir Path dir) {
+        Path a = dir.resolve("a");
+        cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain", "--listen", "127.0.0.1:0");
+        for (String v : List.of("0d", "1y", "99999d")) {
+            Run r = cli("cert", "renew", "--data-dir", a.toString(), "--validity", v);
+            assertEquals(2, r.code(), v + ": " + r.err());
+            assertTrue(r.err().contains("--validity") && !r.err().contains("\tat "), r.err());
         }
     }
 
