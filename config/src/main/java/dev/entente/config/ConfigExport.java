@@ -66,6 +66,13 @@ public final class ConfigExport {
         admin.put("maxConnections", c.adminLimits().maxConnections());
         admin.put("idleTimeout", duration(c.adminLimits().idleTimeout()));
         m.put("admin", admin);
+        Map<String, Object> backup = new LinkedHashMap<>();
+        backup.put("directory", String.valueOf(c.backup().directory()));
+        if (c.backup().every() != null) {
+            backup.put("every", duration(c.backup().every()));
+        }
+        backup.put("keep", c.backup().keep());
+        m.put("backup", backup);
         NodeConfig.EngineSettings e = c.engine();
         Map<String, Object> engine = new LinkedHashMap<>();
         engine.put("window", duration(e.window()));

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -280,7 +281,7 @@ public final class ConfigLoader {
                 problem("(top level)", "the configuration is empty or not a mapping");
                 return null;
             }
-            onlyKeys(root, "", "name", "dataDirectory", "replication", "agreements", "admin", "engine");
+            onlyKeys(root, "", "name", "dataDirectory", "replication", "agreements", "admin", "engine", "backup");
             String name = name(root, "", "name");
             String data = string(root, "", "dataDirectory", null);
             Path dataDirectory = data == null ? null : base.resolve(data).normalize();
@@ -415,7 +416,16 @@ public final class ConfigLoader {
             if (!problems.isEmpty()) {
                 return null;
             }
-            return new NodeConfig(name, dataDirectory, listen, adminListen, token, tokenPath, adminLimits, consumers, agreements, settings);
+            ObjectNode backupNode = object(root.get("backup"), "backup");
+            if (backupNode != null) {
+                onlyKeys(backupNode, "backup", "directory", "every", "keep");
+            }
+            String backupDir = string(backupNode, "backup", "directory", "");
+            NodeConfig.BackupSettings backup = new NodeConfig.BackupSettings(
+                    backupDir.isEmpty() ? (dataDirectory == null ? null : dataDirectory.resolve("backups")) : base.resolve(backupDir).normalize(),
+                    Optional.of(duration(backupNode, "backup", "every", Duration.ZERO)).filter(every -> !every.isZero()).orElse(null),
+                    integer(backupNode, "backup", "keep", 0, 0, 100_000));
+            return new NodeConfig(name, dataDirectory, listen, adminListen, token, tokenPath, adminLimits, consumers, agreements, settings, backup);
         }
     }
 }

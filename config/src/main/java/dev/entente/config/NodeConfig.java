@@ -16,9 +16,11 @@ import java.util.List;
  * @param adminLimits the admin server's connection limit and idle timeout
  * @param consumers the peers this node supplies, each with its pinned certificate
  * @param agreements this node's pulls
+ * @param backup where backups go, and their schedule
  */
 public record NodeConfig(String name, Path dataDirectory, HostPort replicationListen, HostPort adminListen, Secret adminToken,
-                         Path adminTokenFile, AdminLimits adminLimits, List<Peer> consumers, List<AgreementConfig> agreements, EngineSettings engine) {
+                         Path adminTokenFile, AdminLimits adminLimits, List<Peer> consumers, List<AgreementConfig> agreements, EngineSettings engine,
+                         BackupSettings backup) {
 
     public NodeConfig {
         consumers = List.copyOf(consumers);
@@ -33,6 +35,17 @@ public record NodeConfig(String name, Path dataDirectory, HostPort replicationLi
      */
     public record AdminLimits(int maxConnections, Duration idleTimeout) {
         public static final AdminLimits DEFAULTS = new AdminLimits(128, Duration.ofSeconds(60));
+    }
+
+    /**
+     * Backups.
+     *
+     * @param directory the only directory backups are written to (default {@code backups} in the
+     *     data directory); the API names a file in it, never a path
+     * @param every take one on this schedule; null for none
+     * @param keep keep the newest this many scheduled backups, deleting older ones; 0 keeps all
+     */
+    public record BackupSettings(Path directory, Duration every, int keep) {
     }
 
     /** A secret value: its {@code toString} never shows it. */

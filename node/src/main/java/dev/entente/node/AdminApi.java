@@ -260,15 +260,29 @@ final class AdminApi {
         }
         if (p.equals(List.of("v1", "backup"))) {
             allow(method, "POST");
-            JsonNode b = body(body);
-            String target = b.path("path").asText(null);
-            if (target == null || target.isBlank()) {
-                throw new ApiError(400, "bad_request", "say where to write the backup: {\"path\": \"/backups/node.tar.gz\"}");
+            JsonNode b = body.isBlank() ? json.createObjectNode() : body(body);
+            if (b.has("path")) {
+                throw new ApiError(400, "bad_request", "a backup is written to the node's backup directory (backup.directory) under a file name:"
+                        + " {\"name\": \"nightly.tar.gz\"}, not a path");
             }
+            JsonNode n = b.get("name");
+            if (n != null && !n.isTextual()) {
+                throw new ApiError(400, "bad_request", "name must be a string");
+            }
+            JsonNode r = b.get("replace");
+            if (r != null && !r.isBoolean()) {
+                throw new ApiError(400, "bad_request", "replace must be true or false");
+            }
+            String name = n == null ? Backup.defaultName(node.config().name(), java.time.Instant.now()) : n.asText();
             long start = System.nanoTime();
-            long size = Backup.create(node, java.nio.file.Path.of(target));
-            audit.record(who, "backup", target, "ok");
-            return Response.json(200, json.createObjectNode().put("path", target).put("bytes", size)
+            Backup.Result result;
+            try {
+                result = Backup.create(node, name, r != null && r.asBoolean());
+            } catch (Backup.FileExistsException exists) {
+                throw new ApiError(409, "conflict", exists.getMessage());
+            }
+            audit.record(who, "backup", result.file().toString(), "ok");
+            return Response.json(200, json.createObjectNode().put("path", result.file().toString()).put("bytes", result.bytes())
                     .put("millis", (System.nanoTime() - start) / 1_000_000), json);
         }
         throw new ApiError(404, "not_found", "no such endpoint: " + method + " " + path);

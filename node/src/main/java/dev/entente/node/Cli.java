@@ -252,12 +252,14 @@ public final class Cli {
             usage: entente status  [--config FILE] [--json]
                    entente sync    [--config FILE] [--agreement NAME]
                    entente refresh [--config FILE] --from AGREEMENT
-                   entente backup  [--config FILE] --to FILE.tar.gz
+                   entente backup  [--config FILE] [--name NAME.tar.gz] [--replace]
               These talk to the running node over its admin API (address and token from its
-              configuration, node.yaml in this directory unless --config says otherwise).""";
+              configuration, node.yaml in this directory unless --config says otherwise).
+              A backup is written to the node's backup directory (backup.directory), under NAME
+              (default: NODE-TIME.tar.gz); an existing one is replaced only with --replace.""";
 
     private int remote(String[] args, String command) {
-        Map<String, String> o = options(args, REMOTE, List.of("--json"), List.of("--config", "--agreement", "--from", "--to"));
+        Map<String, String> o = options(args, REMOTE, List.of("--json", "--replace"), List.of("--config", "--agreement", "--from", "--name"));
         if (o.containsKey("--help")) {
             out.println(REMOTE.replace("usage: entente status", "usage: entente " + command + " (and status)"));
             return 0;
@@ -268,8 +270,8 @@ public final class Cli {
             case "status" -> client.call("GET", "/v1/status", null);
             case "sync" -> client.call("POST", "/v1/replication/sync" + (o.containsKey("--agreement") ? "?agreement=" + o.get("--agreement") : ""), null);
             case "refresh" -> client.call("POST", "/v1/replication/refresh?from=" + required(o, "--from", REMOTE), null);
-            default -> client.call("POST", "/v1/backup",
-                    "{\"path\": " + AdminClient.quote(Path.of(required(o, "--to", REMOTE)).toAbsolutePath().toString()) + "}");
+            default -> client.call("POST", "/v1/backup", "{" + (o.containsKey("--name") ? "\"name\": " + AdminClient.quote(o.get("--name")) + ", " : "")
+                    + "\"replace\": " + o.containsKey("--replace") + "}");
         };
         if (r.status() >= 300) {
             err.println("entente " + command + ": node '" + c.name() + "' answered " + r.status() + ": " + r.body().trim());
@@ -280,20 +282,31 @@ public final class Cli {
     }
 
     private static final String RESTORE = """
-            usage: entente restore --from FILE.tar.gz --data-dir DIR
+            usage: entente restore --from FILE.tar.gz --data-dir DIR [--max-size SIZE]
               Restores a backup into DIR (new or empty). The restored node takes a new origin id
               (its peers may hold changes it made after the backup) and catches up from its
-              agreements' suppliers when it runs.""";
+              agreements' suppliers when it runs. The archive may unpack to at most SIZE
+              (default: 64 times its own size, and at least 1GiB); the certificates its
+              configuration pinned are in DIR/pinned.""";
 
     private int restore(String[] args) {
-        Map<String, String> o = options(args, RESTORE, List.of(), List.of("--from", "--data-dir"));
+        Map<String, String> o = options(args, RESTORE, List.of(), List.of("--from", "--data-dir", "--max-size"));
         if (o.containsKey("--help")) {
             out.println(RESTORE);
             return 0;
         }
         Path archive = Path.of(required(o, "--from", RESTORE));
         Path dir = Path.of(required(o, "--data-dir", RESTORE)).toAbsolutePath();
-        var origin = Backup.restore(archive, dir);
+        long maxBytes;
+        try {
+            maxBytes = o.containsKey("--max-size") ? ConfigLoader.size(o.get("--max-size"))
+                    : Math.max(1L << 30, 64 * (Files.isRegularFile(archive) ? Files.size(archive) : 0));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--max-size '" + o.get("--max-size") + "' is " + e.getMessage() + "\n" + RESTORE);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + archive + ": " + e.getMessage(), e);
+        }
+        var origin = Backup.restore(archive, dir, maxBytes);
         out.println("restored " + archive + " into " + dir + "; new origin id " + origin + "; run: entente node --config " + dir.resolve("node.yaml"));
         return 0;
     }

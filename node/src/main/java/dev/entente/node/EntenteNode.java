@@ -80,6 +80,10 @@ public final class EntenteNode implements AutoCloseable {
         });
         long every = Math.max(1000, Math.min(config.engine().window().toMillis() / 20, 600_000));
         maintenance.scheduleWithFixedDelay(this::trim, every, every, TimeUnit.MILLISECONDS);
+        if (config.backup().every() != null) {
+            long period = config.backup().every().toMillis();
+            maintenance.scheduleWithFixedDelay(this::scheduledBackup, period, period, TimeUnit.MILLISECONDS);
+        }
         this.metrics = new NodeMetrics(this);
         this.adminLoop = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
         this.adminPool = Executors.newFixedThreadPool(2, r -> {
@@ -123,6 +127,20 @@ public final class EntenteNode implements AutoCloseable {
             warnings.add("this node's certificate expires at " + notAfter + ", within 14 days: renew it (entente cert renew) and give peers the new cert.pem");
         }
         warnings.forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+    }
+
+    /** Takes a backup on the schedule, then keeps the newest {@code backup.keep} scheduled ones. */
+    private void scheduledBackup() {
+        try {
+            Backup.Result r = Backup.create(this, Backup.defaultName(config.name(), java.time.Instant.now()), false);
+            audit.record("schedule", "backup", r.file().toString(), "ok");
+            List<Path> deleted = Backup.prune(config.backup().directory(), config.name(), config.backup().keep());
+            LOG.log(System.Logger.Level.INFO, "backup " + r.file() + " (" + r.bytes() + " bytes)"
+                    + (deleted.isEmpty() ? "" : "; deleted the older " + deleted.stream().map(p -> p.getFileName().toString()).toList()));
+        } catch (RuntimeException | java.io.IOException e) {
+            audit.record("schedule", "backup", String.valueOf(config.backup().directory()), "failed: " + e.getMessage());
+            LOG.log(System.Logger.Level.ERROR, "the scheduled backup failed: " + e.getMessage() + " (backup.directory " + config.backup().directory() + ")", e);
+        }
     }
 
     /** What an operator should fix, found at start. */
