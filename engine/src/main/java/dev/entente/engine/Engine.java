@@ -131,6 +131,38 @@ public final class Engine implements AutoCloseable {
         return store.refreshRequired == null ? Optional.empty() : Optional.ofNullable(refreshFrom);
     }
 
+    /** When the store was last probed for writing again (nanoTime), under the commit lock. */
+    private long lastWriteProbe;
+
+    /**
+     * Why this node's store cannot commit now (a full disk, a broken file), or empty when it can.
+     * While commits fail, a call at most once a second tries a small write, so that health turns
+     * good again by itself once the cause is gone.
+     */
+    public Optional<String> storeProblem() {
+        Store s = store;
+        if (s.writeFailure == null) {
+            return Optional.empty();
+        }
+        if (commitLock.tryLock()) {
+            try {
+                long now = System.nanoTime();
+                if (now - lastWriteProbe > 1_000_000_000L) {
+                    lastWriteProbe = now;
+                    try (CommitBatch b = new CommitBatch(s)) {
+                        b.put(s.meta, Keys.meta("write.probe"), Keys.longBytes(clock.nowMillis()));
+                        b.commit();
+                    } catch (StoreException stillFailing) {
+                        // Still failing: writeFailure says why.
+                    }
+                }
+            } finally {
+                commitLock.unlock();
+            }
+        }
+        return Optional.ofNullable(s.writeFailure);
+    }
+
     /** The changelog and tombstone window. */
     public java.time.Duration window() {
         return options.window();

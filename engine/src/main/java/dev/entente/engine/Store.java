@@ -256,11 +256,19 @@ final class Store implements AutoCloseable {
         }
     }
 
+    /** Why the last commit failed, while commits fail (a full disk, say); null once one succeeds. */
+    volatile String writeFailure;
+
     void write(WriteBatch batch) {
         try {
             db.write(writeOptions, batch);
+            if (writeFailure != null) {
+                writeFailure = null;
+            }
         } catch (RocksDBException e) {
-            throw fail("committing", e);
+            StoreException failure = fail("committing", e);
+            writeFailure = failure.getMessage();
+            throw failure;
         }
     }
 

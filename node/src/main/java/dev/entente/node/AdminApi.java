@@ -65,9 +65,15 @@ final class AdminApi {
         }
     }
 
+    /** The most entries, and the most bytes of values, one page of a list holds. */
+    static final int MAX_PAGE_ENTRIES = 1000;
+    static final long MAX_PAGE_BYTES = 4L << 20;
     private final EntenteNode node;
     private final AuditLog audit;
-    private final ObjectMapper json = new ObjectMapper();
+    /** Strict: a key given twice or anything after the value is an error, never settled silently. */
+    private final ObjectMapper json = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     AdminApi(EntenteNode node, AuditLog audit) {
         this.node = node;
@@ -145,7 +151,7 @@ final class AdminApi {
         if (p.size() == 3 && p.get(0).equals("v1") && p.get(1).equals("namespaces")) {
             allow(method, "PUT");
             JsonNode b = body(body);
-            Schema schema = new Schema(strings(b, "unique"), strings(b, "sets"), b.path("mergeConcurrentCreates").asBoolean(false));
+            Schema schema = new Schema(strings(b, "unique"), strings(b, "sets"), bool(b, "mergeConcurrentCreates"));
             Cid cid = e.transaction().defineNamespace(p.get(2), schema).commit();
             audit.record(who, "define-namespace", p.get(2), "ok");
             return Response.json(200, namespace(e.namespace(p.get(2)).orElseThrow()).put("changed", cid != null), json);
@@ -154,7 +160,11 @@ final class AdminApi {
             String ns = p.get(2);
             if (method.equals("POST")) {
                 JsonNode b = body(body);
-                UUID id = b.hasNonNull("id") ? uuid(b.get("id").asText()) : e.newEntryId();
+                JsonNode idNode = b.get("id");
+                if (idNode != null && !idNode.isTextual()) {
+                    throw new ApiError(400, "bad_request", "id must be a string (a UUID), got " + idNode);
+                }
+                UUID id = idNode != null ? uuid(idNode.asText()) : e.newEntryId();
                 Cid cid = e.transaction().create(ns, id, attributes(b.path("attrs"), "attrs")).commit();
                 audit.record(who, "create", ns + "/" + id, "ok");
                 return Response.json(201, json.createObjectNode().put("id", id.toString()).put("cid", String.valueOf(cid)), json);
@@ -169,11 +179,23 @@ final class AdminApi {
                 return Response.json(200, json.createObjectNode().<ObjectNode>set("items", items)
                         .put("next", page.nextAfter() == null ? null : page.nextAfter().toString()), json);
             }
-            Page<Entry> page = e.list(ns, after, limit);
+            Page<Entry> page = e.list(ns, after, Math.min(limit, MAX_PAGE_ENTRIES));
             ArrayNode items = json.createArrayNode();
-            page.items().forEach(x -> items.add(entry(x)));
+            // A page stops at MAX_PAGE_BYTES of values too, so that a page of large entries cannot
+            // run the node out of memory: the rest comes with the next cursor.
+            long bytes = 0;
+            UUID next = page.nextAfter();
+            for (Entry x : page.items()) {
+                long size = x.attributes().values().values().stream().flatMap(List::stream).mapToLong(v -> v.size() + 16).sum();
+                if (!items.isEmpty() && bytes + size > MAX_PAGE_BYTES) {
+                    next = UUID.fromString(items.get(items.size() - 1).get("id").asText());
+                    break;
+                }
+                bytes += size;
+                items.add(entry(x));
+            }
             return Response.json(200, json.createObjectNode().<ObjectNode>set("items", items)
-                    .put("next", page.nextAfter() == null ? null : page.nextAfter().toString()), json);
+                    .put("next", next == null ? null : next.toString()), json);
         }
         if (p.size() == 5 && p.get(0).equals("v1") && p.get(1).equals("namespaces") && p.get(3).equals("entries")) {
             String ns = p.get(2);
@@ -411,16 +433,37 @@ final class AdminApi {
         if (!n.isArray()) {
             throw new ApiError(400, "bad_request", key + " must be a list of strings");
         }
-        n.forEach(v -> out.add(v.asText()));
+        for (JsonNode v : n) {
+            if (!v.isTextual()) {
+                throw new ApiError(400, "bad_request", key + " holds a value that is not a string: " + v);
+            }
+            out.add(v.asText());
+        }
         return out;
     }
 
-    private static UUID uuid(String s) {
-        try {
-            return UUID.fromString(s);
-        } catch (IllegalArgumentException e) {
-            throw new ApiError(400, "bad_request", "'" + s + "' is not an entry id (a UUID)");
+    /** A boolean field: true or false, absent for false; no "yes", no 1. */
+    private static boolean bool(JsonNode b, String key) {
+        JsonNode n = b.get(key);
+        if (n == null || n.isNull()) {
+            return false;
         }
+        if (!n.isBoolean()) {
+            throw new ApiError(400, "bad_request", key + " must be true or false, got " + n);
+        }
+        return n.asBoolean();
+    }
+
+    /** Entry ids in their canonical form only (lower-case, 8-4-4-4-12), so that one entry has one name. */
+    private static final java.util.regex.Pattern CANONICAL_UUID =
+            java.util.regex.Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    private static UUID uuid(String s) {
+        if (s == null || !CANONICAL_UUID.matcher(s).matches()) {
+            throw new ApiError(400, "bad_request", "'" + s + "' is not an entry id: a UUID in its canonical form, such as "
+                    + "0f8fad5b-d9cb-469f-a165-70867728950e");
+        }
+        return UUID.fromString(s);
     }
 
     private static String first(Map<String, List<String>> query, String key) {

@@ -115,8 +115,12 @@ final class AdminServer implements AutoCloseable {
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            // As Netty's own: the connection stays open (the rest of the body is discarded) when
+            // the client keeps it alive, so that it reads this answer instead of a reset.
+            boolean keepAlive = !(oversized instanceof io.netty.handler.codec.http.FullHttpMessage)
+                    && (HttpUtil.is100ContinueExpected(oversized) || HttpUtil.isKeepAlive(oversized));
             write(ctx, new AdminApi.Response(413, "{\"error\":\"too_large\",\"detail\":\"request bodies are limited to " + MAX_BODY + " bytes\"}\n",
-                    "application/json"), false);
+                    "application/json"), keepAlive);
         }
     }
 

@@ -150,7 +150,8 @@ public final class EntenteNode implements AutoCloseable {
 
     /** Why the node should not take traffic now, or null when it should. */
     private String healthProblem() {
-        return engine.refreshRequired().map(r -> "refresh required: " + r).orElse(null);
+        return engine.refreshRequired().map(r -> "refresh required: " + r)
+                .or(() -> engine.storeProblem().map(p -> "the store cannot write: " + p)).orElse(null);
     }
 
     /** Where the admin API listens. */

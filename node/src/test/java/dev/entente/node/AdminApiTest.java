@@ -263,6 +263,36 @@ class AdminApiTest {
         }
     }
 
+    @Test
+    void jsonIsStrictAndIdsCanonicalAndPagesBoundedByBytes(@TempDir Path dir) throws Exception {
+        try (EntenteNode n = node(dir.resolve("a"), "a", "")) {
+            String t = Files.readString(dir.resolve("a/admin.token")).trim();
+            for (String bad : java.util.List.of("{\"unique\": [null]}", "{\"unique\": [1]}", "{\"mergeConcurrentCreates\": \"yes\"}",
+                    "{\"unique\": []} trailing", "{\"unique\": [], \"unique\": [\"name\"]}")) {
+                Reply r = call(n, "PUT", "/v1/namespaces/things", t, bad);
+                assertEquals(400, r.status(), bad + " -> " + r.body());
+            }
+            assertEquals(200, call(n, "PUT", "/v1/namespaces/things", t, "{}").status());
+            String upper = "0F8FAD5B-D9CB-469F-A165-70867728950E";
+            assertEquals(400, call(n, "GET", "/v1/namespaces/things/entries/" + upper, t, null).status(), "one entry, one name");
+            assertEquals(400, call(n, "POST", "/v1/namespaces/things/entries", t, "{\"id\": 5, \"attrs\": {}}").status());
+            String big = "v".repeat(250_000);
+            for (int i = 0; i < 20; i++) {
+                n.engine().create("things", dev.entente.engine.Attributes.ofText("blob", big));
+            }
+            JsonNode page = call(n, "GET", "/v1/namespaces/things/entries?limit=1000", t, null).json();
+            int got = page.get("items").size();
+            assertTrue(got >= 1 && got < 20, "a page stops near 4 MiB of values: " + got + " items");
+            assertTrue(page.hasNonNull("next"));
+            int total = got;
+            while (page.hasNonNull("next")) {
+                page = call(n, "GET", "/v1/namespaces/things/entries?limit=1000&after=" + page.get("next").asText(), t, null).json();
+                total += page.get("items").size();
+            }
+            assertEquals(20, total, "the cursor reaches every entry once");
+        }
+    }
+
     private static dev.entente.config.NodeConfig withPort(Path a, int port) throws Exception {
         Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml")).replace("listen: 127.0.0.1:0\n  consumers", "listen: 127.0.0.1:" + port + "\n  consumers"));
         return ConfigLoader.load(a.resolve("node.yaml"));
