@@ -176,7 +176,17 @@ final class AdminServer implements AutoCloseable {
             FullHttpRequest req = pending.removeFirst();
             String method = req.method().name();
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
-            String path = q.path();
+            String path;
+            try {
+                path = q.path();
+                q.parameters();
+            } catch (IllegalArgumentException badEscape) {
+                boolean keepAlive = HttpUtil.isKeepAlive(req);
+                req.release();
+                done(ctx, api.error(new AdminApi.ApiError(400, "bad_request", "the request's path or query is not validly %-encoded: "
+                        + badEscape.getMessage())), keepAlive);
+                return;
+            }
             String body = req.content().toString(StandardCharsets.UTF_8);
             String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
             boolean keepAlive = HttpUtil.isKeepAlive(req);

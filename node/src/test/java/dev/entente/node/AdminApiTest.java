@@ -273,6 +273,10 @@ class AdminApiTest {
                 assertEquals(400, r.status(), bad + " -> " + r.body());
             }
             assertEquals(200, call(n, "PUT", "/v1/namespaces/things", t, "{}").status());
+            String escaped = raw(n, "GET /v1/namespaces/things/entries?after=%zz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + t + "\r\n\r\n"
+                    + "GET /_status/check HTTP/1.1\r\nHost: x\r\n\r\n", 2);
+            assertTrue(escaped.startsWith("HTTP/1.1 400") && escaped.contains("%-encoded") && escaped.contains("\r\n\r\nok\n"),
+                    "a bad escape is a 400 and the connection goes on:\n" + escaped);
             String upper = "0F8FAD5B-D9CB-469F-A165-70867728950E";
             assertEquals(400, call(n, "GET", "/v1/namespaces/things/entries/" + upper, t, null).status(), "one entry, one name");
             assertEquals(400, call(n, "POST", "/v1/namespaces/things/entries", t, "{\"id\": 5, \"attrs\": {}}").status());
