@@ -26,7 +26,7 @@ public final class ChangeFeed {
         void onEvent(FeedEvent event) throws Exception;
     }
 
-    private static final System.Logger LOG = System.getLogger(ChangeFeed.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChangeFeed.class);
     private final Engine engine;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -240,7 +240,7 @@ public final class ChangeFeed {
                     }
                     failure = e;
                     stopped = true;
-                    LOG.log(System.Logger.Level.ERROR, "change-feed subscription '" + name + "' stopped at event " + position
+                    LOG.error("change-feed subscription '" + name + "' stopped at event " + position
                             + ": " + e.getMessage() + ". Fix the listener and subscribe again; delivery resumes after event " + acknowledged, e);
                     return;
                 }

@@ -30,7 +30,7 @@ import org.rocksdb.RocksIterator;
  * <p>Thread-safe. Commits (local and remote) are serialised; reads run concurrently with them.
  */
 public final class Engine implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Engine.class);
     private final java.util.concurrent.atomic.AtomicLong localCommits = new java.util.concurrent.atomic.AtomicLong();
 
     private final EngineOptions options;
@@ -338,7 +338,7 @@ public final class Engine implements AutoCloseable {
             } catch (RuntimeException e) {
                 // The commit is durable by now: throwing would tell its caller it failed, and a
                 // caller that retried would write it twice. The listener's owner is told instead.
-                LOG.log(System.Logger.Level.ERROR, "a commit listener failed after a durable commit (the commit stands; the listener "
+                LOG.error("a commit listener failed after a durable commit (the commit stands; the listener "
                         + "may have missed it): " + e, e);
             }
         }
@@ -625,7 +625,7 @@ public final class Engine implements AutoCloseable {
         OriginId old = s.origin;
         s.takeNewOrigin(fresh);
         originTakenAt = now;
-        LOG.log(System.Logger.Level.WARNING, claim + ": this node's disk lost committed changes. It takes new origin " + fresh
+        LOG.warn(claim + ": this node's disk lost committed changes. It takes new origin " + fresh
                 + " for its changes; those of " + old + " it lost come back from its peers");
     }
 
@@ -843,7 +843,7 @@ public final class Engine implements AutoCloseable {
                 old.close();
             } catch (RuntimeException e) {
                 // The switch is done and durable; the old store is only garbage now.
-                LOG.log(System.Logger.Level.WARNING, "the store replaced by a refresh could not be closed or deleted: "
+                LOG.warn("the store replaced by a refresh could not be closed or deleted: "
                         + e.getMessage() + "; it is deleted at the next start", e);
             }
         } finally {

@@ -397,7 +397,7 @@ final class Store implements AutoCloseable {
             }
             long millis = (System.nanoTime() - t0) / 1_000_000;
             if (millis >= SLOW_SYNC_MILLIS) {
-                System.getLogger(Store.class.getName()).log(System.Logger.Level.WARNING, "syncing the write-ahead log of " + path + " took "
+                org.slf4j.LoggerFactory.getLogger(Store.class).warn("syncing the write-ahead log of " + path + " took "
                         + millis + " ms; replication waits for it before sending (a slow or busy disk)");
             }
             durableSequence = latest;

@@ -54,7 +54,7 @@ final class AdminServer implements AutoCloseable {
     static final int MAX_LONG = 4;
     /** Requests one connection may have pipelined and not yet answered; beyond, it is closed. */
     static final int MAX_PIPELINED = 16;
-    private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AdminServer.class);
     private final Channel channel;
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -274,7 +274,7 @@ final class AdminServer implements AutoCloseable {
             try {
                 return s.get();
             } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
-                LOG.log(System.Logger.Level.ERROR, "an admin request failed: " + e, e);
+                LOG.error("an admin request failed: " + e, e);
                 return api.error(new AdminApi.ApiError(500, "internal", "the request failed: " + e));
             }
         }

@@ -16,7 +16,7 @@ import java.util.Map;
  * one object per line, appended and flushed as it happens.
  */
 public final class AuditLog implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(AuditLog.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AuditLog.class);
     private final ObjectMapper json = new ObjectMapper();
     private final Writer out;
     private final Path file;
@@ -45,7 +45,7 @@ public final class AuditLog implements AutoCloseable {
             out.write('\n');
             out.flush();
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "cannot write the audit log " + file + ": " + e.getMessage(), e);
+            LOG.error("cannot write the audit log " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -58,7 +58,7 @@ public final class AuditLog implements AutoCloseable {
         try {
             out.close();
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "closing the audit log failed: " + e.getMessage(), e);
+            LOG.warn("closing the audit log failed: " + e.getMessage(), e);
         }
     }
 }

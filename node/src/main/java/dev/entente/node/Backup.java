@@ -190,7 +190,7 @@ public final class Backup {
                 Files.deleteIfExists(file);
             }
         } catch (IOException e) {
-            System.getLogger(Backup.class.getName()).log(System.Logger.Level.WARNING, "cannot clean up " + (dir != null ? dir : file) + ": " + e.getMessage());
+            org.slf4j.LoggerFactory.getLogger(Backup.class).warn("cannot clean up " + (dir != null ? dir : file) + ": " + e.getMessage());
         }
     }
 

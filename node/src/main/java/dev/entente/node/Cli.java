@@ -73,6 +73,8 @@ public final class Cli {
             return args.length == 0 ? 2 : 0;
         }
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        // Commands print their results; what they log is only for when something goes wrong.
+        Logging.configure(err, ch.qos.logback.classic.Level.WARN);
         try {
             return switch (args[0]) {
                 case "init" -> init(rest);
@@ -85,7 +87,7 @@ public final class Cli {
                 case "backup" -> remote(rest, "backup");
                 case "restore" -> restore(rest);
                 case "demo" -> {
-                    Logging.configure(err, java.util.logging.Level.SEVERE);
+                    Logging.configure(err, ch.qos.logback.classic.Level.ERROR);
                     yield Demo.run(rest, out);
                 }
                 case "bench" -> throw new UsageException("the bench lives in the testkit jar: run 'bin/entente bench', or "
@@ -218,8 +220,12 @@ public final class Cli {
             out.println(NODE);
             return 0;
         }
-        NodeConfig config = ConfigLoader.load(Path.of(required(o, "--config", NODE)));
-        Logging.configure(out, java.util.logging.Level.INFO);
+        Path configFile = Path.of(required(o, "--config", NODE));
+        NodeConfig config = ConfigLoader.load(configFile);
+        Path logConfig = Logging.configureNode(configFile, out);
+        if (logConfig != null) {
+            out.println("logging as " + logConfig + " says");
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         EntenteNode n = EntenteNode.start(config);
         Thread hook = new Thread(() -> {

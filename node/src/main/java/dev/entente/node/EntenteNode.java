@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * dropped whole), then the engine.
  */
 public final class EntenteNode implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(EntenteNode.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EntenteNode.class);
 
     private final NodeConfig config;
     private final Engine engine;
@@ -104,7 +104,7 @@ public final class EntenteNode implements AutoCloseable {
             close();
             throw e;
         }
-        LOG.log(System.Logger.Level.INFO, "node '" + config.name() + "' serves its admin API on " + admin.address());
+        LOG.info("node '" + config.name() + "' serves its admin API on " + admin.address());
     }
 
     /**
@@ -126,7 +126,7 @@ public final class EntenteNode implements AutoCloseable {
         } else if (notAfter.isBefore(now.plus(java.time.Duration.ofDays(14)))) {
             warnings.add("this node's certificate expires at " + notAfter + ", within 14 days: renew it (entente cert renew) and give peers the new cert.pem");
         }
-        warnings.forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+        warnings.forEach(w -> LOG.warn(w));
     }
 
     /** Takes a backup on the schedule, then keeps the newest {@code backup.keep} scheduled ones. */
@@ -135,11 +135,11 @@ public final class EntenteNode implements AutoCloseable {
             Backup.Result r = Backup.create(this, Backup.defaultName(config.name(), java.time.Instant.now()), false);
             audit.record("schedule", "backup", r.file().toString(), "ok");
             List<Path> deleted = Backup.prune(config.backup().directory(), config.name(), config.backup().keep());
-            LOG.log(System.Logger.Level.INFO, "backup " + r.file() + " (" + r.bytes() + " bytes)"
+            LOG.info("backup " + r.file() + " (" + r.bytes() + " bytes)"
                     + (deleted.isEmpty() ? "" : "; deleted the older " + deleted.stream().map(p -> p.getFileName().toString()).toList()));
         } catch (RuntimeException | java.io.IOException e) {
             audit.record("schedule", "backup", String.valueOf(config.backup().directory()), "failed: " + e.getMessage());
-            LOG.log(System.Logger.Level.ERROR, "the scheduled backup failed: " + e.getMessage() + " (backup.directory " + config.backup().directory() + ")", e);
+            LOG.error("the scheduled backup failed: " + e.getMessage() + " (backup.directory " + config.backup().directory() + ")", e);
         }
     }
 
@@ -180,10 +180,10 @@ public final class EntenteNode implements AutoCloseable {
         try {
             var r = engine.trimWindow();
             if (r.changesTrimmed() + r.tombstonesReaped() > 0) {
-                LOG.log(System.Logger.Level.INFO, "trimmed " + r.changesTrimmed() + " changes, reaped " + r.tombstonesReaped() + " tombstones");
+                LOG.info("trimmed " + r.changesTrimmed() + " changes, reaped " + r.tombstonesReaped() + " tombstones");
             }
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "window trimming failed: " + e.getMessage(), e);
+            LOG.error("window trimming failed: " + e.getMessage(), e);
         }
     }
 

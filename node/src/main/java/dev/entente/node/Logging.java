@@ -1,54 +1,92 @@
 package dev.entente.node;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.joran.spi.JoranException;
+import java.io.FilterOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
-import java.util.logging.ConsoleHandler;
-import java.util.logging.Formatter;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.logging.StreamHandler;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.LoggerFactory;
 
-/** One line per log record, on a stream of the command's choice (stdout for a node). */
+/**
+ * The standalone commands' logging (logback; the library modules log through SLF4J, so a server
+ * embedding a node keeps its own). A {@code logback.xml} beside the node's configuration file
+ * replaces the default entirely (levels per package, files with size-capped rotation, see
+ * docs/operations.md); the default is one line per event on a stream of the command's choice,
+ * stamped in UTC.
+ */
 final class Logging {
-    /** UTC, to the millisecond, whatever the machine's time zone. */
-    private static final java.time.format.DateTimeFormatter UTC_MILLIS =
-            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+    /** The default line: 2026-12-07T15:42:30.408Z INFO    message. */
+    static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-7level %msg%n";
 
     private Logging() {
     }
 
+    /** One line per event at {@code level} and above on {@code stream}. */
     static void configure(PrintStream stream, Level level) {
-        Logger root = Logger.getLogger("");
-        for (Handler h : root.getHandlers()) {
-            if (h instanceof ConsoleHandler || h instanceof StreamHandler) {
-                root.removeHandler(h);
-            }
-        }
-        StreamHandler h = new StreamHandler(stream, new Formatter() {
+        LoggerContext context = reset();
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern(PATTERN);
+        encoder.start();
+        OutputStreamAppender<ILoggingEvent> appender = new OutputStreamAppender<>();
+        appender.setContext(context);
+        appender.setName("stream");
+        appender.setEncoder(encoder);
+        appender.setImmediateFlush(true);
+        // Never closed with the appender: it is the command's stdout or stderr.
+        appender.setOutputStream(new FilterOutputStream(stream) {
             @Override
-            public String format(LogRecord r) {
-                String thrown = r.getThrown() == null ? "" : " (" + r.getThrown() + ")";
-                return String.format("%s %-7s %s%s%n", UTC_MILLIS.format(r.getInstant()), r.getLevel().getName(), formatMessage(r), thrown);
-            }
-        }) {
-            @Override
-            public synchronized void publish(LogRecord record) {
-                super.publish(record);
-                flush();
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
             }
 
-            /**
-             * The log manager closes its handlers in its own shutdown hook, while the node's hook
-             * still writes its stop lines: closing would close stdout under it.
-             */
             @Override
-            public synchronized void close() {
+            public void close() throws IOException {
                 flush();
             }
-        };
-        h.setLevel(level);
-        root.addHandler(h);
+        });
+        appender.start();
+        ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.addAppender(appender);
         root.setLevel(level);
+        // Netty's own debug output is noise to an operator.
+        context.getLogger("io.netty").setLevel(Level.WARN);
+    }
+
+    /**
+     * For a node: the {@code logback.xml} beside its configuration file when there is one, else
+     * the default on {@code stream} at INFO.
+     *
+     * @return the file used, or null for the default
+     */
+    static Path configureNode(Path configFile, PrintStream stream) {
+        Path custom = configFile.toAbsolutePath().resolveSibling("logback.xml");
+        if (!Files.isRegularFile(custom)) {
+            configure(stream, Level.INFO);
+            return null;
+        }
+        LoggerContext context = reset();
+        JoranConfigurator joran = new JoranConfigurator();
+        joran.setContext(context);
+        try {
+            joran.doConfigure(custom.toFile());
+        } catch (JoranException e) {
+            throw new IllegalStateException("cannot read the logging configuration " + custom + ": " + e.getMessage()
+                    + " (fix it, or remove it to log to stdout)", e);
+        }
+        return custom;
+    }
+
+    private static LoggerContext reset() {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        context.reset();
+        return context;
     }
 }

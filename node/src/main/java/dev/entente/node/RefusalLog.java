@@ -15,7 +15,7 @@ import java.util.Map;
  * count of the refusals it did not show.
  */
 public final class RefusalLog {
-    private static final System.Logger LOG = System.getLogger(RefusalLog.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RefusalLog.class);
     static final long QUIET_MILLIS = 10_000;
     /** Peers whose log rate is tracked; the least recently refused is forgotten beyond it. */
     private static final int TRACKED_PEERS = 256;
@@ -66,7 +66,7 @@ public final class RefusalLog {
         }
         long before = r == null ? 0 : r.suppressed();
         rates.put(peer, new Rate(now, 0));
-        LOG.log(System.Logger.Level.WARNING, "refused " + peer + (key == null ? "" : " (key SHA-256 " + key + ")") + ": " + code + ": " + reason
+        LOG.warn("refused " + peer + (key == null ? "" : " (key SHA-256 " + key + ")") + ": " + code + ": " + reason
                 + (before > 0 ? " (and " + before + " more refusals of " + peer + " in the last " + (now - r.lastLoggedMillis()) + " ms, not logged)" : ""));
         return true;
     }

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 
 /** The supplier side of a node: a TLS 1.3 server that serves pinned consumers. */
 final class ReplicationServer implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(ReplicationServer.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ReplicationServer.class);
     private final Channel channel;
     private final InetSocketAddress bound;
     private final Set<SupplierChannel> open = new HashSet<>();
@@ -83,7 +83,7 @@ final class ReplicationServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen for replication on " + listen + " (replication.listen): " + e.getMessage()
                     + ". Another process may use the port: stop it, or set another port", e);
         }
-        LOG.log(System.Logger.Level.INFO, "node '" + nodeName + "' serves replication on " + address());
+        LOG.info("node '" + nodeName + "' serves replication on " + address());
     }
 
     InetSocketAddress address() {
@@ -110,7 +110,7 @@ final class ReplicationServer implements AutoCloseable {
         CompletableFuture.allOf(stops).completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
         long left = Arrays.stream(stops).filter(f -> !f.isDone()).count();
         if (left > 0) {
-            LOG.log(System.Logger.Level.WARNING, left + " of " + stops.length + " consumer sessions did not close within 5 s of stopping " + address());
+            LOG.warn(left + " of " + stops.length + " consumer sessions did not close within 5 s of stopping " + address());
         }
     }
 }

@@ -10,7 +10,7 @@ import java.util.concurrent.Executor;
  * since engine calls block on RocksDB.
  */
 final class SerialExecutor implements Executor {
-    private static final System.Logger LOG = System.getLogger(SerialExecutor.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SerialExecutor.class);
     private final Executor pool;
     private final Queue<Runnable> tasks = new ArrayDeque<>();
     private boolean running;
@@ -44,7 +44,7 @@ final class SerialExecutor implements Executor {
             try {
                 next.run();
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "a replication task failed: " + e, e);
+                LOG.error("a replication task failed: " + e, e);
             }
         }
     }

@@ -116,6 +116,44 @@ class CliTest {
     }
 
     @Test
+    void aLogbackFileBesideTheConfigurationReplacesTheDefaultLogging(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a");
+        cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain", "--listen", "127.0.0.1:0");
+        Path log = a.resolve("logs/node.log");
+        Files.writeString(a.resolve("logback.xml"), """
+                <configuration>
+                  <appender name="file" class="ch.qos.logback.core.rolling.RollingFileAppender">
+                    <file>%s</file>
+                    <rollingPolicy class="ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy">
+                      <fileNamePattern>%s.%%d{yyyy-MM-dd}.%%i.gz</fileNamePattern>
+                      <maxFileSize>10MB</maxFileSize>
+                      <totalSizeCap>100MB</totalSizeCap>
+                    </rollingPolicy>
+                    <encoder><pattern>%%d{ISO8601,UTC} %%level %%logger %%msg%%n</pattern></encoder>
+                  </appender>
+                  <root level="INFO"><appender-ref ref="file"/></root>
+                </configuration>
+                """.formatted(log, log));
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+                Cli.class.getName(), "node", "--config", a.resolve("node.yaml").toString()).redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            StringBuilder printed = new StringBuilder();
+            String line;
+            while ((line = out.readLine()) != null && !line.contains("replicating on")) {
+                printed.append(line).append('\n');
+            }
+            assertTrue(printed.toString().contains("logging as " + a.resolve("logback.xml")), printed.toString());
+            assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor());
+            while (out.readLine() != null) {
+                // drain until the process ends
+            }
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        }
+        String logged = Files.readString(log);
+        assertTrue(logged.contains("dev.entente.node.ReplicationServer node 'site-a' serves replication on"), logged);
+    }
+
+    @Test
     void aPortInUseEndsTheProcessWithOneLineNamingTheSetting(@TempDir Path dir) throws Exception {
         Path a = dir.resolve("a");
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * attempt number it was opened for: events of a superseded connection are ignored.
  */
 public final class ConsumerAgreement {
-    private static final System.Logger LOG = System.getLogger(ConsumerAgreement.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConsumerAgreement.class);
 
     /** The shortest time between the starts of two pulls that notifications trigger. */
     public static final long PULL_SPACING_NANOS = 3_000_000;
@@ -363,7 +363,7 @@ public final class ConsumerAgreement {
         }
         if (session.joining() && engine.refreshRequired().isEmpty()) {
             // Refreshed meanwhile (by another agreement): say Hello again as a member, and pull.
-            LOG.log(System.Logger.Level.INFO, "agreement '" + settings.name() + "': this node has joined; reconnecting as a member");
+            LOG.info("agreement '" + settings.name() + "': this node has joined; reconnecting as a member");
             connect();
             return;
         }
@@ -384,7 +384,7 @@ public final class ConsumerAgreement {
                             ? "; refreshing from '" + engine.refreshFrom().orElse("?") + "' first"
                             : "; refresh this node (automaticRefresh is off)");
                 }
-                LOG.log(System.Logger.Level.WARNING, "agreement '" + settings.name() + "': " + lastError);
+                LOG.warn("agreement '" + settings.name() + "': " + lastError);
                 completeSyncs(lastError);
                 schedule(settings.interval().toMillis(), this::next);
             }
@@ -494,7 +494,7 @@ public final class ConsumerAgreement {
         failures++;
         long delay = backoff.next();
         lastBackoffDelay = delay;
-        LOG.log(System.Logger.Level.WARNING, "agreement '" + settings.name() + "' with " + settings.supplier() + ": " + reason
+        LOG.warn("agreement '" + settings.name() + "' with " + settings.supplier() + ": " + reason
                 + "; retrying in " + delay + " ms");
         completeSyncs(reason);
         completeRefreshWaiters();

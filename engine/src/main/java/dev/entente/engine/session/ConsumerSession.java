@@ -32,7 +32,7 @@ import java.util.UUID;
  * </pre>
  */
 public final class ConsumerSession {
-    private static final System.Logger LOG = System.getLogger(ConsumerSession.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConsumerSession.class);
 
     /** Where the session is; see the class comment. */
     public enum State { HELLO, READY, PULLING, REFRESHING, CLOSED }
@@ -152,7 +152,7 @@ public final class ConsumerSession {
     void refresh() {
         state = State.REFRESHING;
         outstanding = options.credit();
-        LOG.log(System.Logger.Level.INFO, "agreement '" + agreement + "': refreshing this node from " + supplierAddress);
+        LOG.info("agreement '" + agreement + "': refreshing this node from " + supplierAddress);
         link.send(Frames.refresh(options));
     }
 
@@ -325,7 +325,7 @@ public final class ConsumerSession {
             joining = true;
             state = State.READY;
             outstanding = 0;
-            LOG.log(System.Logger.Level.INFO, "agreement '" + agreement + "': this node was refreshed meanwhile; the snapshot is dropped");
+            LOG.info("agreement '" + agreement + "': this node was refreshed meanwhile; the snapshot is dropped");
             owner.superseded();
             return;
         }
@@ -340,7 +340,7 @@ public final class ConsumerSession {
         state = State.READY;
         outstanding = 0;
         engine.noteContact(supplierName);
-        LOG.log(System.Logger.Level.INFO, "agreement '" + agreement + "': refreshed; this node's origin is now " + engine.originId());
+        LOG.info("agreement '" + agreement + "': refreshed; this node's origin is now " + engine.originId());
         events.record(agreement, "refresh", supplierAddress, "ok: new origin " + engine.originId());
         events.refreshed(agreement);
         owner.refreshed();
@@ -377,7 +377,7 @@ public final class ConsumerSession {
             return;
         }
         events.refused(agreement, code, message);
-        LOG.log(System.Logger.Level.WARNING, "agreement '" + agreement + "': " + code + ": " + message);
+        LOG.warn("agreement '" + agreement + "': " + code + ": " + message);
         state = State.READY;
         outstanding = 0;
         owner.mustRefresh(message);

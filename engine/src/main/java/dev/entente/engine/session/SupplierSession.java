@@ -34,7 +34,7 @@ import java.util.UUID;
  * </pre>
  */
 public final class SupplierSession {
-    private static final System.Logger LOG = System.getLogger(SupplierSession.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SupplierSession.class);
 
     /** Where the session is; see the class comment. */
     public enum State { HELLO, READY, STREAMING, REFRESHING, CLOSED }
@@ -134,7 +134,7 @@ public final class SupplierSession {
                 case REFRESH -> refresh(f.getRefresh());
                 case CREDIT -> credit(f.getCredit().getBatches());
                 case ERROR -> {
-                    LOG.log(System.Logger.Level.WARNING, "consumer '" + consumer + "' ended the session: " + f.getError().getCode() + ": "
+                    LOG.warn("consumer '" + consumer + "' ended the session: " + f.getError().getCode() + ": "
                             + PeerText.message(f.getError().getMessage()));
                     link.close();
                     close();
@@ -144,7 +144,7 @@ public final class SupplierSession {
         } catch (FrameException e) {
             refuse(e.code(), e.getMessage());
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "serving consumer '" + consumer + "' failed: " + e, e);
+            LOG.error("serving consumer '" + consumer + "' failed: " + e, e);
             refuse(Code.INTERNAL, "the supplier failed: " + e.getMessage());
         }
     }
@@ -208,7 +208,7 @@ public final class SupplierSession {
         }
         state = State.READY;
         link.send(Frames.hello(nodeName, engine.originId(), engine.domainId(), false));
-        LOG.log(System.Logger.Level.INFO, "consumer '" + consumer + "' connected" + (joining ? " to join the domain" : ""));
+        LOG.info("consumer '" + consumer + "' connected" + (joining ? " to join the domain" : ""));
         events.record(consumer, "serve", peerAddress, joining ? "ok: joining" : "ok");
         mutualPort = h.getMutualPort();
         if (!joining && mutualPort > 0) {
@@ -240,12 +240,12 @@ public final class SupplierSession {
             return;
         } catch (SupplierLaggingException e) {
             link.send(Frames.error(Code.SUPPLIER_LAGGING, e.getMessage()));
-            LOG.log(System.Logger.Level.WARNING, "supplier '" + nodeName + "' is stale: " + e.getMessage());
+            LOG.warn("supplier '" + nodeName + "' is stale: " + e.getMessage());
             return;
         } catch (RefreshRequiredException e) {
             boolean mine = engine.refreshRequired().isPresent();
             link.send(Frames.error(mine ? Code.NOT_SERVING : Code.REFRESH_REQUIRED, e.getMessage()));
-            LOG.log(System.Logger.Level.WARNING, "refused consumer '" + consumer + "': " + e.getMessage());
+            LOG.warn("refused consumer '" + consumer + "': " + e.getMessage());
             return;
         }
         state = State.STREAMING;
@@ -270,7 +270,7 @@ public final class SupplierSession {
             link.send(Frames.error(Code.NOT_SERVING, e.getMessage()));
             return;
         }
-        LOG.log(System.Logger.Level.INFO, "refreshing consumer '" + consumer + "'");
+        LOG.info("refreshing consumer '" + consumer + "'");
         state = State.REFRESHING;
         credit = clamp(r.getCredit(), options.credit());
         batchBytes = Math.min(Math.max(64 << 10, r.getMaxChunkBytes()), Math.max(64 << 10, options.batchBytes()));
@@ -393,7 +393,7 @@ public final class SupplierSession {
         events.refused(consumer, code, message);
         events.record(consumer, "serve", peerAddress, "refused: " + code + ": " + message);
         // The node's refusal log reports it, at a rate a hostile consumer cannot raise.
-        LOG.log(System.Logger.Level.DEBUG, "refused consumer '" + consumer + "': " + code + ": " + message);
+        LOG.debug("refused consumer '" + consumer + "': " + code + ": " + message);
         link.send(Frames.error(code, message));
         link.close();
         close();
@@ -428,7 +428,7 @@ public final class SupplierSession {
             try {
                 commitListener.close();
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "removing a commit listener failed: " + e, e);
+                LOG.warn("removing a commit listener failed: " + e, e);
             }
             commitListener = null;
         }

@@ -165,14 +165,9 @@ public final class Simulation implements AutoCloseable {
                 Duration.ofMillis(20), Duration.ofSeconds(2), Duration.ofSeconds(1));
     }
 
-    /**
-     * The sessions' own log lines, thousands per run, say what the trace of a failed run says;
-     * JUL keeps loggers weakly, so the silenced one is held here.
-     */
-    private static final java.util.logging.Logger SESSION_LOG = java.util.logging.Logger.getLogger("dev.entente.engine.session");
-
+    /** The sessions' own log lines, thousands per run, say what the trace of a failed run says: silenced. */
     static {
-        SESSION_LOG.setLevel(java.util.logging.Level.OFF);
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.entente.engine.session")).setLevel(ch.qos.logback.classic.Level.OFF);
     }
 
     /** Runs a scenario in a temporary directory (on tmpfs when there is one) and cleans up. */
