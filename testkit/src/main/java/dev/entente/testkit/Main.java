@@ -19,6 +19,7 @@ public final class Main {
             case "bench-engine" -> code = EngineBench.run(rest);
             case ColdApply.COMMAND -> code = ColdApply.child(rest);
             case "simulate" -> code = Simulate.run(rest);
+            case "chaos" -> code = dev.entente.testkit.chaos.Chaos.main(rest, System.out);
             case "help", "--help", "-h" -> {
                 usage();
                 code = 0;
@@ -42,6 +43,8 @@ public final class Main {
                   bench-engine  the engine alone: raw RocksDB rate, local commits, remote apply
                           (bench-engine --help)
                   simulate  replay one simulated scenario, or explore random ones
-                          (simulate --help)""");
+                          (simulate --help)
+                  chaos   node processes under kill -9, SIGSTOP and broken links while they take
+                          writes; then every check (chaos --seed S --seconds N; also 'bin/entente chaos')""");
     }
 }

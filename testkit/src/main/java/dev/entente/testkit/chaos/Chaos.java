@@ -1,0 +1,420 @@
+package dev.entente.testkit.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The fault suite on real processes: node processes in a full mesh of pull agreements, each link
+ * through a {@link FaultyLink}; every node takes random writes through its REST API while faults
+ * run (kill -9 and restart, SIGSTOP and SIGCONT, links cut, black-holed or slowed); then every
+ * fault heals and the run checks that all nodes hold the same digest and the same entries, that
+ * no acknowledged write is lost and that no acknowledged deletion comes back. The seed decides the
+ * faults and the writes (their timing is the machine's); a failure names it.
+ */
+public final class Chaos {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** @param faultTime how long faults and writes run before everything heals */
+    public record Settings(long seed, int nodes, Duration faultTime) {
+        public String replay() {
+            return "java -jar testkit/target/entente-testkit.jar chaos --seed " + seed + " --nodes " + nodes + " --seconds " + faultTime.toSeconds();
+        }
+    }
+
+    /** What a run did. */
+    public record Report(Settings settings, int acknowledged, int uncertain, int deleted, int faults, String digest, long convergeMillis) {
+    }
+
+    private final Settings settings;
+    private final Path root;
+    private final PrintStream log;
+    private final List<NodeProcess> nodes = new ArrayList<>();
+    private final List<FaultyLink> links = new ArrayList<>();
+    private final Ledger ledger = new Ledger();
+    private volatile boolean writing = true;
+    private int faults;
+
+    private Chaos(Settings settings, Path root, PrintStream log) {
+        this.settings = settings;
+        this.root = root;
+        this.log = log;
+    }
+
+    /** Runs one chaos run in {@code root}; throws an AssertionError naming the seed when a check fails. */
+    public static Report run(Settings settings, Path root, PrintStream log) throws Exception {
+        Chaos c = new Chaos(settings, root, log);
+        try {
+            return c.run();
+        } catch (AssertionError | RuntimeException e) {
+            StringBuilder tails = new StringBuilder();
+            for (NodeProcess n : c.nodes) {
+                tails.append("\n    ").append(n.name).append(" log:\n      ").append(n.logTail());
+            }
+            throw new AssertionError("chaos run failed: " + e.getMessage() + "\n  replay: " + settings.replay() + tails, e);
+        } finally {
+            c.nodes.forEach(NodeProcess::close);
+            for (FaultyLink l : c.links) {
+                l.close();
+            }
+        }
+    }
+
+    private Report run() throws Exception {
+        setUp();
+        List<Thread> writers = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            int index = i;
+            Thread t = new Thread(() -> write(index, new Random(settings.seed() * 31 + index)), "chaos-writer-" + index);
+            t.start();
+            writers.add(t);
+        }
+        runFaults(new Random(settings.seed()));
+        writing = false;
+        for (Thread t : writers) {
+            t.join();
+        }
+        heal();
+        long start = System.nanoTime();
+        String digest = converge();
+        long convergeMillis = (System.nanoTime() - start) / 1_000_000;
+        check();
+        Report r = new Report(settings, ledger.acknowledged(), ledger.uncertain.size(), ledger.deleted.size(), faults, digest, convergeMillis);
+        log.printf("chaos seed=%d nodes=%d faults for %ds: %d faults, %d writes acknowledged (%d uncertain), %d deletions; converged in %d ms, digest %s%n",
+                settings.seed(), settings.nodes(), settings.faultTime().toSeconds(), faults, r.acknowledged(), r.uncertain(), r.deleted(),
+                convergeMillis, digest);
+        return r;
+    }
+
+    // ---- set-up
+
+    private void setUp() throws Exception {
+        int n = settings.nodes();
+        int[] replication = new int[n];
+        int[] admin = new int[n];
+        for (int i = 0; i < n; i++) {
+            replication[i] = freePort();
+            admin[i] = freePort();
+            Path dir = root.resolve("c" + i);
+            List<String> args = new ArrayList<>(List.of("init", "--data-dir", dir.toString(), "--name", "c" + i, "--listen",
+                    "127.0.0.1:" + replication[i], "--admin-listen", "127.0.0.1:" + admin[i]));
+            if (i == 0) {
+                args.add("--new-domain");
+            }
+            int code = dev.entente.node.Cli.execute(args.toArray(String[]::new), new PrintStream(java.io.OutputStream.nullOutputStream()), log);
+            if (code != 0) {
+                throw new IllegalStateException("entente init of c" + i + " exited " + code);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            StringBuilder yaml = new StringBuilder();
+            yaml.append("name: c").append(i).append("\ndataDirectory: .\nreplication:\n  listen: 127.0.0.1:").append(replication[i]).append("\n  consumers:\n");
+            for (int j = 0; j < n; j++) {
+                if (j != i) {
+                    yaml.append("    - name: c").append(j).append("\n      certificate: ").append(root.resolve("c" + j + "/cert.pem")).append('\n');
+                }
+            }
+            yaml.append("agreements:\n");
+            // The founder first: a joining node refreshes from its first agreement's supplier.
+            for (int j = 0; j < n; j++) {
+                if (j != i) {
+                    FaultyLink link = new FaultyLink("c" + i + "-from-c" + j, replication[j]);
+                    links.add(link);
+                    yaml.append("  - name: c").append(i).append("-from-c").append(j).append("\n    supplier: 127.0.0.1:").append(link.port())
+                            .append("\n    certificate: ").append(root.resolve("c" + j + "/cert.pem")).append("\n    interval: 1s\n");
+                }
+            }
+            yaml.append("admin:\n  listen: 127.0.0.1:").append(admin[i]).append("\n  tokenFile: admin.token\n");
+            yaml.append("engine:\n  blockCache: 8MiB\n  writeBuffer: 4MiB\n");
+            Files.writeString(root.resolve("c" + i + "/node.yaml"), yaml.toString());
+            nodes.add(new NodeProcess("c" + i, root.resolve("c" + i), admin[i]));
+        }
+        NodeProcess founder = nodes.get(0);
+        founder.start();
+        require(founder.awaitHealthy(Duration.ofSeconds(60)), "c0 did not start");
+        require(founder.call("PUT", "/v1/namespaces/people", "{}", Duration.ofSeconds(10)).status() == 200, "c0 refused the namespace");
+        for (NodeProcess p : nodes.subList(1, n)) {
+            p.start();
+        }
+        for (NodeProcess p : nodes) {
+            require(p.awaitHealthy(Duration.ofSeconds(90)), p.name + " did not join (health never 200)");
+        }
+        log.println("chaos: " + n + " node processes joined; faults and writes for " + settings.faultTime().toSeconds() + " s, seed " + settings.seed());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    // ---- writes
+
+    /** What the writers were told: acknowledged values, deletions, and writes whose outcome is unknown. */
+    private static final class Ledger {
+        /** The last acknowledged value of each entry, for entries whose every write was answered. */
+        final Map<String, String> value = new HashMap<>();
+        final Set<String> deleted = new HashSet<>();
+        /** Entries with a write that got no answer (a timeout, a killed node): their state is not checked. */
+        final Set<String> uncertain = new HashSet<>();
+        int acks;
+
+        synchronized void ack(String id, String v) {
+            value.put(id, v);
+            acks++;
+        }
+
+        synchronized void ackDelete(String id) {
+            deleted.add(id);
+            value.remove(id);
+            acks++;
+        }
+
+        synchronized void unsure(String id) {
+            uncertain.add(id);
+        }
+
+        synchronized int acknowledged() {
+            return acks;
+        }
+    }
+
+    private void write(int index, Random random) {
+        NodeProcess node = nodes.get(index);
+        List<String> mine = new ArrayList<>();
+        int k = 0;
+        while (writing) {
+            k++;
+            String v = "c" + index + "-" + k;
+            int dice = random.nextInt(10);
+            if (mine.isEmpty() || dice < 6) {
+                String id = java.util.UUID.nameUUIDFromBytes((settings.seed() + "/" + v).getBytes()).toString();
+                NodeProcess.Reply r = node.call("POST", "/v1/namespaces/people/entries", "{\"id\": \"" + id + "\", \"attrs\": {\"name\": \"" + v + "\"}}",
+                        Duration.ofSeconds(3));
+                if (r.status() == 201) {
+                    ledger.ack(id, v);
+                    mine.add(id);
+                } else if (!refusedForSure(r)) {
+                    ledger.unsure(id);
+                    mine.add(id);
+                }
+            } else if (dice < 9) {
+                String id = mine.get(random.nextInt(mine.size()));
+                NodeProcess.Reply r = node.call("PATCH", "/v1/namespaces/people/entries/" + id, "{\"set\": {\"name\": \"" + v + "\"}}", Duration.ofSeconds(3));
+                if (r.status() == 200) {
+                    ledger.ack(id, v);
+                } else if (!refusedForSure(r)) {
+                    ledger.unsure(id);
+                }
+            } else {
+                String id = mine.remove(random.nextInt(mine.size()));
+                NodeProcess.Reply r = node.call("DELETE", "/v1/namespaces/people/entries/" + id, null, Duration.ofSeconds(3));
+                if (r.status() == 200) {
+                    ledger.ackDelete(id);
+                } else if (!refusedForSure(r)) {
+                    ledger.unsure(id);
+                } else {
+                    mine.add(id);
+                }
+            }
+            try {
+                Thread.sleep(random.nextInt(40));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** A refusal that changed nothing: the node answered, with an error of the request, or was not there to take it. */
+    private static boolean refusedForSure(NodeProcess.Reply r) {
+        return r.status() >= 400 && r.status() < 500 || r.status() == 0 && r.body().contains("ConnectException");
+    }
+
+    // ---- faults
+
+    private void runFaults(Random random) throws Exception {
+        ScheduledExecutorService undo = Executors.newSingleThreadScheduledExecutor();
+        try {
+            long end = System.nanoTime() + settings.faultTime().toNanos();
+            while (System.nanoTime() < end) {
+                Thread.sleep(500 + random.nextInt(1500));
+                long lasts = 1000 + random.nextInt(3000);
+                int kind = random.nextInt(5);
+                faults++;
+                if (kind == 0) {
+                    NodeProcess n = nodes.get(random.nextInt(nodes.size()));
+                    if (!n.running()) {
+                        continue;
+                    }
+                    log.println("  fault: kill -9 " + n.name + ", restart in " + lasts + " ms");
+                    n.kill();
+                    undo.schedule(() -> restart(n), lasts, TimeUnit.MILLISECONDS);
+                } else if (kind == 1) {
+                    NodeProcess n = nodes.get(random.nextInt(nodes.size()));
+                    log.println("  fault: SIGSTOP " + n.name + " for " + lasts + " ms");
+                    n.pause();
+                    undo.schedule(() -> {
+                        n.resume();
+                        return null;
+                    }, lasts, TimeUnit.MILLISECONDS);
+                } else {
+                    FaultyLink l = links.get(random.nextInt(links.size()));
+                    FaultyLink.Mode m = kind == 2 ? FaultyLink.Mode.CUT : kind == 3 ? FaultyLink.Mode.BLACKHOLE : FaultyLink.Mode.DELAY;
+                    log.println("  fault: link " + l.name + " " + m + " for " + lasts + " ms");
+                    l.set(m);
+                    undo.schedule(() -> l.set(FaultyLink.Mode.PASS), lasts, TimeUnit.MILLISECONDS);
+                }
+            }
+        } finally {
+            undo.shutdown();
+            undo.awaitTermination(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private void restart(NodeProcess n) {
+        try {
+            if (!n.running()) {
+                n.start();
+            }
+        } catch (IOException e) {
+            log.println("  restart of " + n.name + " failed: " + e.getMessage());
+        }
+    }
+
+    private void heal() throws Exception {
+        for (FaultyLink l : links) {
+            l.set(FaultyLink.Mode.PASS);
+        }
+        for (NodeProcess n : nodes) {
+            n.resume();
+            if (!n.running()) {
+                n.start();
+            }
+        }
+        for (NodeProcess n : nodes) {
+            require(n.awaitHealthy(Duration.ofSeconds(60)), n.name + " is not healthy after the faults healed");
+        }
+    }
+
+    // ---- checks
+
+    private String converge() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        Map<String, String> digests = new TreeMap<>();
+        while (System.nanoTime() < deadline) {
+            for (NodeProcess n : nodes) {
+                n.call("POST", "/v1/replication/sync", null, Duration.ofSeconds(20));
+            }
+            digests.clear();
+            for (NodeProcess n : nodes) {
+                NodeProcess.Reply r = n.call("GET", "/v1/digest", null, Duration.ofSeconds(10));
+                digests.put(n.name, r.status() == 200 ? JSON.readTree(r.body()).get("digest").asText() : "unanswered " + r.status());
+            }
+            if (new HashSet<>(digests.values()).size() == 1 && !digests.values().iterator().next().startsWith("unanswered")) {
+                return digests.values().iterator().next();
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("the nodes did not converge within 120 s of healing: " + digests);
+    }
+
+    private void check() throws Exception {
+        Map<String, String> first = null;
+        for (NodeProcess n : nodes) {
+            Map<String, String> entries = entries(n);
+            if (first == null) {
+                first = entries;
+            } else {
+                require(first.equals(entries), n.name + " holds other entries than c0 though the digests agree");
+            }
+            synchronized (ledger) {
+                for (Map.Entry<String, String> e : ledger.value.entrySet()) {
+                    if (ledger.uncertain.contains(e.getKey())) {
+                        continue;
+                    }
+                    require(e.getValue().equals(entries.get(e.getKey())), "acknowledged write lost on " + n.name + ": entry " + e.getKey()
+                            + " should be '" + e.getValue() + "', is " + (entries.containsKey(e.getKey()) ? "'" + entries.get(e.getKey()) + "'" : "missing"));
+                }
+                for (String id : ledger.deleted) {
+                    require(!entries.containsKey(id), "deleted entry " + id + " came back on " + n.name);
+                }
+            }
+        }
+    }
+
+    /** Every live entry of a node: id to its name. */
+    private static Map<String, String> entries(NodeProcess n) throws IOException {
+        Map<String, String> out = new HashMap<>();
+        String after = null;
+        do {
+            NodeProcess.Reply r = n.call("GET", "/v1/namespaces/people/entries?limit=1000" + (after == null ? "" : "&after=" + after), null,
+                    Duration.ofSeconds(20));
+            require(r.status() == 200, n.name + " did not list its entries: " + r);
+            JsonNode page = JSON.readTree(r.body());
+            for (JsonNode item : page.get("items")) {
+                out.put(item.get("id").asText(), item.at("/attrs/name/0").asText());
+            }
+            after = page.hasNonNull("next") ? page.get("next").asText() : null;
+        } while (after != null);
+        return out;
+    }
+
+    private static void require(boolean ok, String what) {
+        if (!ok) {
+            throw new AssertionError(what);
+        }
+    }
+
+    // ---- command line
+
+    /** {@code chaos [--seed S] [--nodes N] [--seconds N | --minutes N]}. */
+    public static int main(String[] args, PrintStream out) throws Exception {
+        long seed = System.nanoTime();
+        int n = 3;
+        long seconds = 60;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--seed" -> seed = Long.parseLong(args[++i]);
+                case "--nodes" -> n = Integer.parseInt(args[++i]);
+                case "--seconds" -> seconds = Long.parseLong(args[++i]);
+                case "--minutes" -> seconds = 60 * Long.parseLong(args[++i]);
+                default -> {
+                    out.println("usage: chaos [--seed S] [--nodes N (3)] [--seconds N | --minutes N (1 minute)]");
+                    return 2;
+                }
+            }
+        }
+        if (n < 3) {
+            out.println("chaos needs 3 nodes or more");
+            return 2;
+        }
+        Path root = Files.createTempDirectory("entente-chaos");
+        try {
+            run(new Settings(seed, n, Duration.ofSeconds(seconds)), root, out);
+            return 0;
+        } catch (AssertionError e) {
+            out.println("FAIL " + e.getMessage());
+            return 1;
+        } finally {
+            dev.entente.testkit.TempDirs.delete(root);
+        }
+    }
+}
