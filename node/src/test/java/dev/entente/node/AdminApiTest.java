@@ -297,6 +297,46 @@ class AdminApiTest {
         }
     }
 
+    @Test
+    void longOperationsRunOnThreadsOfTheirOwnAndHealthNeverWaitsBehindThem(@TempDir Path dir) throws Exception {
+        // A supplier that accepts connections and never answers: each sync waits out the TLS handshake.
+        try (java.net.ServerSocket blackhole = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(blackhole.accept());
+                    }
+                } catch (java.io.IOException closed) {
+                    // the test is over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            Path a = dir.resolve("a");
+            String agreement = "agreements:\n  - name: silent\n    supplier: 127.0.0.1:" + blackhole.getLocalPort() + "\n    certificate: cert.pem\n";
+            CliTest.cli("init", "--data-dir", a.toString(), "--name", "a", "--new-domain", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0");
+            Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml")).replace("agreements: []\n", agreement));
+            try (EntenteNode n = EntenteNode.start(ConfigLoader.load(a.resolve("node.yaml")))) {
+                String t = Files.readString(a.resolve("admin.token")).trim();
+                java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> syncs = new java.util.ArrayList<>();
+                for (int i = 0; i < AdminServer.MAX_LONG + 1; i++) {
+                    syncs.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminAddress().getPort() + "/v1/replication/sync"))
+                            .header("Authorization", "Bearer " + t).POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60)).build(),
+                            HttpResponse.BodyHandlers.ofString()));
+                }
+                Thread.sleep(500);
+                long start = System.nanoTime();
+                assertEquals(new Reply(200, "ok\n"), call(n, "GET", "/_status/check", null, null));
+                assertEquals(200, call(n, "GET", "/v1/status", t, null).status(), "the workers are free");
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(millis < 2000, "health and status answered in " + millis + " ms while the syncs wait");
+                long busy = syncs.stream().map(java.util.concurrent.CompletableFuture::join).filter(r -> r.statusCode() == 503).count();
+                assertEquals(1, busy, "one more long operation than the limit is turned away");
+            }
+        }
+    }
+
     private static dev.entente.config.NodeConfig withPort(Path a, int port) throws Exception {
         Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml")).replace("listen: 127.0.0.1:0\n  consumers", "listen: 127.0.0.1:" + port + "\n  consumers"));
         return ConfigLoader.load(a.resolve("node.yaml"));
