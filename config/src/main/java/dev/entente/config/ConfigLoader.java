@@ -85,16 +85,21 @@ public final class ConfigLoader {
             case "h" -> 3_600_000;
             default -> 86_400_000;
         };
-        long millis;
+        return Duration.ofMillis(scaled(m.group(1), unitMillis, MAX_DURATION.toMillis(), "too long: at most 36500d"));
+    }
+
+    /** {@code digits} times {@code unit}, refused above {@code max} (never wrapped: an overflow is above it). */
+    private static long scaled(String digits, long unit, long max, String tooBig) {
+        long v;
         try {
-            millis = Math.multiplyExact(Long.parseLong(m.group(1)), unitMillis);
+            v = Math.multiplyExact(Long.parseLong(digits), unit);
         } catch (ArithmeticException | NumberFormatException e) {
-            millis = Long.MAX_VALUE;
+            v = Long.MAX_VALUE;
         }
-        if (millis > MAX_DURATION.toMillis()) {
-            throw new IllegalArgumentException("too long: at most 36500d");
+        if (v > max) {
+            throw new IllegalArgumentException(tooBig);
         }
-        return Duration.ofMillis(millis);
+        return v;
     }
 
     /** Reads a size such as {@code 4096}, {@code 256KiB}, {@code 64MiB}. */
@@ -110,16 +115,7 @@ public final class ConfigLoader {
             case "GiB" -> 1L << 30;
             default -> 1;
         };
-        long bytes;
-        try {
-            bytes = Math.multiplyExact(Long.parseLong(m.group(1)), unitBytes);
-        } catch (ArithmeticException | NumberFormatException e) {
-            bytes = Long.MAX_VALUE;
-        }
-        if (bytes > MAX_SIZE) {
-            throw new IllegalArgumentException("too large: at most 1024GiB");
-        }
-        return bytes;
+        return scaled(m.group(1), unitBytes, MAX_SIZE, "too large: at most 1024GiB");
     }
 
     /** Walks the tree, collecting every problem with its path. */

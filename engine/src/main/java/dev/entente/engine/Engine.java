@@ -968,10 +968,7 @@ public final class Engine implements AutoCloseable {
             synchronized (options.random()) {
                 fresh = OriginId.random(options.random());
             }
-            try (CommitBatch b = new CommitBatch(s)) {
-                b.put(s.meta, Keys.meta("origin"), fresh.toBytes());
-                b.commit();
-            }
+            s.takeNewOrigin(fresh);
             s.flushAll();
             return fresh;
         }

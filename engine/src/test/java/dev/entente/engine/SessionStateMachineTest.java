@@ -151,16 +151,36 @@ class SessionStateMachineTest extends TwoNodes {
         assertEquals(a.digest(), b.digest());
     }
 
-    @Test
-    void aSupplierSendsNoMoreBatchesThanTheConsumerHasGranted() {
-        for (int i = 0; i < 5; i++) {
+    /** A supplier session of a, holding {@code changes} new entries, past b's Hello. */
+    private SupplierSession servingB(int changes, RecordingLink toConsumer) {
+        for (int i = 0; i < changes; i++) {
             a.create("people", Attributes.ofText("name", "c" + i));
         }
-        RecordingLink toConsumer = new RecordingLink();
         SupplierSession session = new SupplierSession(a, "a", "test", toConsumer, clock, OPTIONS, new SupplierSession.Events() {
         });
         session.start();
         session.receive(Frames.hello("b", b.originId(), b.domainId(), false));
+        return session;
+    }
+
+    @Test
+    void aConsumerThatKeepsGrantingCreditIsNeverCutHoweverLongTheStreamRuns() {
+        RecordingLink toConsumer = new RecordingLink();
+        SupplierSession session = servingB(12, toConsumer);
+        session.receive(Frames.pull(b.ruv(), OPTIONS));
+        long step = OPTIONS.silenceTimeout().toMillis() / 3;
+        for (int i = 0; i < 8; i++) {
+            clock.advance(step);
+            assertEquals(SupplierSession.State.STREAMING, session.state(), "still streaming after " + (i + 1) * step + " ms");
+            session.receive(Frames.credit(1));
+        }
+        assertEquals(10, toConsumer.sent.stream().filter(Frame::hasBatch).count());
+    }
+
+    @Test
+    void aSupplierSendsNoMoreBatchesThanTheConsumerHasGranted() {
+        RecordingLink toConsumer = new RecordingLink();
+        SupplierSession session = servingB(5, toConsumer);
         session.receive(Frames.pull(b.ruv(), OPTIONS));
         assertEquals(2, toConsumer.sent.stream().filter(Frame::hasBatch).count(), "credit 2: two batches of one record, then it waits");
         assertEquals(0, session.credit());
@@ -178,14 +198,8 @@ class SessionStateMachineTest extends TwoNodes {
 
     @Test
     void whatAConsumerAsksIsClampedToTheSuppliersOwnLimitsAndOverGrantingCreditEndsTheSession() {
-        for (int i = 0; i < 6; i++) {
-            a.create("people", Attributes.ofText("name", "c" + i));
-        }
         RecordingLink toConsumer = new RecordingLink();
-        SupplierSession session = new SupplierSession(a, "a", "test", toConsumer, clock, OPTIONS, new SupplierSession.Events() {
-        });
-        session.start();
-        session.receive(Frames.hello("b", b.originId(), b.domainId(), false));
+        SupplierSession session = servingB(6, toConsumer);
         session.receive(Frame.newBuilder().setPull(dev.entente.protocol.SessionMessages.PullRequest.newBuilder().setRuv(Frames.ruv(b.ruv()))
                 .setCredit(Integer.MAX_VALUE).setMaxBatchRecords(Integer.MAX_VALUE).setMaxBatchBytes(Long.MAX_VALUE)).build());
         List<Frame> batches = toConsumer.sent.stream().filter(Frame::hasBatch).toList();
@@ -200,14 +214,8 @@ class SessionStateMachineTest extends TwoNodes {
 
     @Test
     void aConsumerThatStopsGrantingCreditIsCutAfterTheSilenceTimeout() {
-        for (int i = 0; i < 4; i++) {
-            a.create("people", Attributes.ofText("name", "c" + i));
-        }
         RecordingLink toConsumer = new RecordingLink();
-        SupplierSession session = new SupplierSession(a, "a", "test", toConsumer, clock, OPTIONS, new SupplierSession.Events() {
-        });
-        session.start();
-        session.receive(Frames.hello("b", b.originId(), b.domainId(), false));
+        SupplierSession session = servingB(4, toConsumer);
         session.receive(Frames.pull(b.ruv(), OPTIONS));
         assertEquals(SupplierSession.State.STREAMING, session.state());
         clock.advance(OPTIONS.silenceTimeout().toMillis() - 1);

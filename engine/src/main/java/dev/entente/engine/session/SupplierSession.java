@@ -70,6 +70,8 @@ public final class SupplierSession {
     private Scheduler.Timer helloTimer;
     /** Runs while the supplier waits for credit: a consumer that stops granting it is cut. */
     private Scheduler.Timer creditTimer;
+    /** When the stream last moved (a batch or chunk sent, or the stream began), for {@link #creditTimer}. */
+    private long movedNanos;
 
     /**
      * A session whose consumer is whoever its Hello names (in-process replication and the
@@ -249,6 +251,7 @@ public final class SupplierSession {
             return;
         }
         state = State.STREAMING;
+        movedNanos = scheduler.nanoTime();
         // What the consumer asks is clamped to this node's own limits: they bound the memory
         // and the time one session can take, whatever a peer asks.
         credit = clamp(p.getCredit(), options.credit());
@@ -272,6 +275,7 @@ public final class SupplierSession {
         }
         LOG.info("refreshing consumer '" + consumer + "'");
         state = State.REFRESHING;
+        movedNanos = scheduler.nanoTime();
         credit = clamp(r.getCredit(), options.credit());
         batchBytes = Math.min(Math.max(64 << 10, r.getMaxChunkBytes()), Math.max(64 << 10, options.batchBytes()));
         pump();
@@ -323,30 +327,46 @@ public final class SupplierSession {
                 link.send(Frame.newBuilder().setChunk(SessionMessages.RefreshChunk.newBuilder().setChunk(chunk)).build());
             }
             credit--;
+            movedNanos = scheduler.nanoTime();
         }
         waitForCredit();
     }
 
     /** A streaming session with no credit left, or a link that takes nothing, waits for the consumer, but not for ever. */
     private void waitForCredit() {
-        boolean waiting = (credit == 0 || !link.writable()) && (state == State.STREAMING || state == State.REFRESHING);
-        if (waiting && creditTimer == null) {
-            creditTimer = scheduler.schedule(options.silenceTimeout().toMillis(), () -> {
-                creditTimer = null;
-                if (credit == 0 && (state == State.STREAMING || state == State.REFRESHING)) {
-                    refuse(Code.UNEXPECTED_MESSAGE, "consumer '" + consumer + "' granted no credit for " + options.silenceTimeout().toMillis()
-                            + " ms: it stopped reading");
-                } else if (!link.writable() && (state == State.STREAMING || state == State.REFRESHING)) {
-                    refuse(Code.UNEXPECTED_MESSAGE, "consumer '" + consumer + "' read nothing of what was sent for "
-                            + options.silenceTimeout().toMillis() + " ms: it stopped reading");
-                } else {
-                    waitForCredit();
-                }
-            });
-        } else if (!waiting && creditTimer != null) {
+        if (waiting() && creditTimer == null) {
+            armCreditTimer(options.silenceTimeout().toMillis());
+        } else if (!waiting() && creditTimer != null) {
             creditTimer.cancel();
             creditTimer = null;
         }
+    }
+
+    private boolean waiting() {
+        return (credit == 0 || !link.writable()) && (state == State.STREAMING || state == State.REFRESHING);
+    }
+
+    /**
+     * One timer serves a whole stream, as the consumer's silence timer does: each batch only
+     * notes the time, and the timer, when due, cuts the consumer only if the stream has not moved
+     * for the whole timeout, else waits again for what is left.
+     */
+    private void armCreditTimer(long millis) {
+        creditTimer = scheduler.schedule(millis, () -> {
+            creditTimer = null;
+            if (!waiting()) {
+                return;
+            }
+            long timeout = options.silenceTimeout().toMillis();
+            long still = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(scheduler.nanoTime() - movedNanos);
+            if (still < timeout) {
+                armCreditTimer(timeout - still);
+            } else if (credit == 0) {
+                refuse(Code.UNEXPECTED_MESSAGE, "consumer '" + consumer + "' granted no credit for " + timeout + " ms: it stopped reading");
+            } else {
+                refuse(Code.UNEXPECTED_MESSAGE, "consumer '" + consumer + "' read nothing of what was sent for " + timeout + " ms: it stopped reading");
+            }
+        });
     }
 
     private void endStream() {

@@ -1,5 +1,7 @@
 package dev.entente.testkit.bench;
 
+import dev.entente.testkit.chaos.FaultyLink;
+
 import dev.entente.node.Cli;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -63,8 +65,8 @@ final class BenchCluster implements AutoCloseable {
     }
 
     /** {@code consumer} pulls from {@code supplier} through a relay the workload controls. */
-    LoopbackRelay pullThroughRelay(String consumer, String supplier) throws IOException {
-        LoopbackRelay relay = new LoopbackRelay(ports.get(supplier));
+    FaultyLink pullThroughRelay(String consumer, String supplier) throws IOException {
+        FaultyLink relay = new FaultyLink(consumer + "-from-" + supplier, ports.get(supplier));
         others.add(relay);
         pulls.add(new Pull(consumer, supplier, relay.port()));
         return relay;

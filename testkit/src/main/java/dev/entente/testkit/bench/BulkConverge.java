@@ -1,5 +1,7 @@
 package dev.entente.testkit.bench;
 
+import dev.entente.testkit.chaos.FaultyLink;
+
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -33,14 +35,14 @@ final class BulkConverge implements Workload {
             c.init("c", false);
             c.pull("b", "a");
             // C reaches A through a relay that cuts it off while A loads: then it catches up alone.
-            LoopbackRelay link = c.pullThroughRelay("c", "a");
+            FaultyLink link = c.pullThroughRelay("c", "a");
             var nodes = c.start("1g", "a", "b", "c");
             NodeHandle a = nodes.get(0);
             NodeHandle b = nodes.get(1);
             NodeHandle cNode = nodes.get(2);
             a.call("define", Duration.ofSeconds(30));
             BenchCluster.join(Duration.ofSeconds(60), b, cNode);
-            link.partition();
+            link.set(FaultyLink.Mode.CUT);
             long bytesBefore = Long.parseLong(b.call("received", Duration.ofSeconds(10)).split(" ")[0]);
 
             long t0 = System.nanoTime();
@@ -64,7 +66,7 @@ final class BulkConverge implements Workload {
             // third shows nodes that have been running for a while.
             String[] warmLoad = null;
             double warmConverge = 0;
-            link.partition();
+            link.set(FaultyLink.Mode.CUT);
             for (int round = 2; round <= WARM_ROUNDS + 1; round++) {
                 long w0 = System.nanoTime();
                 warmLoad = a.call("load " + entries + " 1000 w1r" + round + "-", Duration.ofMinutes(20)).split(" ");
@@ -148,11 +150,11 @@ final class BulkConverge implements Workload {
      * the last entry written must be there and C must then hold A's digest with {@code expected}
      * entries.
      */
-    private static CatchUp catchUp(LoopbackRelay link, NodeHandle a, NodeHandle c, String lastEntry, long expected) throws InterruptedException {
+    private static CatchUp catchUp(FaultyLink link, NodeHandle a, NodeHandle c, String lastEntry, long expected) throws InterruptedException {
         long before = Long.parseLong(c.call("received", Duration.ofSeconds(10)).split(" ")[0]);
         long entriesBefore = Long.parseLong(c.call("digest", Duration.ofSeconds(60)).split(" ")[1]);
         long t0 = System.nanoTime();
-        link.heal();
+        link.set(FaultyLink.Mode.PASS);
         // C's agreement is backing off after the cut: a sync connects at once, as an operator's would.
         c.call("sync " + Duration.ofMinutes(20).toMillis(), Duration.ofMinutes(21));
         c.call("await-entry " + lastEntry + " " + Duration.ofMinutes(20).toMillis(), Duration.ofMinutes(21));

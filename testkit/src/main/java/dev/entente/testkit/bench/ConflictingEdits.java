@@ -1,5 +1,7 @@
 package dev.entente.testkit.bench;
 
+import dev.entente.testkit.chaos.FaultyLink;
+
 import dev.entente.engine.Cid;
 import dev.entente.engine.OriginId;
 import java.io.IOException;
@@ -34,8 +36,8 @@ final class ConflictingEdits implements Workload {
         try (BenchCluster c = new BenchCluster(dir)) {
             c.init("a", true);
             c.init("b", false);
-            LoopbackRelay toA = c.pullThroughRelay("b", "a");
-            LoopbackRelay toB = c.pullThroughRelay("a", "b");
+            FaultyLink toA = c.pullThroughRelay("b", "a");
+            FaultyLink toB = c.pullThroughRelay("a", "b");
             var nodes = c.start("1g", "a", "b");
             NodeHandle a = nodes.get(0);
             NodeHandle b = nodes.get(1);
@@ -45,8 +47,8 @@ final class ConflictingEdits implements Workload {
             b.call("await-entry " + load[1] + " " + Duration.ofMinutes(10).toMillis(), Duration.ofMinutes(11));
             BenchCluster.awaitSameDigest(Duration.ofSeconds(60), a, b);
 
-            toA.partition();
-            toB.partition();
+            toA.set(FaultyLink.Mode.CUT);
+            toB.set(FaultyLink.Mode.CUT);
             Path modsA = dir.resolve("a-modified.txt");
             Path modsB = dir.resolve("b-modified.txt");
             a.send("modify-all displayname from-a " + modsA);
@@ -57,8 +59,8 @@ final class ConflictingEdits implements Workload {
                 throw new IllegalStateException("A and B agree while partitioned: the partition did not hold; no figure is printed");
             }
 
-            toA.heal();
-            toB.heal();
+            toA.set(FaultyLink.Mode.PASS);
+            toB.set(FaultyLink.Mode.PASS);
             long t0 = System.nanoTime();
             // After a network repair an operator runs 'entente sync': it retries now instead of
             // waiting out the backoff the failed connections built up.

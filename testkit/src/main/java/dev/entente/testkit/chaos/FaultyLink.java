@@ -15,20 +15,20 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * fault can break: {@link Mode#CUT} closes every connection and refuses new ones, as a failed
  * link does; {@link Mode#BLACKHOLE} keeps connections open and drops every byte, as a firewall
  * that drops packets does; {@link Mode#DELAY} holds every chunk for a while. TLS passes through
- * untouched (nodes pin keys, not addresses).
+ * untouched (nodes pin keys, not addresses). The bench's partitions use it too (cut and pass).
  */
-final class FaultyLink implements AutoCloseable {
-    enum Mode { PASS, CUT, BLACKHOLE, DELAY }
+public final class FaultyLink implements AutoCloseable {
+    public enum Mode { PASS, CUT, BLACKHOLE, DELAY }
 
     static final long DELAY_MILLIS = 150;
-    final String name;
+    public final String name;
     private final ServerSocket listener;
     private final int target;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile Mode mode = Mode.PASS;
     private volatile boolean closed;
 
-    FaultyLink(String name, int targetPort) throws IOException {
+    public FaultyLink(String name, int targetPort) throws IOException {
         this.name = name;
         this.target = targetPort;
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -37,11 +37,11 @@ final class FaultyLink implements AutoCloseable {
         t.start();
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
-    Mode mode() {
+    public Mode mode() {
         return mode;
     }
 
@@ -49,7 +49,7 @@ final class FaultyLink implements AutoCloseable {
      * Sets the link's mode. Leaving a mode that lost bytes (a black hole) closes the connections
      * that went through it: their streams are broken, and the sessions must start again.
      */
-    synchronized void set(Mode next) {
+    public synchronized void set(Mode next) {
         Mode before = mode;
         mode = next;
         if (next == Mode.CUT || before == Mode.BLACKHOLE && next != Mode.BLACKHOLE) {
@@ -68,17 +68,20 @@ final class FaultyLink implements AutoCloseable {
                 return;
             }
             try {
-                synchronized (this) {
-                    if (mode == Mode.CUT) {
-                        quietClose(in);
-                        continue;
-                    }
-                }
                 Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
                 in.setTcpNoDelay(true);
                 out.setTcpNoDelay(true);
-                sockets.add(in);
-                sockets.add(out);
+                // Checked and registered together with set(), so that no connection accepted
+                // while a cut begins survives it.
+                synchronized (this) {
+                    if (mode == Mode.CUT) {
+                        quietClose(in);
+                        quietClose(out);
+                        continue;
+                    }
+                    sockets.add(in);
+                    sockets.add(out);
+                }
                 pump(in, out);
                 pump(out, in);
             } catch (IOException e) {
