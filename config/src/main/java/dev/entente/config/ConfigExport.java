@@ -82,6 +82,7 @@ public final class ConfigExport {
         engine.put("writeBuffer", e.writeBufferBytes());
         engine.put("maxValueSize", e.maxValueBytes());
         engine.put("maxTransactionSize", e.maxTransactionBytes());
+        engine.put("stopAfterStoreFailure", duration(e.stopAfterStoreFailure()));
         m.put("engine", engine);
         return m;
     }
@@ -122,7 +123,8 @@ public final class ConfigExport {
         }
     }
 
-    static String duration(Duration d) {
+    /** A duration as the configuration writes it: 90s, 5m, 7d. */
+    public static String duration(Duration d) {
         long ms = d.toMillis();
         if (ms % 86_400_000 == 0) {
             return ms / 86_400_000 + "d";

@@ -391,7 +391,8 @@ public final class ConfigLoader {
             NodeConfig.EngineSettings d = NodeConfig.EngineSettings.DEFAULTS;
             NodeConfig.EngineSettings settings = d;
             if (engine != null) {
-                onlyKeys(engine, "engine", "window", "maxClockSkew", "syncWrites", "blockCache", "writeBuffer", "maxValueSize", "maxTransactionSize");
+                onlyKeys(engine, "engine", "window", "maxClockSkew", "syncWrites", "blockCache", "writeBuffer", "maxValueSize", "maxTransactionSize",
+                        "stopAfterStoreFailure");
                 Duration window = duration(engine, "engine", "window", d.window());
                 Duration skew = duration(engine, "engine", "maxClockSkew", d.maxClockSkew());
                 if (skew.compareTo(window) >= 0) {
@@ -407,7 +408,8 @@ public final class ConfigLoader {
                 }
                 settings = new NodeConfig.EngineSettings(window, skew, bool(engine, "engine", "syncWrites", d.syncWrites()),
                         size(engine, "engine", "blockCache", d.blockCacheBytes()), size(engine, "engine", "writeBuffer", d.writeBufferBytes()),
-                        (int) Math.min(Integer.MAX_VALUE, maxValue), (int) Math.min(Integer.MAX_VALUE, maxTransaction));
+                        (int) Math.min(Integer.MAX_VALUE, maxValue), (int) Math.min(Integer.MAX_VALUE, maxTransaction),
+                        duration(engine, "engine", "stopAfterStoreFailure", d.stopAfterStoreFailure()));
             }
             if (!problems.isEmpty()) {
                 return null;

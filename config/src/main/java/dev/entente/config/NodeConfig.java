@@ -73,10 +73,16 @@ public record NodeConfig(String name, Path dataDirectory, HostPort replicationLi
                                   Duration interval, boolean automaticRefresh) {
     }
 
-    /** Engine and RocksDB settings. */
+    /**
+     * Engine and RocksDB settings.
+     *
+     * @param stopAfterStoreFailure a standalone node whose store cannot commit this long, for a
+     *     cause other than a full disk, stops (exit 75) for its service manager to restart it:
+     *     RocksDB clears such errors only when it opens the store again
+     */
     public record EngineSettings(Duration window, Duration maxClockSkew, boolean syncWrites, long blockCacheBytes,
-                                 long writeBufferBytes, int maxValueBytes, int maxTransactionBytes) {
+                                 long writeBufferBytes, int maxValueBytes, int maxTransactionBytes, Duration stopAfterStoreFailure) {
         public static final EngineSettings DEFAULTS = new EngineSettings(Duration.ofDays(7), Duration.ofMinutes(5), false,
-                64L << 20, 64L << 20, 256 << 10, 8 << 20);
+                64L << 20, 64L << 20, 256 << 10, 8 << 20, Duration.ofSeconds(60));
     }
 }

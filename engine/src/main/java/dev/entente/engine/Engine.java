@@ -140,14 +140,26 @@ public final class Engine implements AutoCloseable {
      * good again by itself once the cause is gone.
      */
     public Optional<String> storeProblem() {
+        return storeFailure().map(StoreFailure::reason);
+    }
+
+    /**
+     * Why this node's store cannot commit now, whether that is a full disk, and since when; empty
+     * when it can. Like {@link #storeProblem()}, a call tries a small write at most once a second.
+     */
+    public Optional<StoreFailure> storeFailure() {
         Store s = store;
-        if (s.writeFailure == null) {
+        // A background error (a flush or compaction that could not write) fails the next commit;
+        // a probe finds it before a client's write does.
+        boolean newBackgroundError = s.backgroundErrors() > s.backgroundErrorsSeen;
+        if (s.writeFailure == null && !newBackgroundError) {
             return Optional.empty();
         }
         if (commitLock.tryLock()) {
             try {
                 long now = System.nanoTime();
-                if (now - lastWriteProbe > 1_000_000_000L) {
+                s.backgroundErrorsSeen = Math.max(s.backgroundErrorsSeen, s.backgroundErrors());
+                if (newBackgroundError || now - lastWriteProbe > 1_000_000_000L) {
                     lastWriteProbe = now;
                     try (CommitBatch b = new CommitBatch(s)) {
                         b.put(s.meta, Keys.meta("write.probe"), Keys.longBytes(clock.nowMillis()));

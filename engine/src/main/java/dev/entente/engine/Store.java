@@ -256,8 +256,8 @@ final class Store implements AutoCloseable {
         }
     }
 
-    /** Why the last commit failed, while commits fail (a full disk, say); null once one succeeds. */
-    volatile String writeFailure;
+    /** Why commits fail, while they do (a full disk, say); null once one succeeds. */
+    volatile StoreFailure writeFailure;
 
     void write(WriteBatch batch) {
         try {
@@ -267,9 +267,34 @@ final class Store implements AutoCloseable {
             }
         } catch (RocksDBException e) {
             StoreException failure = fail("committing", e);
-            writeFailure = failure.getMessage();
+            StoreFailure before = writeFailure;
+            writeFailure = new StoreFailure(failure.getMessage(), isNoSpace(e),
+                    before == null ? java.time.Instant.now() : before.since());
             throw failure;
         }
+    }
+
+    /** Background errors counted so far, as last checked by the engine's store probe. */
+    volatile long backgroundErrorsSeen;
+
+    /** How many background errors (failed flushes, compactions, WAL writes) RocksDB has counted since it opened. */
+    long backgroundErrors() {
+        try {
+            return db.getLongProperty("rocksdb.background-errors");
+        } catch (RocksDBException e) {
+            // A store that cannot answer a property counts as failing: the probe write finds out.
+            return backgroundErrorsSeen + 1;
+        }
+    }
+
+    private static boolean isNoSpace(RocksDBException e) {
+        String detail = detail(e);
+        return detail != null && (detail.contains("No space") || detail.contains("ENOSPC"));
+    }
+
+    private static String detail(RocksDBException e) {
+        Status s = e.getStatus();
+        return s == null ? e.getMessage() : s.getCodeString() + ": " + s.getState();
     }
 
     RocksIterator iterator(ColumnFamilyHandle cf) {
@@ -324,9 +349,9 @@ final class Store implements AutoCloseable {
 
     static StoreException fail(Path path, String action, RocksDBException e) {
         Status s = e.getStatus();
-        String detail = s == null ? e.getMessage() : s.getCodeString() + ": " + s.getState();
+        String detail = detail(e);
         String advice;
-        if (detail != null && (detail.contains("No space") || detail.contains("ENOSPC"))) {
+        if (isNoSpace(e)) {
             advice = "the disk is full: free space on the volume of " + path + " and retry; committed data is intact and nothing of this operation was written";
         } else if (detail != null && detail.contains("lock")) {
             advice = "another process holds the store open: stop it first";

@@ -64,6 +64,7 @@ final class AdminServer implements AutoCloseable {
                 Supplier<String> metrics, EventLoopGroup boss, EventLoopGroup workers, ExecutorService pool, ExecutorService longPool) {
         byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .handler(new AcceptGate("admin server", limits.maxConnections()))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

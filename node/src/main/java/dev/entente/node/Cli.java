@@ -227,7 +227,11 @@ public final class Cli {
             out.println("logging as " + logConfig + " says");
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        EntenteNode n = EntenteNode.start(config);
+        Thread[] hookHolder = new Thread[1];
+        EntenteNode[] started = new EntenteNode[1];
+        EntenteNode n = EntenteNode.start(config, reason -> new Thread(() -> stopForRestart(config.name(), reason, started[0], hookHolder[0]),
+                "entente-store-stop").start());
+        started[0] = n;
         Thread hook = new Thread(() -> {
             out.println("node '" + config.name() + "' stopping");
             out.flush();
@@ -239,6 +243,7 @@ public final class Cli {
             // the JVM would otherwise exit 143 after its hooks.
             Runtime.getRuntime().halt(0);
         }, "entente-shutdown");
+        hookHolder[0] = hook;
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("node '" + config.name() + "' replicating on " + n.replication().address() + ", origin " + n.engine().originId()
                 + ", domain " + n.engine().domainId());
@@ -250,6 +255,31 @@ public final class Cli {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Exit status of a node that stopped for its service manager to restart it. */
+    static final int EXIT_RESTART = 75;
+
+    /**
+     * Stops a node whose store has failed too long, exiting 75 (EX_TEMPFAIL): a service manager
+     * restarts it (systemd's Restart=on-failure), and RocksDB clears the error when it opens.
+     */
+    private void stopForRestart(String name, String reason, EntenteNode n, Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException stoppingAlready) {
+            return;
+        }
+        out.println("node '" + name + "' stopping for a restart: " + reason + ". Committed data is safe; the node exits " + EXIT_RESTART
+                + " for its service manager to start it again (systemd: Restart=on-failure)");
+        out.flush();
+        try {
+            n.close();
+        } finally {
+            out.println("node '" + name + "' stopped");
+            out.flush();
+            Runtime.getRuntime().halt(EXIT_RESTART);
+        }
     }
 
     // ---- commands that talk to a running node

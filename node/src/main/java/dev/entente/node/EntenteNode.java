@@ -3,6 +3,9 @@ package dev.entente.node;
 import dev.entente.config.NodeConfig;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
+import dev.entente.engine.StoreFailure;
+import java.time.Duration;
+import java.time.Instant;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -38,8 +41,15 @@ public final class EntenteNode implements AutoCloseable {
     /** What an operator should fix, found at start: shown in the log and in status. */
     private final List<String> warnings = new ArrayList<>();
 
-    private EntenteNode(NodeConfig config) {
+    /** Told once when the store has failed for engine.stopAfterStoreFailure (not a full disk). */
+    private final java.util.function.Consumer<String> onStoreStuck;
+    /** The store failure last logged, on the maintenance thread; null while the store writes. */
+    private StoreFailure reportedFailure;
+    private boolean stuckReported;
+
+    private EntenteNode(NodeConfig config, java.util.function.Consumer<String> onStoreStuck) {
         this.config = config;
+        this.onStoreStuck = onStoreStuck;
         try {
             FileModes.ownerOnlyDirectory(config.dataDirectory());
         } catch (java.io.IOException e) {
@@ -48,6 +58,8 @@ public final class EntenteNode implements AutoCloseable {
         }
         this.identity = NodeIdentity.load(identityDirectory(config.dataDirectory()));
         checkFiles();
+        checkDescriptorLimit();
+        warnings.forEach(w -> LOG.warn(w));
         this.audit = new AuditLog(config.dataDirectory().resolve("audit.log"));
         NodeConfig.EngineSettings s = config.engine();
         this.engine = Engine.open(EngineOptions.builder(engineDirectory(config.dataDirectory())).window(s.window())
@@ -80,6 +92,7 @@ public final class EntenteNode implements AutoCloseable {
         });
         long every = Math.max(1000, Math.min(config.engine().window().toMillis() / 20, 600_000));
         maintenance.scheduleWithFixedDelay(this::trim, every, every, TimeUnit.MILLISECONDS);
+        maintenance.scheduleWithFixedDelay(this::watchStore, 1, 1, TimeUnit.SECONDS);
         if (config.backup().every() != null) {
             long period = config.backup().every().toMillis();
             maintenance.scheduleWithFixedDelay(this::scheduledBackup, period, period, TimeUnit.MILLISECONDS);
@@ -126,7 +139,6 @@ public final class EntenteNode implements AutoCloseable {
         } else if (notAfter.isBefore(now.plus(java.time.Duration.ofDays(14)))) {
             warnings.add("this node's certificate expires at " + notAfter + ", within 14 days: renew it (entente cert renew) and give peers the new cert.pem");
         }
-        warnings.forEach(w -> LOG.warn(w));
     }
 
     /** Takes a backup on the schedule, then keeps the newest {@code backup.keep} scheduled ones. */
@@ -163,9 +175,25 @@ public final class EntenteNode implements AutoCloseable {
         return audit;
     }
 
-    /** Starts the node its configuration describes; its identity must exist (entente init). */
+    /**
+     * Starts the node its configuration describes; its identity must exist (entente init). A
+     * store that cannot write is logged and fails health until it recovers; an embedding server
+     * that wants to restart on a lasting failure uses {@link #start(NodeConfig, java.util.function.Consumer)}.
+     */
     public static EntenteNode start(NodeConfig config) {
-        return new EntenteNode(config);
+        return new EntenteNode(config, reason -> {
+        });
+    }
+
+    /**
+     * Starts the node, calling {@code onStoreStuck} once (on a maintenance thread) with what went
+     * wrong when its store has been unable to commit for {@code engine.stopAfterStoreFailure}, for
+     * a cause other than a full disk. RocksDB clears such an error (a file it could not open, a
+     * write the volume refused) only when it opens the store again: the caller closes this node
+     * and starts it again, or exits for its service manager to do so; committed data is safe.
+     */
+    public static EntenteNode start(NodeConfig config, java.util.function.Consumer<String> onStoreStuck) {
+        return new EntenteNode(config, onStoreStuck);
     }
 
     public static Path identityDirectory(Path dataDirectory) {
@@ -186,6 +214,63 @@ public final class EntenteNode implements AutoCloseable {
             LOG.error("window trimming failed: " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Once a second: logs when the store stops and starts writing again, and reports a failure
+     * that outlasts {@code engine.stopAfterStoreFailure}. A full disk is never reported as stuck:
+     * a restart cannot free space, and writes resume by themselves once there is some.
+     */
+    private void watchStore() {
+        try {
+            java.util.Optional<StoreFailure> now = engine.storeFailure();
+            if (now.isPresent()) {
+                StoreFailure f = now.get();
+                if (reportedFailure == null) {
+                    LOG.error("the store cannot write: " + f.reason() + ". Writes are refused (503) and health fails; reads go on; "
+                            + (f.diskFull() ? "writes resume by themselves once space is freed"
+                            : "a write is tried each second, and the node stops for a restart if the store still cannot write after "
+                            + dev.entente.config.ConfigExport.duration(config.engine().stopAfterStoreFailure()) + " (engine.stopAfterStoreFailure)"));
+                }
+                reportedFailure = f;
+                Duration failing = Duration.between(f.since(), Instant.now());
+                if (!f.diskFull() && !stuckReported && failing.compareTo(config.engine().stopAfterStoreFailure()) >= 0) {
+                    stuckReported = true;
+                    String reason = "the store has not been able to write for " + failing.toSeconds() + " s (" + f.reason()
+                            + "); RocksDB clears such an error only when it opens the store again";
+                    LOG.error(reason);
+                    onStoreStuck.accept(reason);
+                }
+            } else if (reportedFailure != null) {
+                LOG.info("the store writes again, " + Duration.between(reportedFailure.since(), Instant.now()).toSeconds()
+                        + " s after it stopped: RocksDB resumed by itself once the cause was gone");
+                reportedFailure = null;
+                stuckReported = false;
+            }
+        } catch (RuntimeException e) {
+            LOG.error("checking the store failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Warns when the process may open fewer descriptors than the connections the node accepts
+     * and the store's files need, so that a flood of connections cannot leave the store without
+     * a file it must open.
+     */
+    private void checkDescriptorLimit() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            long max = unix.getMaxFileDescriptorCount();
+            long need = (long) config.adminLimits().maxConnections() + TransportOptions.DEFAULTS.maxSessions() + STORE_DESCRIPTORS;
+            if (max < need) {
+                warnings.add("the process may open " + max + " files and sockets, fewer than the " + need + " that admin.maxConnections ("
+                        + config.adminLimits().maxConnections() + "), the replication server's " + TransportOptions.DEFAULTS.maxSessions()
+                        + " connections and the store's files (" + STORE_DESCRIPTORS + ") may take: raise the limit (LimitNOFILE= in a "
+                        + "systemd unit, ulimit -n) or lower admin.maxConnections");
+            }
+        }
+    }
+
+    /** Descriptors kept aside for the store's files, logs and backups. */
+    static final int STORE_DESCRIPTORS = 512;
 
     public NodeConfig config() {
         return config;

@@ -40,6 +40,10 @@ public final class RefusalLog {
         }
     };
     private long suppressedTotal;
+    /** Lines logged in the current quiet time, of all peers: many peers cost the log no more than this. */
+    private static final int MAX_LINES = 20;
+    private long windowStart;
+    private int linesInWindow;
 
     /**
      * Records a refusal, and logs it unless this peer was logged within the quiet time.
@@ -58,17 +62,27 @@ public final class RefusalLog {
             recent.removeFirst();
         }
         long now = System.currentTimeMillis();
+        if (now - windowStart >= QUIET_MILLIS) {
+            windowStart = now;
+            linesInWindow = 0;
+        }
         Rate r = rates.get(peer);
-        if (r != null && now - r.lastLoggedMillis() < QUIET_MILLIS) {
-            rates.put(peer, new Rate(r.lastLoggedMillis(), r.suppressed() + 1));
+        if (r != null && now - r.lastLoggedMillis() < QUIET_MILLIS || linesInWindow >= MAX_LINES) {
+            rates.put(peer, r == null ? new Rate(now, 1) : new Rate(r.lastLoggedMillis(), r.suppressed() + 1));
             suppressedTotal++;
             return false;
         }
+        linesInWindow++;
         long before = r == null ? 0 : r.suppressed();
         rates.put(peer, new Rate(now, 0));
         LOG.warn("refused " + peer + (key == null ? "" : " (key SHA-256 " + key + ")") + ": " + code + ": " + reason
                 + (before > 0 ? " (and " + before + " more refusals of " + peer + " in the last " + (now - r.lastLoggedMillis()) + " ms, not logged)" : ""));
         return true;
+    }
+
+    /** The peer's address as refusals name it: its host, not the port of its connection, so that each connection is not a new peer. */
+    static String address(java.net.SocketAddress remote) {
+        return remote instanceof java.net.InetSocketAddress a && a.getAddress() != null ? a.getAddress().getHostAddress() : String.valueOf(remote);
     }
 
     public synchronized List<Refusal> recent() {

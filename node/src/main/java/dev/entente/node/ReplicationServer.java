@@ -33,6 +33,7 @@ final class ReplicationServer implements AutoCloseable {
                       EventLoopGroup workers, ExecutorService pool, TransportOptions options, RefusalLog refusals,
                       SupplierChannel.Peers peers, SessionLog sessions) {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .handler(new AcceptGate("replication server", options.maxSessions()))
                 .option(ChannelOption.SO_BACKLOG, 128)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // Above credit's worth of batches unsent, a session stops sending (see Link.writable):
@@ -51,7 +52,7 @@ final class ReplicationServer implements AutoCloseable {
                             if (open.size() >= options.maxSessions()) {
                                 // Before TLS: an unauthenticated flood holds at most this many
                                 // connections, each for at most the handshake time.
-                                refusals.refused(String.valueOf(ch.remoteAddress()), dev.entente.protocol.SessionMessages.Error.Code.NOT_AUTHORIZED,
+                                refusals.refused(RefusalLog.address(ch.remoteAddress()), dev.entente.protocol.SessionMessages.Error.Code.NOT_AUTHORIZED,
                                         "the replication server already holds " + open.size() + " connections, its limit (maxSessions)");
                                 ch.close();
                                 return;
