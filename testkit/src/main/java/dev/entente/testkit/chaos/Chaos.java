@@ -24,13 +24,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * The fault suite on real processes: node processes in a full mesh of pull agreements, each link
  * through a {@link FaultyLink}; every node takes random writes through its REST API while faults
- * run (kill -9 and restart, SIGSTOP and SIGCONT, links cut, black-holed or slowed); then every
+ * run (kill -9 and restart, SIGSTOP and SIGCONT, links cut, black-holed or slowed, a full disk,
+ * a restart on a port in use); then every
  * fault heals and the run checks that all nodes hold the same digest and the same entries, that
  * no acknowledged write is lost and that no acknowledged deletion comes back. The seed decides the
  * faults and the writes (their timing is the machine's); a failure names it.
  */
 public final class Chaos {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] FAULT_KINDS = {"kill", "stop", "cut", "blackhole", "delay", "disk-full", "port-in-use"};
 
     /** @param faultTime how long faults and writes run before everything heals */
     public record Settings(long seed, int nodes, Duration faultTime) {
@@ -40,7 +42,8 @@ public final class Chaos {
     }
 
     /** What a run did. */
-    public record Report(Settings settings, int acknowledged, int uncertain, int deleted, int faults, String digest, long convergeMillis) {
+    public record Report(Settings settings, int acknowledged, int uncertain, int deleted, int faults, Map<String, Integer> faultKinds, String digest,
+                         long convergeMillis) {
     }
 
     private final Settings settings;
@@ -51,6 +54,9 @@ public final class Chaos {
     private final Ledger ledger = new Ledger();
     private volatile boolean writing = true;
     private int faults;
+    private final Map<String, Integer> faultKinds = new TreeMap<>();
+    /** Each node's directory is a tmpfs of its own (mounting needs root): full-disk faults run. */
+    private final List<Path> mounted = new ArrayList<>();
 
     private Chaos(Settings settings, Path root, PrintStream log) {
         this.settings = settings;
@@ -74,6 +80,7 @@ public final class Chaos {
             for (FaultyLink l : c.links) {
                 l.close();
             }
+            c.unmount();
         }
     }
 
@@ -96,9 +103,10 @@ public final class Chaos {
         String digest = converge();
         long convergeMillis = (System.nanoTime() - start) / 1_000_000;
         check();
-        Report r = new Report(settings, ledger.acknowledged(), ledger.uncertain.size(), ledger.deleted.size(), faults, digest, convergeMillis);
-        log.printf("chaos seed=%d nodes=%d faults for %ds: %d faults, %d writes acknowledged (%d uncertain), %d deletions; converged in %d ms, digest %s%n",
-                settings.seed(), settings.nodes(), settings.faultTime().toSeconds(), faults, r.acknowledged(), r.uncertain(), r.deleted(),
+        Report r = new Report(settings, ledger.acknowledged(), ledger.uncertain.size(), ledger.deleted.size(), faults, Map.copyOf(faultKinds), digest,
+                convergeMillis);
+        log.printf("chaos seed=%d nodes=%d faults for %ds: %d faults %s, %d writes acknowledged (%d uncertain), %d deletions; converged in %d ms, digest %s%n",
+                settings.seed(), settings.nodes(), settings.faultTime().toSeconds(), faults, faultKinds, r.acknowledged(), r.uncertain(), r.deleted(),
                 convergeMillis, digest);
         return r;
     }
@@ -109,6 +117,7 @@ public final class Chaos {
         int n = settings.nodes();
         int[] replication = new int[n];
         int[] admin = new int[n];
+        mountDisks(n);
         for (int i = 0; i < n; i++) {
             replication[i] = freePort();
             admin[i] = freePort();
@@ -144,7 +153,7 @@ public final class Chaos {
             yaml.append("admin:\n  listen: 127.0.0.1:").append(admin[i]).append("\n  tokenFile: admin.token\n");
             yaml.append("engine:\n  blockCache: 8MiB\n  writeBuffer: 4MiB\n");
             Files.writeString(root.resolve("c" + i + "/node.yaml"), yaml.toString());
-            nodes.add(new NodeProcess("c" + i, root.resolve("c" + i), admin[i]));
+            nodes.add(new NodeProcess("c" + i, root.resolve("c" + i), admin[i], replication[i]));
         }
         NodeProcess founder = nodes.get(0);
         founder.start();
@@ -157,6 +166,42 @@ public final class Chaos {
             require(p.awaitHealthy(Duration.ofSeconds(90)), p.name + " did not join (health never 200)");
         }
         log.println("chaos: " + n + " node processes joined; faults and writes for " + settings.faultTime().toSeconds() + " s, seed " + settings.seed());
+    }
+
+    /** A tmpfs per node when this runs as root, so that a fault can fill one node's disk. */
+    private void mountDisks(int n) throws IOException, InterruptedException {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            log.println("chaos: no full-disk faults (mounting a tmpfs for each node needs root)");
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            Path dir = Files.createDirectories(root.resolve("c" + i));
+            if (!command("mount", "-t", "tmpfs", "-o", "size=1g,mode=0700", "tmpfs", dir.toString())) {
+                log.println("chaos: no full-disk faults (cannot mount a tmpfs on " + dir + ")");
+                unmount();
+                return;
+            }
+            mounted.add(dir);
+        }
+    }
+
+    private void unmount() {
+        for (Path dir : mounted) {
+            try {
+                if (!command("umount", "-l", dir.toString())) {
+                    log.println("chaos: cannot unmount the tmpfs on " + dir);
+                }
+            } catch (IOException | InterruptedException e) {
+                log.println("chaos: cannot unmount the tmpfs on " + dir + ": " + e);
+            }
+        }
+        mounted.clear();
+    }
+
+    private static boolean command(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor() == 0;
     }
 
     private static int freePort() throws IOException {
@@ -257,10 +302,9 @@ public final class Chaos {
             while (System.nanoTime() < end) {
                 Thread.sleep(500 + random.nextInt(1500));
                 long lasts = 1000 + random.nextInt(3000);
-                int kind = random.nextInt(5);
-                faults++;
+                int kind = random.nextInt(7);
+                NodeProcess n = nodes.get(random.nextInt(nodes.size()));
                 if (kind == 0) {
-                    NodeProcess n = nodes.get(random.nextInt(nodes.size()));
                     if (!n.running()) {
                         continue;
                     }
@@ -268,13 +312,26 @@ public final class Chaos {
                     n.kill();
                     undo.schedule(() -> restart(n), lasts, TimeUnit.MILLISECONDS);
                 } else if (kind == 1) {
-                    NodeProcess n = nodes.get(random.nextInt(nodes.size()));
                     log.println("  fault: SIGSTOP " + n.name + " for " + lasts + " ms");
                     n.pause();
                     undo.schedule(() -> {
                         n.resume();
                         return null;
                     }, lasts, TimeUnit.MILLISECONDS);
+                } else if (kind == 5) {
+                    if (mounted.isEmpty()) {
+                        continue;
+                    }
+                    Path filler = fillDisk(n);
+                    log.println("  fault: " + n.name + "'s disk full for " + lasts + " ms");
+                    undo.schedule(() -> {
+                        Files.deleteIfExists(filler);
+                        return null;
+                    }, lasts, TimeUnit.MILLISECONDS);
+                } else if (kind == 6) {
+                    if (!restartOnPortInUse(n, random.nextBoolean())) {
+                        continue;
+                    }
                 } else {
                     FaultyLink l = links.get(random.nextInt(links.size()));
                     FaultyLink.Mode m = kind == 2 ? FaultyLink.Mode.CUT : kind == 3 ? FaultyLink.Mode.BLACKHOLE : FaultyLink.Mode.DELAY;
@@ -282,6 +339,8 @@ public final class Chaos {
                     l.set(m);
                     undo.schedule(() -> l.set(FaultyLink.Mode.PASS), lasts, TimeUnit.MILLISECONDS);
                 }
+                faults++;
+                faultKinds.merge(FAULT_KINDS[kind], 1, Integer::sum);
             }
         } finally {
             undo.shutdown();
@@ -290,12 +349,61 @@ public final class Chaos {
     }
 
     private void restart(NodeProcess n) {
-        try {
-            if (!n.running()) {
-                n.start();
+        synchronized (n) {
+            try {
+                if (!n.running()) {
+                    n.start();
+                }
+            } catch (IOException e) {
+                log.println("  restart of " + n.name + " failed: " + e.getMessage());
             }
-        } catch (IOException e) {
-            log.println("  restart of " + n.name + " failed: " + e.getMessage());
+        }
+    }
+
+    /** Fills the node's disk to the last byte with a file the fault deletes when it ends. */
+    private Path fillDisk(NodeProcess n) throws IOException, InterruptedException {
+        Path filler = n.dir.resolve("filler-" + faults);
+        long free = Files.getFileStore(n.dir).getUsableSpace();
+        if (!command("fallocate", "-l", Long.toString(Math.max(4096, free - 4096)), filler.toString())) {
+            log.println("  (fallocate of " + filler + " failed; the disk is as full as it gets)");
+        }
+        return filler;
+    }
+
+    /**
+     * Kills the node and starts it again while another process holds its admin or replication
+     * port: the start must fail at once, naming the setting, and leave nothing running; then it
+     * starts with the port free. False when the node is not running or the port cannot be taken.
+     */
+    private boolean restartOnPortInUse(NodeProcess n, boolean adminPort) throws Exception {
+        synchronized (n) {
+            if (!n.running() || n.stopped()) {
+                return false;
+            }
+            int port = adminPort ? n.adminPort : n.replicationPort;
+            String setting = adminPort ? "(admin.listen)" : "(replication.listen)";
+            n.kill();
+            ServerSocket taken = new ServerSocket();
+            try {
+                taken.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            } catch (IOException e) {
+                taken.close();
+                n.start();
+                return false;
+            }
+            log.println("  fault: " + n.name + " restarted while its port " + port + " " + setting + " is taken");
+            long offset = n.logLength();
+            int code;
+            try (taken) {
+                n.start();
+                code = n.awaitExit(Duration.ofSeconds(60));
+            }
+            String said = n.logSince(offset);
+            require(code > 0, n.name + " started with its port " + port + " taken and " + (code < 0 ? "was still running after 60 s" : "exited 0")
+                    + "; it printed: " + said);
+            require(said.contains(setting), n.name + " did not name " + setting + " when its port was taken; it printed: " + said);
+            n.start();
+            return true;
         }
     }
 

@@ -20,6 +20,9 @@ final class NodeProcess implements AutoCloseable {
     final String name;
     final Path dir;
     final int adminPort;
+    final int replicationPort;
+    /** Beside the node's directory, not in it: a fault that fills its disk leaves its log whole. */
+    final Path log;
     private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
@@ -29,17 +32,19 @@ final class NodeProcess implements AutoCloseable {
     record Reply(int status, String body) {
     }
 
-    NodeProcess(String name, Path dir, int adminPort) throws IOException {
+    NodeProcess(String name, Path dir, int adminPort, int replicationPort) throws IOException {
         this.name = name;
         this.dir = dir;
         this.adminPort = adminPort;
+        this.replicationPort = replicationPort;
+        this.log = dir.resolveSibling(name + ".log");
         this.token = Files.readString(dir.resolve("admin.token")).trim();
     }
 
     synchronized void start() throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), "dev.entente.node.Cli", "node", "--config", dir.resolve("node.yaml").toString()));
-        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile()))
+        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         stopped = false;
     }
@@ -110,10 +115,38 @@ final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /** The exit status once the process ended, or -1 if it still runs after {@code timeout}. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        Process p;
+        synchronized (this) {
+            p = process;
+        }
+        return p.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) ? p.exitValue() : -1;
+    }
+
+    /** How long the node's log is now: {@link #logSince} reads what comes after. */
+    long logLength() {
+        try {
+            return Files.exists(log) ? Files.size(log) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** What the node logged after {@code offset}. */
+    String logSince(long offset) {
+        try {
+            byte[] all = Files.readAllBytes(log);
+            return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
     /** The last lines of the node's log, for a failure's report. */
     String logTail() {
         try {
-            List<String> lines = Files.readAllLines(dir.resolve("node.log"));
+            List<String> lines = Files.readAllLines(log);
             return String.join("\n      ", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";

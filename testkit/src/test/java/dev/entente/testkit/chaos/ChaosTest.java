@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ChaosTest {
     @Test
-    void afterKillsPausesAndBrokenLinksHealEveryNodeHoldsEveryAcknowledgedWriteAndNoDeletedEntry(@TempDir Path dir) throws Exception {
+    void afterKillsPausesBrokenLinksFullDisksAndTakenPortsHealEveryNodeHoldsEveryAcknowledgedWriteAndNoDeletedEntry(@TempDir Path dir) throws Exception {
         long seed = Long.getLong("entente.chaos.seed", System.nanoTime());
         Chaos.Report r = Chaos.run(new Chaos.Settings(seed, 3, Duration.ofSeconds(45)), dir, System.out);
         assertTrue(r.acknowledged() > 100, "the run wrote: " + r);
