@@ -894,7 +894,8 @@ public final class Simulation implements AutoCloseable {
     /**
      * The operator the SPLIT refusal asks for: for each pair that stopped replicating because each
      * side trimmed changes the other lacks and neither was cut off alone, keep the side of the
-     * node with the lower index and refresh the other from it.
+     * node with the lower index and refresh the other from it, unless the kept side's node is
+     * itself marked for refresh by then (as a real operator reads in its status).
      */
     private void operator() {
         for (SimNode n : nodes) {
@@ -906,7 +907,9 @@ public final class Simulation implements AutoCloseable {
                 SimNode s = nodes.get(w.supplier);
                 SimNode loser = n.index > s.index ? n : s;
                 SimNode winner = loser == n ? s : n;
-                if (!loser.up() || loser.lagging()) {
+                // A node marked for refresh supplies nobody: an operator keeps the other side (the
+                // marked node refreshes from it by itself), never the marked one.
+                if (!loser.up() || loser.lagging() || winner.lagging()) {
                     continue;
                 }
                 note("operator: " + n.name + " and " + s.name + " are split; keeps " + winner.name + "'s side and refreshes " + loser.name);
