@@ -268,7 +268,7 @@ final class Store implements AutoCloseable {
         } catch (RocksDBException e) {
             StoreException failure = fail("committing", e);
             StoreFailure before = writeFailure;
-            writeFailure = new StoreFailure(failure.getMessage(), isNoSpace(e),
+            writeFailure = new StoreFailure(failure.getMessage(), isNoSpace(e) || volumeNearlyFull(),
                     before == null ? java.time.Instant.now() : before.since());
             throw failure;
         }
@@ -284,6 +284,21 @@ final class Store implements AutoCloseable {
         } catch (RocksDBException e) {
             // A store that cannot answer a property counts as failing: the probe write finds out.
             return backgroundErrorsSeen + 1;
+        }
+    }
+
+    /**
+     * Whether the store's volume has almost no space left (under 64 MiB or 5% of it, whichever is
+     * less). After a write failed for lack of space, RocksDB reports later failures as the
+     * writer's "previous error", with no word of space: the volume says what the error does not.
+     */
+    boolean volumeNearlyFull() {
+        try {
+            java.nio.file.FileStore volume = java.nio.file.Files.getFileStore(path);
+            return volume.getUsableSpace() < Math.min(64L << 20, volume.getTotalSpace() / 20);
+        } catch (java.io.IOException e) {
+            // A volume that cannot say how full it is: the error's own words decide.
+            return false;
         }
     }
 

@@ -55,6 +55,10 @@ public final class Chaos {
     private volatile boolean writing = true;
     private int faults;
     private final Map<String, Integer> faultKinds = new TreeMap<>();
+    /** Exits of node processes the run did not cause, by exit status; the supervisor restarted them. */
+    private final Map<Integer, Integer> selfExits = new TreeMap<>();
+    /** Exits no fault explains: the run fails with them. */
+    private final List<String> unexpectedExits = new ArrayList<>();
     /** Each node's directory is a tmpfs of its own (mounting needs root): full-disk faults run. */
     private final List<Path> mounted = new ArrayList<>();
 
@@ -105,9 +109,10 @@ public final class Chaos {
         check();
         Report r = new Report(settings, ledger.acknowledged(), ledger.uncertain.size(), ledger.deleted.size(), faults, Map.copyOf(faultKinds), digest,
                 convergeMillis);
-        log.printf("chaos seed=%d nodes=%d faults for %ds: %d faults %s, %d writes acknowledged (%d uncertain), %d deletions; converged in %d ms, digest %s%n",
+        log.printf("chaos seed=%d nodes=%d faults for %ds: %d faults %s, %d writes acknowledged (%d uncertain), %d deletions; "
+                        + "nodes that ended by themselves and were restarted, by exit status: %s; converged in %d ms, digest %s%n",
                 settings.seed(), settings.nodes(), settings.faultTime().toSeconds(), faults, faultKinds, r.acknowledged(), r.uncertain(), r.deleted(),
-                convergeMillis, digest);
+                selfExits, convergeMillis, digest);
         return r;
     }
 
@@ -151,7 +156,8 @@ public final class Chaos {
                 }
             }
             yaml.append("admin:\n  listen: 127.0.0.1:").append(admin[i]).append("\n  tokenFile: admin.token\n");
-            yaml.append("engine:\n  blockCache: 8MiB\n  writeBuffer: 4MiB\n");
+            // A store stuck after a full disk stops the node for a restart sooner than the default 60 s.
+            yaml.append("engine:\n  blockCache: 8MiB\n  writeBuffer: 4MiB\n  stopAfterStoreFailure: 10s\n");
             Files.writeString(root.resolve("c" + i + "/node.yaml"), yaml.toString());
             nodes.add(new NodeProcess("c" + i, root.resolve("c" + i), admin[i], replication[i]));
         }
@@ -295,8 +301,42 @@ public final class Chaos {
 
     // ---- faults
 
+    /**
+     * What a service manager does (systemd's Restart=on-failure, RestartSec=1s): a node that
+     * ended by itself is started again. It may end so only by stopping for a restart (exit 75,
+     * its store stuck) or by failing to start on a full disk (exit 1 saying so); any other end
+     * fails the run.
+     */
+    private void supervise() {
+        for (NodeProcess n : nodes) {
+            synchronized (n) {
+                if (n.held() || n.running()) {
+                    continue;
+                }
+                int code = n.exitValue();
+                String printed = n.printedSinceStart();
+                synchronized (selfExits) {
+                    selfExits.merge(code, 1, Integer::sum);
+                    boolean explained = code == 75 && printed.contains("stopping for a restart")
+                            || code == 1 && (printed.contains("disk is full") || printed.contains("No space"));
+                    if (!explained) {
+                        unexpectedExits.add(n.name + " exited " + code + " by itself; it printed: " + printed);
+                    }
+                }
+                log.println("  supervisor: " + n.name + " exited " + code + " by itself; starting it again");
+                try {
+                    n.start();
+                } catch (IOException e) {
+                    log.println("  supervisor: cannot start " + n.name + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
     private void runFaults(Random random) throws Exception {
         ScheduledExecutorService undo = Executors.newSingleThreadScheduledExecutor();
+        ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor();
+        supervisor.scheduleWithFixedDelay(this::supervise, 1, 1, TimeUnit.SECONDS);
         try {
             long end = System.nanoTime() + settings.faultTime().toNanos();
             while (System.nanoTime() < end) {
@@ -345,6 +385,11 @@ public final class Chaos {
         } finally {
             undo.shutdown();
             undo.awaitTermination(10, TimeUnit.SECONDS);
+            supervisor.shutdown();
+            supervisor.awaitTermination(30, TimeUnit.SECONDS);
+        }
+        synchronized (selfExits) {
+            require(unexpectedExits.isEmpty(), "node processes ended with no fault to explain it: " + unexpectedExits);
         }
     }
 
@@ -413,12 +458,32 @@ public final class Chaos {
         }
         for (NodeProcess n : nodes) {
             n.resume();
-            if (!n.running()) {
-                n.start();
+            synchronized (n) {
+                if (n.held()) {
+                    n.start();
+                }
             }
         }
-        for (NodeProcess n : nodes) {
-            require(n.awaitHealthy(Duration.ofSeconds(60)), n.name + " is not healthy after the faults healed");
+        // A node whose store is stuck after a full disk stops for a restart within
+        // engine.stopAfterStoreFailure; the supervisor starts it again.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        List<String> unhealthy = new ArrayList<>();
+        do {
+            supervise();
+            unhealthy.clear();
+            for (NodeProcess n : nodes) {
+                if (n.call("GET", "/_status/check", null, Duration.ofSeconds(2)).status() != 200) {
+                    unhealthy.add(n.name);
+                }
+            }
+            if (unhealthy.isEmpty()) {
+                break;
+            }
+            Thread.sleep(500);
+        } while (System.nanoTime() < deadline);
+        require(unhealthy.isEmpty(), unhealthy + " not healthy within 120 s of the faults healing");
+        synchronized (selfExits) {
+            require(unexpectedExits.isEmpty(), "node processes ended with no fault to explain it: " + unexpectedExits);
         }
     }
 

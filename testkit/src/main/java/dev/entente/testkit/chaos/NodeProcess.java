@@ -27,6 +27,10 @@ final class NodeProcess implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
     private boolean stopped;
+    /** Down on purpose (killed, a restart pending): the supervisor leaves it. */
+    private boolean held;
+    /** Where the log stood when the current process started. */
+    private long startOffset;
 
     /** An answer of the REST API; status 0 when none came (a timeout, a refused connection). */
     record Reply(int status, String body) {
@@ -44,6 +48,8 @@ final class NodeProcess implements AutoCloseable {
     synchronized void start() throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), "dev.entente.node.Cli", "node", "--config", dir.resolve("node.yaml").toString()));
+        startOffset = logLength();
+        held = false;
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         stopped = false;
@@ -57,13 +63,29 @@ final class NodeProcess implements AutoCloseable {
         return stopped;
     }
 
-    /** kill -9: the process dies at once, as on a crash or a power cut of the process alone. */
+    /** kill -9: the process dies at once, as on a crash or a power cut of the process alone; it stays down until started. */
     synchronized void kill() throws InterruptedException {
         if (process != null) {
             process.destroyForcibly();
             process.waitFor();
         }
         stopped = false;
+        held = true;
+    }
+
+    /** Whether the node is down on purpose, waiting for a restart the run scheduled. */
+    synchronized boolean held() {
+        return held;
+    }
+
+    /** The exit status of the process that ended; call when not {@link #running()}. */
+    synchronized int exitValue() {
+        return process.exitValue();
+    }
+
+    /** What the current (or last) process printed. */
+    synchronized String printedSinceStart() {
+        return logSince(startOffset);
     }
 
     /** SIGSTOP: the process freezes, its sockets open; SIGCONT resumes it. */
