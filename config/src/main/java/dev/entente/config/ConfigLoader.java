@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * configuration file's directory.
  */
 public final class ConfigLoader {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    /** A node name: the protocol's rule (PeerText.NODE_NAME), which this module cannot import; a node test keeps the two equal. */
+    public static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
 
@@ -236,7 +237,7 @@ public final class ConfigLoader {
 
         String name(ObjectNode o, String path, String key) {
             String s = string(o, path, key, null);
-            if (s != null && !NAME.matcher(s).matches()) {
+            if (s != null && !NODE_NAME.matcher(s).matches()) {
                 problem(path.isEmpty() ? key : path + "." + key, "'" + s + "' is not a valid name: use 1 to 64 letters, digits, '_', '.', '-'");
             }
             return s;

@@ -1,7 +1,6 @@
 package dev.entente.engine;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.entente.protocol.Wire;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,15 +36,15 @@ public final class ChangeFeed {
         this.engine = engine;
     }
 
-    private static final int FEED_HLC = Wire.FeedRecord.HLC_FIELD_NUMBER;
-    private static final int FEED_ORIGIN = Wire.FeedRecord.ORIGIN_FIELD_NUMBER;
-    private static final int FEED_LOCAL = Wire.FeedRecord.LOCAL_FIELD_NUMBER;
-    private static final int FEED_COMMIT_MILLIS = Wire.FeedRecord.COMMIT_MILLIS_FIELD_NUMBER;
-    private static final int FEED_TOUCHES = Wire.FeedRecord.TOUCHES_FIELD_NUMBER;
-    private static final int FEED_RESET = Wire.FeedRecord.RESET_FIELD_NUMBER;
-    private static final int TOUCH_KIND = Wire.FeedTouch.KIND_FIELD_NUMBER;
-    private static final int TOUCH_NAMESPACE = Wire.FeedTouch.NAMESPACE_FIELD_NUMBER;
-    private static final int TOUCH_ID = Wire.FeedTouch.ID_FIELD_NUMBER;
+    private static final int FEED_HLC = StoreRecords.FeedRecord.HLC_FIELD_NUMBER;
+    private static final int FEED_ORIGIN = StoreRecords.FeedRecord.ORIGIN_FIELD_NUMBER;
+    private static final int FEED_LOCAL = StoreRecords.FeedRecord.LOCAL_FIELD_NUMBER;
+    private static final int FEED_COMMIT_MILLIS = StoreRecords.FeedRecord.COMMIT_MILLIS_FIELD_NUMBER;
+    private static final int FEED_TOUCHES = StoreRecords.FeedRecord.TOUCHES_FIELD_NUMBER;
+    private static final int FEED_RESET = StoreRecords.FeedRecord.RESET_FIELD_NUMBER;
+    private static final int TOUCH_KIND = StoreRecords.FeedTouch.KIND_FIELD_NUMBER;
+    private static final int TOUCH_NAMESPACE = StoreRecords.FeedTouch.NAMESPACE_FIELD_NUMBER;
+    private static final int TOUCH_ID = StoreRecords.FeedTouch.ID_FIELD_NUMBER;
 
     /**
      * The feed record of one commit, written as protobuf's generated {@code FeedRecord} would write
@@ -78,9 +77,9 @@ public final class ChangeFeed {
 
     static FeedEvent decode(long sequence, byte[] bytes) {
         try {
-            Wire.FeedRecord r = Wire.FeedRecord.parseFrom(bytes);
+            StoreRecords.FeedRecord r = StoreRecords.FeedRecord.parseFrom(bytes);
             List<FeedEvent.Change> changes = new ArrayList<>(r.getTouchesCount());
-            for (Wire.FeedTouch t : r.getTouchesList()) {
+            for (StoreRecords.FeedTouch t : r.getTouchesList()) {
                 UUID id = t.getId().isEmpty() ? null : Keys.uuid(t.getId().toByteArray());
                 changes.add(new FeedEvent.Change(FeedEvent.Kind.values()[t.getKindValue() - 1], t.getNamespace(), id));
             }
@@ -93,7 +92,7 @@ public final class ChangeFeed {
 
     static long commitMillis(byte[] bytes) {
         try {
-            return Wire.FeedRecord.parseFrom(bytes).getCommitMillis();
+            return StoreRecords.FeedRecord.parseFrom(bytes).getCommitMillis();
         } catch (InvalidProtocolBufferException e) {
             throw new StoreException("a feed event is corrupt: " + e.getMessage(), e);
         }

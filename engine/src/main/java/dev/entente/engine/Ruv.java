@@ -1,5 +1,7 @@
 package dev.entente.engine;
 
+import com.google.protobuf.ByteString;
+import dev.entente.protocol.Wire;
 import java.util.Collections;
 import java.util.Map;
 import java.util.SortedMap;
@@ -74,5 +76,26 @@ public record Ruv(SortedMap<OriginId, Range> origins) {
             sb.append(o.shortForm()).append(": max ").append(r.max()).append(", trimmed ").append(r.trimmed());
         });
         return sb.append('}').toString();
+    }
+
+    /** This RUV as the wire carries it (in a pull, at the end of a stream, in a snapshot's header). */
+    public Wire.Ruv toWire() {
+        Wire.Ruv.Builder b = Wire.Ruv.newBuilder();
+        origins.forEach((o, r) -> b.addEntries(Wire.RuvEntry.newBuilder().setOrigin(ByteString.copyFrom(o.toBytes()))
+                .setMax(r.max()).setTrimmed(r.trimmed())));
+        return b.build();
+    }
+
+    /** A RUV from the wire; a peer's or a file's, so every entry is checked. */
+    public static Ruv fromWire(Wire.Ruv m) {
+        TreeMap<OriginId, Range> origins = new TreeMap<>();
+        for (Wire.RuvEntry e : m.getEntriesList()) {
+            if (e.getOrigin().size() != OriginId.BYTES || e.getTrimmed() < 0 || e.getTrimmed() > e.getMax()) {
+                throw new MalformedChangeException("a RUV entry is malformed (origin of " + e.getOrigin().size() + " bytes, trimmed "
+                        + Long.toUnsignedString(e.getTrimmed()) + ", max " + Long.toUnsignedString(e.getMax()) + ")");
+            }
+            origins.put(OriginId.fromBytes(e.getOrigin().toByteArray()), new Range(e.getMax(), e.getTrimmed()));
+        }
+        return new Ruv(origins);
     }
 }

@@ -36,7 +36,7 @@ public final class SnapshotExport implements AutoCloseable {
         this.snapshot = store.db.getSnapshot();
         this.readOptions = new ReadOptions().setSnapshot(snapshot).setFillCache(false);
         this.header = Wire.SnapshotHeader.newBuilder().setFormat(FORMAT).setDomain(WireCodec.idBytes(store.domain))
-                .setRuv(WireCodec.ruv(store.ruv)).setMaxHlc(Math.max(store.hlc, store.ruv.maxHlc()))
+                .setRuv(store.ruv.toWire()).setMaxHlc(Math.max(store.hlc, store.ruv.maxHlc()))
                 .setReapedHorizon(store.reapedHorizon).build();
         this.entries = store.iterator(store.entries, readOptions);
         this.changes = store.iterator(store.changelog, readOptions);
@@ -46,7 +46,7 @@ public final class SnapshotExport implements AutoCloseable {
 
     /** The supplier's RUV at the snapshot. */
     public Ruv ruv() {
-        return WireCodec.ruv(header.getRuv());
+        return Ruv.fromWire(header.getRuv());
     }
 
     /**

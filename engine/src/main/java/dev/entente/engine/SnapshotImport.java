@@ -115,7 +115,7 @@ public final class SnapshotImport implements AutoCloseable {
         if (!trailerSeen) {
             throw new IllegalStateException("refresh from '" + supplier + "' has not received its last chunk; nothing was changed");
         }
-        Ruv ruv = WireCodec.ruv(header.getRuv());
+        Ruv ruv = Ruv.fromWire(header.getRuv());
         try (CommitBatch b = new CommitBatch(aside)) {
             ruv.origins().forEach((o, r) -> b.put(aside.meta, Keys.ruv(o), Store.ruvValue(r)));
             b.put(aside.meta, Keys.meta("reaped.horizon"), Keys.longBytes(header.getReapedHorizon()));

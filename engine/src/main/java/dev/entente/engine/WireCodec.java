@@ -634,31 +634,12 @@ final class WireCodec {
         }
     }
 
-    // ---- RUV and flags
-
-    static Wire.Ruv ruv(Ruv ruv) {
-        Wire.Ruv.Builder b = Wire.Ruv.newBuilder();
-        ruv.origins().forEach((o, r) -> b.addEntries(Wire.RuvEntry.newBuilder()
-                .setOrigin(originBytes(o)).setMax(r.max()).setTrimmed(r.trimmed())));
-        return b.build();
-    }
-
-    static Ruv ruv(Wire.Ruv m) {
-        TreeMap<OriginId, Ruv.Range> origins = new TreeMap<>();
-        for (Wire.RuvEntry e : m.getEntriesList()) {
-            try {
-                origins.put(origin(e.getOrigin()), new Ruv.Range(e.getMax(), e.getTrimmed()));
-            } catch (IllegalArgumentException ex) {
-                throw new MalformedChangeException("RUV entry is malformed: " + ex.getMessage(), ex);
-            }
-        }
-        return new Ruv(origins);
-    }
+    // ---- flags
 
     static byte[] flags(ConflictFlags f) {
-        Wire.ConflictFlags.Builder b = Wire.ConflictFlags.newBuilder().setEntryConflict(f.entryConflict());
+        StoreRecords.ConflictFlags.Builder b = StoreRecords.ConflictFlags.newBuilder().setEntryConflict(f.entryConflict());
         for (ConflictedEntry.UniqueClash c : f.unique()) {
-            b.addUnique(Wire.UniqueClash.newBuilder().setAttribute(c.attribute()).setValue(c.value()));
+            b.addUnique(StoreRecords.UniqueClash.newBuilder().setAttribute(c.attribute()).setValue(c.value()));
         }
         if (f.invalid() != null) {
             b.setInvalid(f.invalid());
@@ -668,9 +649,9 @@ final class WireCodec {
 
     static ConflictFlags flags(byte[] bytes) {
         try {
-            Wire.ConflictFlags m = Wire.ConflictFlags.parseFrom(bytes);
+            StoreRecords.ConflictFlags m = StoreRecords.ConflictFlags.parseFrom(bytes);
             TreeSet<ConflictedEntry.UniqueClash> unique = new TreeSet<>(ConflictFlags.ORDER);
-            for (Wire.UniqueClash c : m.getUniqueList()) {
+            for (StoreRecords.UniqueClash c : m.getUniqueList()) {
                 unique.add(new ConflictedEntry.UniqueClash(c.getAttribute(), c.getValue()));
             }
             return new ConflictFlags(m.getEntryConflict(), unique, m.getInvalid().isEmpty() ? null : m.getInvalid());

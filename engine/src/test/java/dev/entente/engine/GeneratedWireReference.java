@@ -126,15 +126,15 @@ final class GeneratedWireReference {
 
     /** A feed record as the generated builders write it. */
     static byte[] feedRecord(Cid cid, boolean local, long millis, java.util.List<FeedEvent.Change> changes) {
-        Wire.FeedRecord.Builder b = Wire.FeedRecord.newBuilder().setLocal(local).setCommitMillis(millis);
+        StoreRecords.FeedRecord.Builder b = StoreRecords.FeedRecord.newBuilder().setLocal(local).setCommitMillis(millis);
         if (cid != null) {
             b.setHlc(cid.hlc()).setOrigin(WireCodec.originBytes(cid.origin()));
         } else {
             b.setReset(true);
         }
         for (FeedEvent.Change c : changes) {
-            Wire.FeedTouch.Builder t = Wire.FeedTouch.newBuilder().setNamespace(c.namespace())
-                    .setKind(Wire.FeedTouch.Kind.forNumber(c.kind().ordinal() + 1));
+            StoreRecords.FeedTouch.Builder t = StoreRecords.FeedTouch.newBuilder().setNamespace(c.namespace())
+                    .setKind(StoreRecords.FeedTouch.Kind.forNumber(c.kind().ordinal() + 1));
             if (c.id() != null) {
                 t.setId(WireCodec.idBytes(c.id()));
             }

@@ -200,7 +200,7 @@ class SessionStateMachineTest extends TwoNodes {
     void whatAConsumerAsksIsClampedToTheSuppliersOwnLimitsAndOverGrantingCreditEndsTheSession() {
         RecordingLink toConsumer = new RecordingLink();
         SupplierSession session = servingB(6, toConsumer);
-        session.receive(Frame.newBuilder().setPull(dev.entente.protocol.SessionMessages.PullRequest.newBuilder().setRuv(Frames.ruv(b.ruv()))
+        session.receive(Frame.newBuilder().setPull(dev.entente.protocol.SessionMessages.PullRequest.newBuilder().setRuv(b.ruv().toWire())
                 .setCredit(Integer.MAX_VALUE).setMaxBatchRecords(Integer.MAX_VALUE).setMaxBatchBytes(Long.MAX_VALUE)).build());
         List<Frame> batches = toConsumer.sent.stream().filter(Frame::hasBatch).toList();
         assertEquals(OPTIONS.credit(), batches.size(), "credit clamped to the supplier's own");

@@ -6,8 +6,6 @@ import dev.entente.engine.session.AgreementStatus;
 import dev.entente.engine.session.ConsumerAgreement;
 import dev.entente.engine.session.ConsumerSession;
 import dev.entente.engine.session.SyncResult;
-import dev.entente.protocol.FrameDecoder;
-import dev.entente.protocol.FrameEncoder;
 import dev.entente.protocol.FrameException;
 import dev.entente.protocol.SessionMessages;
 import dev.entente.protocol.SessionMessages.Frame;

@@ -156,7 +156,7 @@ public final class Cli {
         }
         Path dir = Path.of(required(o, "--data-dir", INIT)).toAbsolutePath();
         String name = required(o, "--name", INIT);
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+        if (!dev.entente.protocol.PeerText.isNodeName(name)) {
             throw new UsageException("--name '" + name + "' is not a valid name: use 1 to 64 letters, digits, '_', '.', '-'");
         }
         if (Files.exists(dir.resolve("node.yaml")) || Files.exists(EntenteNode.identityDirectory(dir))) {

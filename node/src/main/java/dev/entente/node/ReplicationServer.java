@@ -1,8 +1,6 @@
 package dev.entente.node;
 
 import dev.entente.engine.Engine;
-import dev.entente.protocol.FrameDecoder;
-import dev.entente.protocol.FrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

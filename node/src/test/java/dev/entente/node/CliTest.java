@@ -28,6 +28,11 @@ class CliTest {
     }
 
     @Test
+    void theConfigurationTheCliAndThePeersShareOneNodeNameRule() {
+        assertEquals(dev.entente.protocol.PeerText.NODE_NAME.pattern(), dev.entente.config.ConfigLoader.NODE_NAME.pattern());
+    }
+
+    @Test
     void initMakesANodeWhoseConfigurationChecksExportsAndHashes(@TempDir Path dir) throws Exception {
         Path a = dir.resolve("a");
         Run init = cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain", "--listen", "127.0.0.1:0");

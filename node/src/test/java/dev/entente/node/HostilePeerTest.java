@@ -24,8 +24,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.buffer.Unpooled;
-import dev.entente.protocol.FrameDecoder;
-import dev.entente.protocol.FrameEncoder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -71,7 +69,7 @@ class HostilePeerTest {
     }
 
     private static Frame pull(Ruv ruv, int credit, int records, long bytes) {
-        return Frame.newBuilder().setPull(SessionMessages.PullRequest.newBuilder().setRuv(Frames.ruv(ruv)).setCredit(credit)
+        return Frame.newBuilder().setPull(SessionMessages.PullRequest.newBuilder().setRuv(ruv.toWire()).setCredit(credit)
                 .setMaxBatchRecords(records).setMaxBatchBytes(bytes)).build();
     }
 

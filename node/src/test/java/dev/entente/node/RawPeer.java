@@ -1,7 +1,5 @@
 package dev.entente.node;
 
-import dev.entente.protocol.FrameDecoder;
-import dev.entente.protocol.FrameEncoder;
 import dev.entente.protocol.SessionMessages.Frame;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;

@@ -61,7 +61,7 @@ class ServerStopTest {
             try (RawPeer p = new RawPeer(Tls.client(c.identity("raw"), List.of(c.identity("a").certificate())), server.address())) {
                 p.send(Frames.hello("raw", OriginId.random(new SecureRandom()), a.domainId(), false));
                 assertTrue(p.next().hasHello());
-                p.send(Frame.newBuilder().setPull(SessionMessages.PullRequest.newBuilder().setRuv(Frames.ruv(a.ruv())).setCredit(4)
+                p.send(Frame.newBuilder().setPull(SessionMessages.PullRequest.newBuilder().setRuv(a.ruv().toWire()).setCredit(4)
                         .setMaxBatchRecords(100).setMaxBatchBytes(1 << 20).setFollow(true)).build());
                 assertTrue(p.next().hasEnd(), "an up-to-date consumer's pull ends at once");
                 a.create("people", Attributes.ofText("name", "announced"));

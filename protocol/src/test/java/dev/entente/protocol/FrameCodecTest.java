@@ -1,16 +1,21 @@
 package dev.entente.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.DecoderException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
+/** The framing over bytes, with no transport: what the node's Netty handlers and the tools rely on. */
 class FrameCodecTest {
 
     static SessionMessages.Frame hello() {
@@ -18,60 +23,67 @@ class FrameCodecTest {
                 .setProtocolVersion(ProtocolVersion.CURRENT).setNodeName("a").setOriginId(ByteString.copyFrom(new byte[16]))).build();
     }
 
-    @Test
-    void framesRoundTripAcrossArbitrarySplits() {
-        EmbeddedChannel out = new EmbeddedChannel(new FrameEncoder(1 << 20));
-        SessionMessages.Frame batch = SessionMessages.Frame.newBuilder().setBatch(SessionMessages.Batch.newBuilder()
+    static SessionMessages.Frame batch() {
+        return SessionMessages.Frame.newBuilder().setBatch(SessionMessages.Batch.newBuilder()
                 .addRecords(ByteString.copyFromUtf8("r1")).addRecords(ByteString.copyFrom(new byte[5000]))).build();
-        out.writeOutbound(hello(), batch);
-        ByteBuf wire = Unpooled.buffer();
-        for (ByteBuf b; (b = out.readOutbound()) != null; ) {
-            wire.writeBytes(b);
-            b.release();
-        }
-        EmbeddedChannel in = new EmbeddedChannel(new FrameDecoder(1 << 20));
-        while (wire.isReadable()) {
-            in.writeInbound(wire.readRetainedSlice(Math.min(7, wire.readableBytes())));
-        }
-        assertEquals(hello(), in.readInbound());
-        assertEquals(batch, in.readInbound());
+    }
+
+    /** A stream that hands out at most a few bytes per read, as a network does. */
+    static InputStream trickle(byte[] bytes) {
+        return new FilterInputStream(new ByteArrayInputStream(bytes)) {
+            private int next = 1;
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                next = next % 7 + 1;
+                return super.read(b, off, Math.min(len, next));
+            }
+        };
     }
 
     @Test
-    void anOversizedFrameIsRefusedFromItsLengthAlone() {
-        EmbeddedChannel in = new EmbeddedChannel(new FrameDecoder(1024));
-        ByteBuf announce = Unpooled.buffer().writeInt(1 << 30);
-        DecoderException e = assertThrows(DecoderException.class, () -> in.writeInbound(announce));
-        FrameException f = (FrameException) e.getCause();
-        assertEquals(SessionMessages.Error.Code.FRAME_TOO_LARGE, f.code());
-        assertTrue(f.getMessage().contains("1073741824") && f.getMessage().contains("1024"), f.getMessage());
+    void framesRoundTripThroughStreamsReadingAFewBytesAtATime() throws IOException {
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        FrameCodec.write(wire, hello(), 1 << 20);
+        FrameCodec.write(wire, batch(), 1 << 20);
+        InputStream in = trickle(wire.toByteArray());
+        assertEquals(hello(), FrameCodec.read(in, 1 << 20));
+        assertEquals(batch(), FrameCodec.read(in, 1 << 20));
+        assertNull(FrameCodec.read(in, 1 << 20), "the end of the stream between frames");
     }
 
     @Test
-    void aNegativeLengthIsRefused() {
-        EmbeddedChannel in = new EmbeddedChannel(new FrameDecoder(1024));
-        DecoderException e = assertThrows(DecoderException.class, () -> in.writeInbound(Unpooled.buffer().writeInt(-1)));
-        assertEquals(SessionMessages.Error.Code.FRAME_TOO_LARGE, ((FrameException) e.getCause()).code());
+    void anEncodedFrameIsItsLengthThenItsMessage() {
+        byte[] bytes = FrameCodec.encode(hello(), 1 << 20);
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        assertEquals(hello().getSerializedSize(), b.getInt());
+        assertArrayEquals(hello().toByteArray(), java.util.Arrays.copyOfRange(bytes, 4, bytes.length));
+        assertEquals(hello(), FrameCodec.parse(b));
     }
 
     @Test
-    void garbageIsAMalformedFrame() {
-        EmbeddedChannel in = new EmbeddedChannel(new FrameDecoder(1024));
-        ByteBuf garbage = Unpooled.buffer().writeInt(4).writeBytes(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
-        DecoderException e = assertThrows(DecoderException.class, () -> in.writeInbound(garbage));
-        assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME, ((FrameException) e.getCause()).code());
+    void anOversizedOrNegativeLengthIsRefusedFromTheLengthAlone() {
+        FrameException big = assertThrows(FrameException.class, () -> FrameCodec.announcedLength(1 << 30, 1024));
+        assertEquals(SessionMessages.Error.Code.FRAME_TOO_LARGE, big.code());
+        assertTrue(big.getMessage().contains("1073741824") && big.getMessage().contains("1024"), big.getMessage());
+        assertEquals(SessionMessages.Error.Code.FRAME_TOO_LARGE, assertThrows(FrameException.class, () -> FrameCodec.announcedLength(-1, 1024)).code());
+        // A stream announcing 2^31-1 bytes is refused before any of it is read or allocated.
+        InputStream huge = new ByteArrayInputStream(new byte[] {0x7F, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
+        assertEquals(SessionMessages.Error.Code.FRAME_TOO_LARGE, assertThrows(FrameException.class, () -> FrameCodec.read(huge, 1024)).code());
     }
 
     @Test
-    void anEmptyFrameIsMalformed() {
-        EmbeddedChannel in = new EmbeddedChannel(new FrameDecoder(1024));
-        DecoderException e = assertThrows(DecoderException.class, () -> in.writeInbound(Unpooled.buffer().writeInt(0)));
-        assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME, ((FrameException) e.getCause()).code());
+    void garbageAnEmptyFrameAndATruncatedOneAreMalformed() {
+        assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME,
+                assertThrows(FrameException.class, () -> FrameCodec.parse(ByteBuffer.wrap(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF}))).code());
+        assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME, assertThrows(FrameException.class, () -> FrameCodec.parse(ByteBuffer.allocate(0))).code());
+        byte[] whole = FrameCodec.encode(batch(), 1 << 20);
+        InputStream cut = new ByteArrayInputStream(java.util.Arrays.copyOf(whole, whole.length - 10));
+        assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME, assertThrows(FrameException.class, () -> FrameCodec.read(cut, 1 << 20)).code());
     }
 
     @Test
     void anOversizedFrameIsNotSent() {
-        EmbeddedChannel out = new EmbeddedChannel(new FrameEncoder(10));
-        assertThrows(Exception.class, () -> out.writeOutbound(hello()));
+        assertEquals(SessionMessages.Error.Code.FRAME_TOO_LARGE, assertThrows(FrameException.class, () -> FrameCodec.encode(hello(), 10)).code());
     }
 }

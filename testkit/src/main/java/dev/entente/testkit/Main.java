@@ -3,7 +3,7 @@ package dev.entente.testkit;
 import dev.entente.testkit.bench.Bench;
 import java.util.Arrays;
 
-/** Entry point of the testkit jar: {@code demo}, {@code bench}, {@code bench-engine}, {@code simulate}. */
+/** Entry point of the testkit jar: {@code bench}, {@code bench-engine}, {@code simulate}, {@code chaos}. The demo is the node's ({@code bin/entente demo}). */
 public final class Main {
     private Main() {
     }
@@ -13,7 +13,6 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
         int code;
         switch (command) {
-            case "demo" -> code = Demo.run(rest);
             case "bench" -> code = Bench.run(rest, System.out, System.err);
             case "bench-node" -> code = Bench.node(rest);
             case "bench-engine" -> code = EngineBench.run(rest);
@@ -36,15 +35,13 @@ public final class Main {
     private static void usage() {
         System.err.println("""
                 usage: java -jar entente-testkit.jar <command> [options]
-                  demo    three engines on their own RocksDB directories write concurrently and
-                          replicate in-process until their digests agree
                   bench   the standard workloads W1 to W5 on real node processes over TLS
                           (bench --help; also run as 'bin/entente bench')
                   bench-engine  the engine alone: raw RocksDB rate, local commits, remote apply
                           (bench-engine --help)
                   simulate  replay one simulated scenario, or explore random ones
                           (simulate --help)
-                  chaos   node processes under kill -9, SIGSTOP and broken links while they take
+                  chaos   node processes under kill -9, SIGSTOP, broken links, full disks and taken ports while they take
                           writes; then every check (chaos --seed S --seconds N; also 'bin/entente chaos')""");
     }
 }

@@ -9,7 +9,6 @@ import dev.entente.protocol.SessionMessages;
 import dev.entente.protocol.SessionMessages.Frame;
 import dev.entente.protocol.Wire;
 import java.nio.ByteBuffer;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /** Building and reading the session's frames. */
@@ -36,7 +35,7 @@ public final class Frames {
     }
 
     public static Frame end(Ruv ruv) {
-        return Frame.newBuilder().setEnd(SessionMessages.EndOfStream.newBuilder().setRuv(ruv(ruv))).build();
+        return Frame.newBuilder().setEnd(SessionMessages.EndOfStream.newBuilder().setRuv(ruv.toWire())).build();
     }
 
     public static Frame available() {
@@ -49,7 +48,7 @@ public final class Frames {
 
     /** @param otherContactAge how long ago the consumer last completed an exchange with another peer; empty when never */
     public static Frame pull(Ruv ruv, SessionOptions options, java.util.OptionalLong otherContactAge) {
-        SessionMessages.PullRequest.Builder b = SessionMessages.PullRequest.newBuilder().setRuv(ruv(ruv)).setCredit(options.credit())
+        SessionMessages.PullRequest.Builder b = SessionMessages.PullRequest.newBuilder().setRuv(ruv.toWire()).setCredit(options.credit())
                 .setMaxBatchRecords(options.batchRecords()).setMaxBatchBytes(options.batchBytes()).setFollow(true);
         otherContactAge.ifPresent(b::setOtherContactAgeMs);
         return Frame.newBuilder().setPull(b).build();
@@ -73,23 +72,12 @@ public final class Frames {
         return new UUID(buf.getLong(), buf.getLong());
     }
 
-    public static Wire.Ruv ruv(Ruv ruv) {
-        Wire.Ruv.Builder b = Wire.Ruv.newBuilder();
-        ruv.origins().forEach((o, r) -> b.addEntries(Wire.RuvEntry.newBuilder().setOrigin(ByteString.copyFrom(o.toBytes()))
-                .setMax(r.max()).setTrimmed(r.trimmed())));
-        return b.build();
-    }
-
-    /** @throws FrameException a RUV entry is malformed */
+    /** A peer's RUV. @throws FrameException a RUV entry is malformed */
     public static Ruv ruv(Wire.Ruv m) {
-        TreeMap<OriginId, Ruv.Range> origins = new TreeMap<>();
-        for (Wire.RuvEntry e : m.getEntriesList()) {
-            if (e.getOrigin().size() != 16 || e.getTrimmed() > e.getMax()) {
-                throw new FrameException(SessionMessages.Error.Code.MALFORMED_FRAME,
-                        "a RUV entry is malformed (origin of " + e.getOrigin().size() + " bytes, trimmed " + e.getTrimmed() + ", max " + e.getMax() + ")");
-            }
-            origins.put(OriginId.fromBytes(e.getOrigin().toByteArray()), new Ruv.Range(e.getMax(), e.getTrimmed()));
+        try {
+            return Ruv.fromWire(m);
+        } catch (dev.entente.engine.MalformedChangeException e) {
+            throw new FrameException(SessionMessages.Error.Code.MALFORMED_FRAME, e.getMessage(), e);
         }
-        return new Ruv(origins);
     }
 }

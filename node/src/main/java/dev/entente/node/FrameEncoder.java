@@ -1,4 +1,7 @@
-package dev.entente.protocol;
+package dev.entente.node;
+
+import dev.entente.protocol.FrameCodec;
+import dev.entente.protocol.SessionMessages;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -6,7 +9,7 @@ import io.netty.handler.codec.MessageToByteEncoder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** Writes a {@code Frame} as a 4-byte big-endian length and the message. */
+/** Netty's side of {@link FrameCodec}: writes a {@code Frame} as its length and the message, straight into the channel's buffer. */
 public final class FrameEncoder extends MessageToByteEncoder<SessionMessages.Frame> {
     private final int maxFrameBytes;
 
@@ -16,12 +19,8 @@ public final class FrameEncoder extends MessageToByteEncoder<SessionMessages.Fra
 
     @Override
     protected void encode(ChannelHandlerContext ctx, SessionMessages.Frame frame, ByteBuf out) {
-        int size = frame.getSerializedSize();
-        if (size > maxFrameBytes) {
-            throw new FrameException(SessionMessages.Error.Code.FRAME_TOO_LARGE,
-                    "refusing to send a frame of " + size + " bytes; the maximum is " + maxFrameBytes + " bytes");
-        }
-        out.ensureWritable(4 + size);
+        int size = FrameCodec.sendableSize(frame, maxFrameBytes);
+        out.ensureWritable(FrameCodec.LENGTH_BYTES + size);
         out.writeInt(size);
         try {
             frame.writeTo(new io.netty.buffer.ByteBufOutputStream(out));
@@ -32,7 +31,7 @@ public final class FrameEncoder extends MessageToByteEncoder<SessionMessages.Fra
 
     @Override
     protected ByteBuf allocateBuffer(ChannelHandlerContext ctx, SessionMessages.Frame frame, boolean preferDirect) {
-        int size = frame.getSerializedSize() + 4;
+        int size = frame.getSerializedSize() + FrameCodec.LENGTH_BYTES;
         return preferDirect ? ctx.alloc().ioBuffer(size) : ctx.alloc().heapBuffer(size);
     }
 }

@@ -1,6 +1,8 @@
-package dev.entente.protocol;
+package dev.entente.node;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import dev.entente.protocol.FrameCodec;
+import dev.entente.protocol.FrameException;
+import dev.entente.protocol.SessionMessages;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -9,10 +11,10 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Reads length-prefixed frames: a 4-byte big-endian length, then one {@code Frame} message of
- * that many bytes. The length is checked against the maximum before anything is allocated or
- * buffered for it, so a peer cannot make this side hold more than one maximum frame; and a frame
- * begun must be complete within the partial-frame time, so a peer cannot hold it for ever.
+ * Netty's side of {@link FrameCodec}: reads length-prefixed frames from the channel's bytes. The
+ * length is checked before anything is buffered for it, so a peer cannot make this side hold
+ * more than one maximum frame; and a frame begun must be complete within the partial-frame time,
+ * so a peer cannot hold it for ever.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
@@ -76,30 +78,21 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     /** Decodes one frame into {@code out}; false when the buffer holds no whole frame yet. */
     private boolean decodeOne(ByteBuf in, List<Object> out) {
-        if (in.readableBytes() < 4) {
+        if (in.readableBytes() < FrameCodec.LENGTH_BYTES) {
             return false;
         }
-        int length = in.getInt(in.readerIndex());
-        if (length < 0 || length > maxFrameBytes) {
-            in.skipBytes(in.readableBytes());
-            throw new FrameException(SessionMessages.Error.Code.FRAME_TOO_LARGE, "a frame of " + Integer.toUnsignedString(length)
-                    + " bytes was announced; the maximum is " + maxFrameBytes + " bytes");
-        }
-        if (in.readableBytes() < 4 + length) {
-            return false;
-        }
-        in.skipBytes(4);
-        ByteBuf body = in.readSlice(length);
+        int length;
         try {
-            SessionMessages.Frame frame = SessionMessages.Frame.parseFrom(body.nioBuffer());
-            if (frame.getBodyCase() == SessionMessages.Frame.BodyCase.BODY_NOT_SET) {
-                throw new FrameException(SessionMessages.Error.Code.MALFORMED_FRAME,
-                        "a frame of " + length + " bytes holds no message this version knows (protocol version " + ProtocolVersion.CURRENT + ")");
-            }
-            out.add(frame);
-            return true;
-        } catch (InvalidProtocolBufferException e) {
-            throw new FrameException(SessionMessages.Error.Code.MALFORMED_FRAME, "a frame of " + length + " bytes is not a valid message: " + e.getMessage(), e);
+            length = FrameCodec.announcedLength(in.getInt(in.readerIndex()), maxFrameBytes);
+        } catch (FrameException e) {
+            in.skipBytes(in.readableBytes());
+            throw e;
         }
+        if (in.readableBytes() < FrameCodec.LENGTH_BYTES + length) {
+            return false;
+        }
+        in.skipBytes(FrameCodec.LENGTH_BYTES);
+        out.add(FrameCodec.parse(in.readSlice(length).nioBuffer()));
+        return true;
     }
 }
