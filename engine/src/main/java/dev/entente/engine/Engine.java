@@ -149,30 +149,38 @@ public final class Engine implements AutoCloseable {
      */
     public Optional<StoreFailure> storeFailure() {
         Store s = store;
-        // A background error (a flush or compaction that could not write) fails the next commit;
-        // a probe finds it before a client's write does.
-        boolean newBackgroundError = s.backgroundErrors() > s.backgroundErrorsSeen;
-        if (s.writeFailure == null && !newBackgroundError) {
+        // Held for the native calls below: a refresh or close may release the store meanwhile.
+        if (closed || !s.tryAcquire()) {
             return Optional.empty();
         }
-        if (commitLock.tryLock()) {
-            try {
-                long now = System.nanoTime();
-                s.backgroundErrorsSeen = Math.max(s.backgroundErrorsSeen, s.backgroundErrors());
-                if (newBackgroundError || now - lastWriteProbe > 1_000_000_000L) {
-                    lastWriteProbe = now;
-                    try (CommitBatch b = new CommitBatch(s)) {
-                        b.put(s.meta, Keys.meta("write.probe"), Keys.longBytes(clock.nowMillis()));
-                        b.commit();
-                    } catch (StoreException stillFailing) {
-                        // Still failing: writeFailure says why.
-                    }
-                }
-            } finally {
-                commitLock.unlock();
+        try {
+            // A background error (a flush or compaction that could not write) fails the next
+            // commit; a probe finds it before a client's write does.
+            boolean newBackgroundError = s.backgroundErrors() > s.backgroundErrorsSeen;
+            if (s.writeFailure == null && !newBackgroundError) {
+                return Optional.empty();
             }
+            if (commitLock.tryLock()) {
+                try {
+                    long now = System.nanoTime();
+                    s.backgroundErrorsSeen = Math.max(s.backgroundErrorsSeen, s.backgroundErrors());
+                    if (now - lastWriteProbe > 1_000_000_000L) {
+                        lastWriteProbe = now;
+                        try (CommitBatch b = new CommitBatch(s)) {
+                            b.put(s.meta, Keys.meta("write.probe"), Keys.longBytes(clock.nowMillis()));
+                            b.commit();
+                        } catch (StoreException stillFailing) {
+                            // Still failing: writeFailure says why.
+                        }
+                    }
+                } finally {
+                    commitLock.unlock();
+                }
+            }
+            return Optional.ofNullable(s.writeFailure);
+        } finally {
+            s.release();
         }
-        return Optional.ofNullable(s.writeFailure);
     }
 
     /** The changelog and tombstone window. */

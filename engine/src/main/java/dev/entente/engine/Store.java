@@ -45,6 +45,11 @@ import org.rocksdb.WriteOptions;
  */
 final class Store implements AutoCloseable {
     static final int FORMAT = 1;
+    /**
+     * Table files RocksDB keeps open at once (it reopens others as it reads them): with two stores
+     * open during a refresh, the store's descriptors stay within what a node keeps aside for them.
+     */
+    static final int MAX_OPEN_FILES = 200;
 
     final Path path;
     final RocksDB db;
@@ -59,6 +64,7 @@ final class Store implements AutoCloseable {
     final WriteOptions writeOptions;
     private final List<AutoCloseable> resources;
     private final AtomicInteger refs = new AtomicInteger(1);
+    private final long writeBufferBytes;
 
     /** Changes only under the engine's commit lock (see {@link #takeNewOrigin}). */
     volatile OriginId origin;
@@ -79,8 +85,10 @@ final class Store implements AutoCloseable {
         RocksDB.loadLibrary();
     }
 
-    private Store(Path path, RocksDB db, List<ColumnFamilyHandle> handles, WriteOptions writeOptions, List<AutoCloseable> resources) {
+    private Store(Path path, RocksDB db, List<ColumnFamilyHandle> handles, WriteOptions writeOptions, List<AutoCloseable> resources,
+                  long writeBufferBytes) {
         this.path = path;
+        this.writeBufferBytes = writeBufferBytes;
         this.db = db;
         this.meta = handles.get(0);
         this.entries = handles.get(1);
@@ -139,17 +147,15 @@ final class Store implements AutoCloseable {
             resources.add(cfOptions);
             // The column families a commit looks keys up in get a bloom filter over the memtable
             // too: most of those lookups are misses (new entry ids, new unique values), which it
-            // answers without a skiplist search. It is kept at 2% of the memtable (about 50 bits
-            // per entry key; 0.5% to 5% measured the same). At the 10% first used, on every column
-            // family, commits cost about a fifth more CPU per entry (batched 13.1 against 10.9 µs,
-            // apply 11.8 against 9.5, interleaved in one JVM); the column families that are only
-            // scanned get none.
+            // answers without a skiplist search. 2% of the memtable is enough (more costs commit
+            // CPU and finds no more misses; the measurements are in docs/bench-runs/history.md);
+            // the column families that are only scanned get none.
             ColumnFamilyOptions lookedUp = new ColumnFamilyOptions(cfOptions).setMemtablePrefixBloomSizeRatio(0.02)
                     .setMemtableWholeKeyFiltering(true);
             resources.add(lookedUp);
             DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                     .setMaxBackgroundJobs(2).setKeepLogFileNum(3).setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
-                    .setBytesPerSync(1 << 20);
+                    .setBytesPerSync(1 << 20).setMaxOpenFiles(MAX_OPEN_FILES);
             resources.add(dbOptions);
             List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
             descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
@@ -168,7 +174,7 @@ final class Store implements AutoCloseable {
             if (db.get(handles.get(0), Keys.meta("format")) == null) {
                 initialise(db, handles.get(0), options.random(), domainForNewStore);
             }
-            return new Store(path, db, handles, wo, closeFirst);
+            return new Store(path, db, handles, wo, closeFirst, options.writeBufferBytes());
         } catch (RocksDBException e) {
             closeAll(resources);
             throw fail(path, "opening the store", e);
@@ -268,8 +274,11 @@ final class Store implements AutoCloseable {
         } catch (RocksDBException e) {
             StoreException failure = fail("committing", e);
             StoreFailure before = writeFailure;
-            writeFailure = new StoreFailure(failure.getMessage(), isNoSpace(e) || volumeNearlyFull(),
-                    before == null ? java.time.Instant.now() : before.since());
+            boolean full = isNoSpace(e) || volumeNearlyFull();
+            // Once space returns, RocksDB gets its full time to resume before the failure counts
+            // as stuck: the clock starts again when the disk stops being full.
+            boolean startsAgain = before == null || before.diskFull() && !full;
+            writeFailure = new StoreFailure(failure.getMessage(), full, startsAgain ? java.time.Instant.now() : before.since());
             throw failure;
         }
     }
@@ -288,14 +297,16 @@ final class Store implements AutoCloseable {
     }
 
     /**
-     * Whether the store's volume has almost no space left (under 64 MiB or 5% of it, whichever is
-     * less). After a write failed for lack of space, RocksDB reports later failures as the
-     * writer's "previous error", with no word of space: the volume says what the error does not.
+     * Whether the store's volume has too little space left for RocksDB to go on: less than four
+     * write buffers and 64 MiB, or 10% of the volume on a small one. After a write failed for lack
+     * of space, RocksDB reports later failures as the writer's "previous error", with no word of
+     * space: the volume says what the error does not.
      */
     boolean volumeNearlyFull() {
         try {
             java.nio.file.FileStore volume = java.nio.file.Files.getFileStore(path);
-            return volume.getUsableSpace() < Math.min(64L << 20, volume.getTotalSpace() / 20);
+            long enough = Math.min(4 * writeBufferBytes + (64L << 20), volume.getTotalSpace() / 10);
+            return volume.getUsableSpace() < enough;
         } catch (java.io.IOException e) {
             // A volume that cannot say how full it is: the error's own words decide.
             return false;

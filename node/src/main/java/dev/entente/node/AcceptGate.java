@@ -24,7 +24,10 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     private long lastLogged;
     private boolean loggedOnce;
     private long notLogged;
-    private boolean fullLogged;
+    private boolean wasFull;
+    private boolean fullLoggedOnce;
+    private long fullLogged;
+    private long timesFull;
 
     /** @param limit connections held at once; more wait in the backlog */
     AcceptGate(String server, int limit) {
@@ -42,10 +45,19 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
             return;
         }
         open++;
-        child.closeFuture().addListener(f -> listener.eventLoop().execute(() -> {
-            open--;
-            update(listener);
-        }));
+        child.closeFuture().addListener(f -> {
+            if (listener.eventLoop().isShuttingDown()) {
+                return;
+            }
+            try {
+                listener.eventLoop().execute(() -> {
+                    open--;
+                    update(listener);
+                });
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                // The server is stopping: nothing left to count for.
+            }
+        });
         update(listener);
         ctx.fireChannelRead(child);
     }
@@ -77,12 +89,18 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
 
     private void update(Channel listener) {
         boolean full = open >= limit;
-        if (full && !fullLogged) {
-            fullLogged = true;
-            LOG.warn("the " + server + " holds its limit of " + limit + " connections; more wait until one closes (logged once until it has room again)");
-        } else if (!full && open < limit * 3 / 4) {
-            fullLogged = false;
+        if (full && !wasFull) {
+            timesFull++;
+            long now = System.nanoTime();
+            if (!fullLoggedOnce || now - fullLogged >= LOG_EVERY_NANOS) {
+                fullLoggedOnce = true;
+                fullLogged = now;
+                LOG.warn("the " + server + " holds its limit of " + limit + " connections; more wait until one closes"
+                        + (timesFull > 1 ? " (it reached the limit " + timesFull + " times since the last line)" : ""));
+                timesFull = 0;
+            }
         }
+        wasFull = full;
         listener.config().setAutoRead(!full && !pausedForError);
     }
 }

@@ -50,16 +50,33 @@ public final class AuditLog implements AutoCloseable {
         size = Files.size(file);
     }
 
+    /**
+     * Shifts the old files and starts a new audit.log. A rotation that fails is not tried again
+     * before another {@link #MAX_BYTES} are written, so it never deletes the oldest file twice;
+     * and the log is reopened whatever happened.
+     */
     private void rotate() throws IOException {
-        out.close();
-        Files.deleteIfExists(old(KEEP));
-        for (int i = KEEP - 1; i >= 1; i--) {
-            if (Files.exists(old(i))) {
-                Files.move(old(i), old(i + 1));
+        size = 0;
+        IOException failed = null;
+        try {
+            out.close();
+            Files.deleteIfExists(old(KEEP));
+            for (int i = KEEP - 1; i >= 1; i--) {
+                if (Files.exists(old(i))) {
+                    Files.move(old(i), old(i + 1));
+                }
             }
+            if (Files.exists(file)) {
+                Files.move(file, old(1));
+            }
+        } catch (IOException e) {
+            failed = e;
         }
-        Files.move(file, old(1));
         open();
+        if (failed != null) {
+            size = 0;
+            throw failed;
+        }
     }
 
     private Path old(int i) {

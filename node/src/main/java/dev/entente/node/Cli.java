@@ -227,24 +227,21 @@ public final class Cli {
             out.println("logging as " + logConfig + " says");
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Thread[] hookHolder = new Thread[1];
-        EntenteNode[] started = new EntenteNode[1];
-        EntenteNode n = EntenteNode.start(config, reason -> new Thread(() -> stopForRestart(config.name(), reason, started[0], hookHolder[0]),
-                "entente-store-stop").start());
-        started[0] = n;
-        Thread hook = new Thread(() -> {
-            out.println("node '" + config.name() + "' stopping");
-            out.flush();
-            n.close();
-            out.println("node '" + config.name() + "' stopped");
-            out.flush();
-            stopped.countDown();
-            // A stop asked for (SIGTERM, Ctrl-C) that completed is a success for a service manager:
-            // the JVM would otherwise exit 143 after its hooks.
-            Runtime.getRuntime().halt(0);
-        }, "entente-shutdown");
-        hookHolder[0] = hook;
+        java.util.concurrent.atomic.AtomicReference<EntenteNode> running = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        // Registered before the node starts: a store-stuck stop and a SIGTERM are then handled
+        // alike, once; a SIGTERM in the middle of start-up ends the process with its stop line.
+        Thread hook = new Thread(() -> stop(config.name(), running, stopping, stopped, 0, null), "entente-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        EntenteNode n;
+        try {
+            n = EntenteNode.start(config, reason -> new Thread(() -> stop(config.name(), running, stopping, stopped, EXIT_RESTART, reason),
+                    "entente-store-stop").start());
+        } catch (RuntimeException e) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            throw e;
+        }
+        running.set(n);
         out.println("node '" + config.name() + "' replicating on " + n.replication().address() + ", origin " + n.engine().originId()
                 + ", domain " + n.engine().domainId());
         n.engine().refreshRequired().ifPresent(r -> out.println("  refresh required: " + r));
@@ -261,24 +258,48 @@ public final class Cli {
     static final int EXIT_RESTART = 75;
 
     /**
-     * Stops a node whose store has failed too long, exiting 75 (EX_TEMPFAIL): a service manager
-     * restarts it (systemd's Restart=on-failure), and RocksDB clears the error when it opens.
+     * Stops the node once, whoever asks first: SIGTERM or Ctrl-C (exit 0: a stop asked for that
+     * completed is a success for a service manager; the JVM would otherwise exit 143 after its
+     * hooks), or a store that has failed too long (exit 75, EX_TEMPFAIL: a service manager
+     * restarts it, systemd's Restart=on-failure, and RocksDB clears the error when it opens).
+     * The other asker waits for it. A close that hangs ends the process after a minute all the
+     * same: the write-ahead log keeps every commit.
      */
-    private void stopForRestart(String name, String reason, EntenteNode n, Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException stoppingAlready) {
+    private void stop(String name, java.util.concurrent.atomic.AtomicReference<EntenteNode> running,
+                      java.util.concurrent.atomic.AtomicBoolean stopping, CountDownLatch stopped, int exit, String reason) {
+        if (!stopping.compareAndSet(false, true)) {
+            try {
+                stopped.await(90, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
-        out.println("node '" + name + "' stopping for a restart: " + reason + ". Committed data is safe; the node exits " + EXIT_RESTART
-                + " for its service manager to start it again (systemd: Restart=on-failure)");
+        out.println(reason == null ? "node '" + name + "' stopping" : "node '" + name + "' stopping for a restart: " + reason
+                + ". Committed data is safe; the node exits " + EXIT_RESTART + " for its service manager to start it again (systemd: Restart=on-failure)");
         out.flush();
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(60_000);
+                out.println("node '" + name + "' did not finish closing within 60 s; exiting " + exit + " (committed data is in the write-ahead log)");
+                out.flush();
+                Runtime.getRuntime().halt(exit);
+            } catch (InterruptedException closedInTime) {
+                // the close finished first
+            }
+        }, "entente-stop-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
         try {
-            n.close();
+            EntenteNode n = running.get();
+            if (n != null) {
+                n.close();
+            }
         } finally {
             out.println("node '" + name + "' stopped");
             out.flush();
-            Runtime.getRuntime().halt(EXIT_RESTART);
+            stopped.countDown();
+            Runtime.getRuntime().halt(exit);
         }
     }
 

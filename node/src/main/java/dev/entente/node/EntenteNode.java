@@ -45,7 +45,9 @@ public final class EntenteNode implements AutoCloseable {
     private final java.util.function.Consumer<String> onStoreStuck;
     /** The store failure last logged, on the maintenance thread; null while the store writes. */
     private StoreFailure reportedFailure;
+    private long failingSinceNanos;
     private boolean stuckReported;
+    private boolean watchFailed;
 
     private EntenteNode(NodeConfig config, java.util.function.Consumer<String> onStoreStuck) {
         this.config = config;
@@ -231,8 +233,14 @@ public final class EntenteNode implements AutoCloseable {
                             : "a write is tried each second, and the node stops for a restart if the store still cannot write after "
                             + dev.entente.config.ConfigExport.duration(config.engine().stopAfterStoreFailure()) + " (engine.stopAfterStoreFailure)"));
                 }
+                if (reportedFailure == null || !f.since().equals(reportedFailure.since())) {
+                    // Timed on this process's monotonic clock, so a wall-clock jump neither
+                    // hastens nor delays a restart; the store starts the count again when the
+                    // disk stops being full.
+                    failingSinceNanos = System.nanoTime();
+                }
                 reportedFailure = f;
-                Duration failing = Duration.between(f.since(), Instant.now());
+                Duration failing = Duration.ofNanos(System.nanoTime() - failingSinceNanos);
                 if (!f.diskFull() && !stuckReported && failing.compareTo(config.engine().stopAfterStoreFailure()) >= 0) {
                     stuckReported = true;
                     String reason = "the store has not been able to write for " + failing.toSeconds() + " s (" + f.reason()
@@ -241,13 +249,17 @@ public final class EntenteNode implements AutoCloseable {
                     onStoreStuck.accept(reason);
                 }
             } else if (reportedFailure != null) {
-                LOG.info("the store writes again, " + Duration.between(reportedFailure.since(), Instant.now()).toSeconds()
+                LOG.info("the store writes again, " + Duration.ofNanos(System.nanoTime() - failingSinceNanos).toSeconds()
                         + " s after it stopped: RocksDB resumed by itself once the cause was gone");
                 reportedFailure = null;
                 stuckReported = false;
             }
+            watchFailed = false;
         } catch (RuntimeException e) {
-            LOG.error("checking the store failed: " + e.getMessage(), e);
+            if (!watchFailed) {
+                watchFailed = true;
+                LOG.error("checking the store failed: " + e.getMessage() + " (logged once until a check succeeds)", e);
+            }
         }
     }
 
@@ -269,7 +281,7 @@ public final class EntenteNode implements AutoCloseable {
         }
     }
 
-    /** Descriptors kept aside for the store's files, logs and backups. */
+    /** Descriptors kept aside for the store's files (two stores of at most 200 table files each during a refresh), logs and backups. */
     static final int STORE_DESCRIPTORS = 512;
 
     public NodeConfig config() {
@@ -291,6 +303,14 @@ public final class EntenteNode implements AutoCloseable {
     @Override
     public void close() {
         maintenance.shutdownNow();
+        try {
+            // A store check or trim in progress finishes before the engine closes under it.
+            if (!maintenance.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("maintenance (trimming, a backup, the store check) did not stop within 30 s; closing the engine anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (admin != null) {
             admin.close();
         }

@@ -40,8 +40,9 @@ public final class RefusalLog {
         }
     };
     private long suppressedTotal;
-    /** Lines logged in the current quiet time, of all peers: many peers cost the log no more than this. */
+    /** Lines of unauthenticated hosts logged in one quiet time: many hosts cost the log no more than this. */
     private static final int MAX_LINES = 20;
+    private long unauthenticatedNotLogged;
     private long windowStart;
     private int linesInWindow;
 
@@ -57,6 +58,19 @@ public final class RefusalLog {
 
     /** The same, for a peer whose key ({@code key}, SHA-256 hex) authenticated. */
     synchronized boolean refused(String peer, String key, SessionMessages.Error.Code code, String reason) {
+        return record(peer, key, code, reason, false);
+    }
+
+    /**
+     * A refusal of a connection that never authenticated, named by its host: besides the line per
+     * host, such refusals share {@link #MAX_LINES} lines per quiet time, so that a flood from many
+     * hosts cannot fill the log, nor take the lines of the pinned peers' refusals.
+     */
+    synchronized boolean refusedUnauthenticated(java.net.SocketAddress remote, SessionMessages.Error.Code code, String reason) {
+        return record(address(remote), null, code, reason, true);
+    }
+
+    private boolean record(String peer, String key, SessionMessages.Error.Code code, String reason, boolean unauthenticated) {
         recent.addLast(new Refusal(Instant.now(), peer, key, code, reason));
         if (recent.size() > 100) {
             recent.removeFirst();
@@ -67,16 +81,29 @@ public final class RefusalLog {
             linesInWindow = 0;
         }
         Rate r = rates.get(peer);
-        if (r != null && now - r.lastLoggedMillis() < QUIET_MILLIS || linesInWindow >= MAX_LINES) {
-            rates.put(peer, r == null ? new Rate(now, 1) : new Rate(r.lastLoggedMillis(), r.suppressed() + 1));
+        boolean quiet = r != null && now - r.lastLoggedMillis() < QUIET_MILLIS;
+        if (quiet || unauthenticated && linesInWindow >= MAX_LINES) {
+            // A host held back by the shared budget alone may be logged in the next quiet time.
+            rates.put(peer, r == null ? new Rate(now - QUIET_MILLIS, 1) : new Rate(r.lastLoggedMillis(), r.suppressed() + 1));
             suppressedTotal++;
+            if (!quiet) {
+                unauthenticatedNotLogged++;
+            }
             return false;
         }
-        linesInWindow++;
         long before = r == null ? 0 : r.suppressed();
+        String others = "";
+        if (unauthenticated) {
+            linesInWindow++;
+            if (unauthenticatedNotLogged > 0) {
+                others = "; " + unauthenticatedNotLogged + " refusals of other unauthenticated hosts were not logged";
+                unauthenticatedNotLogged = 0;
+            }
+        }
         rates.put(peer, new Rate(now, 0));
         LOG.warn("refused " + peer + (key == null ? "" : " (key SHA-256 " + key + ")") + ": " + code + ": " + reason
-                + (before > 0 ? " (and " + before + " more refusals of " + peer + " in the last " + (now - r.lastLoggedMillis()) + " ms, not logged)" : ""));
+                + (before > 0 ? " (and " + before + " more refusals of " + peer + " in the last " + (now - r.lastLoggedMillis()) + " ms, not logged)" : "")
+                + others);
         return true;
     }
 
@@ -89,7 +116,7 @@ public final class RefusalLog {
         return List.copyOf(recent);
     }
 
-    /** Refusals not logged because their peer had been logged within the quiet time. */
+    /** Refusals not logged: their peer had been logged within the quiet time, or (unauthenticated) the shared budget was spent. */
     public synchronized long suppressed() {
         return suppressedTotal;
     }

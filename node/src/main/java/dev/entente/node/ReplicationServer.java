@@ -50,7 +50,7 @@ final class ReplicationServer implements AutoCloseable {
                             if (open.size() >= options.maxSessions()) {
                                 // Before TLS: an unauthenticated flood holds at most this many
                                 // connections, each for at most the handshake time.
-                                refusals.refused(RefusalLog.address(ch.remoteAddress()), dev.entente.protocol.SessionMessages.Error.Code.NOT_AUTHORIZED,
+                                refusals.refusedUnauthenticated(ch.remoteAddress(), dev.entente.protocol.SessionMessages.Error.Code.NOT_AUTHORIZED,
                                         "the replication server already holds " + open.size() + " connections, its limit (maxSessions)");
                                 ch.close();
                                 return;

@@ -120,7 +120,7 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
     private void refuseUnauthenticated(ChannelHandlerContext ctx, String reason) {
         if (!reported) {
             reported = true;
-            refusals.refused(RefusalLog.address(ctx.channel().remoteAddress()), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
+            refusals.refusedUnauthenticated(ctx.channel().remoteAddress(), SessionMessages.Error.Code.NOT_AUTHORIZED, reason);
         }
         ctx.close();
     }

@@ -76,7 +76,11 @@ public final class FrameCodec {
             return null;
         }
         byte[] rest = new byte[LENGTH_BYTES - 1];
-        data.readFully(rest);
+        try {
+            data.readFully(rest);
+        } catch (EOFException e) {
+            throw new FrameException(SessionMessages.Error.Code.MALFORMED_FRAME, "the stream ended inside a frame's length", e);
+        }
         int length = announcedLength(first << 24 | (rest[0] & 0xFF) << 16 | (rest[1] & 0xFF) << 8 | rest[2] & 0xFF, maxFrameBytes);
         byte[] body = new byte[length];
         try {

@@ -73,13 +73,15 @@ class FrameCodecTest {
     }
 
     @Test
-    void garbageAnEmptyFrameAndATruncatedOneAreMalformed() {
+    void garbageAnEmptyFrameAndTruncatedOnesAreMalformed() {
         assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME,
                 assertThrows(FrameException.class, () -> FrameCodec.parse(ByteBuffer.wrap(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF}))).code());
         assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME, assertThrows(FrameException.class, () -> FrameCodec.parse(ByteBuffer.allocate(0))).code());
         byte[] whole = FrameCodec.encode(batch(), 1 << 20);
         InputStream cut = new ByteArrayInputStream(java.util.Arrays.copyOf(whole, whole.length - 10));
         assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME, assertThrows(FrameException.class, () -> FrameCodec.read(cut, 1 << 20)).code());
+        InputStream cutInLength = new ByteArrayInputStream(new byte[] {0, 0});
+        assertEquals(SessionMessages.Error.Code.MALFORMED_FRAME, assertThrows(FrameException.class, () -> FrameCodec.read(cutInLength, 1 << 20)).code());
     }
 
     @Test

@@ -61,6 +61,8 @@ public final class Chaos {
     private final List<String> unexpectedExits = new ArrayList<>();
     /** Each node's directory is a tmpfs of its own (mounting needs root): full-disk faults run. */
     private final List<Path> mounted = new ArrayList<>();
+    /** Nodes whose disk a fault holds full now. */
+    private final Set<NodeProcess> fullDisks = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Chaos(Settings settings, Path root, PrintStream log) {
         this.settings = settings;
@@ -363,9 +365,11 @@ public final class Chaos {
                         continue;
                     }
                     Path filler = fillDisk(n);
+                    fullDisks.add(n);
                     log.println("  fault: " + n.name + "'s disk full for " + lasts + " ms");
                     undo.schedule(() -> {
                         Files.deleteIfExists(filler);
+                        fullDisks.remove(n);
                         return null;
                     }, lasts, TimeUnit.MILLISECONDS);
                 } else if (kind == 6) {
@@ -422,7 +426,8 @@ public final class Chaos {
      */
     private boolean restartOnPortInUse(NodeProcess n, boolean adminPort) throws Exception {
         synchronized (n) {
-            if (!n.running() || n.stopped()) {
+            // On a full disk the start fails opening the store before it binds a port.
+            if (!n.running() || n.stopped() || fullDisks.contains(n)) {
                 return false;
             }
             int port = adminPort ? n.adminPort : n.replicationPort;

@@ -49,10 +49,10 @@ final class NodeProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), "dev.entente.node.Cli", "node", "--config", dir.resolve("node.yaml").toString()));
         startOffset = logLength();
-        held = false;
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         stopped = false;
+        held = false;
     }
 
     synchronized boolean running() {
