@@ -757,6 +757,35 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes back a mark this node's operator set for a refresh that never began (its supplier
+     * refused to serve), so that a refused request does not leave the node out of service: only
+     * when the mark is still the one {@code reason} names and no refresh is importing. Nothing of
+     * the store changed, since a refresh imports aside and switches at its end.
+     *
+     * @return whether the mark was taken back
+     */
+    public boolean withdrawRefreshRequired(String reason) {
+        commitLock.lock();
+        try {
+            Store s = openStore();
+            synchronized (this) {
+                if (!reason.equals(s.refreshRequired) || activeImport != null) {
+                    return false;
+                }
+            }
+            try (CommitBatch b = new CommitBatch(s)) {
+                b.delete(s.meta, Keys.meta("refresh.required"));
+                b.commit();
+            }
+            s.refreshRequired = null;
+            refreshFrom = null;
+            return true;
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
     private static void markRefreshRequired(Store s, String reason) {
         try (CommitBatch b = new CommitBatch(s)) {
             b.put(s.meta, Keys.meta("refresh.required"), reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -71,6 +71,11 @@ final class AgreementRunner implements AutoCloseable {
     }
 
     /** Refreshes this node from this agreement's supplier as soon as it can; completes when refreshed or when an attempt failed. */
+    /** Why the agreement's last session failed, with its code; null when none has. */
+    ConsumerAgreement.Failure lastFailure() {
+        return consumer.lastFailure();
+    }
+
     CompletableFuture<AgreementStatus> refreshNow() {
         CompletableFuture<AgreementStatus> f = new CompletableFuture<>();
         serial.execute(() -> consumer.refreshNow(f));
