@@ -163,9 +163,10 @@ public final class Engine implements AutoCloseable {
             if (commitLock.tryLock()) {
                 try {
                     long now = System.nanoTime();
-                    s.backgroundErrorsSeen = Math.max(s.backgroundErrorsSeen, s.backgroundErrors());
                     if (now - lastWriteProbe > 1_000_000_000L) {
                         lastWriteProbe = now;
+                        // Seen only once a probe looked: an error found between probes waits for the next.
+                        s.backgroundErrorsSeen = Math.max(s.backgroundErrorsSeen, s.backgroundErrors());
                         try (CommitBatch b = new CommitBatch(s)) {
                             b.put(s.meta, Keys.meta("write.probe"), Keys.longBytes(clock.nowMillis()));
                             b.commit();

@@ -1,6 +1,5 @@
 package dev.entente.engine;
 
-import com.google.protobuf.ByteString;
 import dev.entente.protocol.Wire;
 import java.util.Collections;
 import java.util.Map;
@@ -81,7 +80,7 @@ public record Ruv(SortedMap<OriginId, Range> origins) {
     /** This RUV as the wire carries it (in a pull, at the end of a stream, in a snapshot's header). */
     public Wire.Ruv toWire() {
         Wire.Ruv.Builder b = Wire.Ruv.newBuilder();
-        origins.forEach((o, r) -> b.addEntries(Wire.RuvEntry.newBuilder().setOrigin(ByteString.copyFrom(o.toBytes()))
+        origins.forEach((o, r) -> b.addEntries(Wire.RuvEntry.newBuilder().setOrigin(WireCodec.originBytes(o))
                 .setMax(r.max()).setTrimmed(r.trimmed())));
         return b.build();
     }
@@ -90,11 +89,11 @@ public record Ruv(SortedMap<OriginId, Range> origins) {
     public static Ruv fromWire(Wire.Ruv m) {
         TreeMap<OriginId, Range> origins = new TreeMap<>();
         for (Wire.RuvEntry e : m.getEntriesList()) {
-            if (e.getOrigin().size() != OriginId.BYTES || e.getTrimmed() < 0 || e.getTrimmed() > e.getMax()) {
-                throw new MalformedChangeException("a RUV entry is malformed (origin of " + e.getOrigin().size() + " bytes, trimmed "
-                        + Long.toUnsignedString(e.getTrimmed()) + ", max " + Long.toUnsignedString(e.getMax()) + ")");
+            try {
+                origins.put(WireCodec.origin(e.getOrigin()), new Range(e.getMax(), e.getTrimmed()));
+            } catch (IllegalArgumentException ex) {
+                throw new MalformedChangeException("a RUV entry is malformed: " + ex.getMessage(), ex);
             }
-            origins.put(OriginId.fromBytes(e.getOrigin().toByteArray()), new Range(e.getMax(), e.getTrimmed()));
         }
         return new Ruv(origins);
     }

@@ -14,7 +14,6 @@ import dev.entente.protocol.Wire;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 

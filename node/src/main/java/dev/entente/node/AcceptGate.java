@@ -21,13 +21,28 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     private final int limit;
     private int open;
     private boolean pausedForError;
-    private long lastLogged;
-    private boolean loggedOnce;
-    private long notLogged;
     private boolean wasFull;
-    private boolean fullLoggedOnce;
-    private long fullLogged;
-    private long timesFull;
+    private final Throttle acceptFailures = new Throttle();
+    private final Throttle fills = new Throttle();
+
+    /** One log line per ten seconds at most, counting the occasions it did not log. */
+    private static final class Throttle {
+        private long lastLogged = System.nanoTime() - LOG_EVERY_NANOS;
+        private long notLogged;
+
+        /** The occasions not logged since the last line (0 or more), or -1 when this one is not logged either. */
+        long occur() {
+            long now = System.nanoTime();
+            if (now - lastLogged < LOG_EVERY_NANOS) {
+                notLogged++;
+                return -1;
+            }
+            lastLogged = now;
+            long skipped = notLogged;
+            notLogged = 0;
+            return skipped;
+        }
+    }
 
     /** @param limit connections held at once; more wait in the backlog */
     AcceptGate(String server, int limit) {
@@ -73,15 +88,10 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
                 update(listener);
             }, 1, TimeUnit.SECONDS);
         }
-        long now = System.nanoTime();
-        if (loggedOnce && now - lastLogged < LOG_EVERY_NANOS) {
-            notLogged++;
+        long skipped = acceptFailures.occur();
+        if (skipped < 0) {
             return;
         }
-        loggedOnce = true;
-        lastLogged = now;
-        long skipped = notLogged;
-        notLogged = 0;
         LOG.warn("the " + server + " cannot accept a connection (" + cause.getMessage() + "); it pauses accepting for 1 s"
                 + (skipped > 0 ? " (" + skipped + " more failures since the last line)" : "")
                 + ". If the process is out of descriptors, raise its limit or lower the connection limits");
@@ -90,14 +100,10 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     private void update(Channel listener) {
         boolean full = open >= limit;
         if (full && !wasFull) {
-            timesFull++;
-            long now = System.nanoTime();
-            if (!fullLoggedOnce || now - fullLogged >= LOG_EVERY_NANOS) {
-                fullLoggedOnce = true;
-                fullLogged = now;
+            long skipped = fills.occur();
+            if (skipped >= 0) {
                 LOG.warn("the " + server + " holds its limit of " + limit + " connections; more wait until one closes"
-                        + (timesFull > 1 ? " (it reached the limit " + timesFull + " times since the last line)" : ""));
-                timesFull = 0;
+                        + (skipped > 0 ? " (it reached the limit " + (skipped + 1) + " times since the last line)" : ""));
             }
         }
         wasFull = full;

@@ -68,12 +68,7 @@ final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (open.size() >= limits.maxConnections()) {
-                            // Closed before anything is read: a flood of idle connections holds at
-                            // most maxConnections descriptors, never the store's.
-                            ch.close();
-                            return;
-                        }
+                        // The AcceptGate keeps them within admin.maxConnections.
                         open.add(ch);
                         ch.closeFuture().addListener(f -> open.remove(ch));
                         ch.pipeline().addLast(new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))

@@ -70,12 +70,12 @@ final class AgreementRunner implements AutoCloseable {
         return f;
     }
 
-    /** Refreshes this node from this agreement's supplier as soon as it can; completes when refreshed or when an attempt failed. */
     /** Why the agreement's last session failed, with its code; null when none has. */
     ConsumerAgreement.Failure lastFailure() {
         return consumer.lastFailure();
     }
 
+    /** Refreshes this node from this agreement's supplier as soon as it can; completes when refreshed or when an attempt failed. */
     CompletableFuture<AgreementStatus> refreshNow() {
         CompletableFuture<AgreementStatus> f = new CompletableFuture<>();
         serial.execute(() -> consumer.refreshNow(f));

@@ -56,7 +56,6 @@ public final class AuditLog implements AutoCloseable {
      * and the log is reopened whatever happened.
      */
     private void rotate() throws IOException {
-        size = 0;
         IOException failed = null;
         try {
             out.close();
@@ -72,9 +71,14 @@ public final class AuditLog implements AutoCloseable {
         } catch (IOException e) {
             failed = e;
         }
-        open();
+        try {
+            open();
+        } finally {
+            if (failed != null) {
+                size = 0;
+            }
+        }
         if (failed != null) {
-            size = 0;
             throw failed;
         }
     }

@@ -219,7 +219,7 @@ public final class ReplicationNode implements AutoCloseable {
             var failure = r.lastFailure();
             // A supplier that must be refreshed itself serves nobody: marking this node for it
             // would leave both out of service, each waiting for the other.
-            if (markedHere && engine.refreshRequired().isPresent() && failure != null
+            if (markedHere && failure != null
                     && failure.code() == dev.entente.protocol.SessionMessages.Error.Code.NOT_SERVING && engine.withdrawRefreshRequired(reason)) {
                 throw new IllegalStateException("the refresh from '" + agreement + "' did not begin: " + failure.reason()
                         + ". This node is left as it was and takes writes; refresh that supplier first, or refresh this node from another");

@@ -47,14 +47,8 @@ final class ReplicationServer implements AutoCloseable {
                                 ch.close();
                                 return;
                             }
-                            if (open.size() >= options.maxSessions()) {
-                                // Before TLS: an unauthenticated flood holds at most this many
-                                // connections, each for at most the handshake time.
-                                refusals.refusedUnauthenticated(ch.remoteAddress(), dev.entente.protocol.SessionMessages.Error.Code.NOT_AUTHORIZED,
-                                        "the replication server already holds " + open.size() + " connections, its limit (maxSessions)");
-                                ch.close();
-                                return;
-                            }
+                            // The AcceptGate keeps connections within maxSessions, authenticated or
+                            // not; an unauthenticated one lasts at most the handshake time.
                             open.add(session);
                         }
                         SslHandler ssl = tls.newHandler(ch.alloc());

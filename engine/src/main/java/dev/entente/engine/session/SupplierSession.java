@@ -334,9 +334,10 @@ public final class SupplierSession {
 
     /** A streaming session with no credit left, or a link that takes nothing, waits for the consumer, but not for ever. */
     private void waitForCredit() {
-        if (waiting() && creditTimer == null) {
+        boolean waiting = waiting();
+        if (waiting && creditTimer == null) {
             armCreditTimer(options.silenceTimeout().toMillis());
-        } else if (!waiting() && creditTimer != null) {
+        } else if (!waiting && creditTimer != null) {
             creditTimer.cancel();
             creditTimer = null;
         }

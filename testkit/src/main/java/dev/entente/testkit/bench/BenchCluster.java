@@ -125,42 +125,8 @@ final class BenchCluster implements AutoCloseable {
         Files.writeString(dir(name).resolve("node.yaml"), y.toString());
     }
 
-    /**
-     * A free loopback port for a node to listen on once it starts, seconds from now. Taken below the
-     * kernel's ephemeral range: a port from that range could meanwhile become the local end of any
-     * outgoing connection (the nodes make many), and the node would then fail to start.
-     */
     private int freePort() throws IOException {
-        int high = ephemeralLow();
-        int low = 10_000;
-        if (high - low < 1_000) {
-            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-                return s.getLocalPort();
-            }
-        }
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(low, high);
-            if (ports.containsValue(port)) {
-                continue;
-            }
-            try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
-                return port;
-            } catch (java.net.BindException e) {
-                // taken: try another
-            }
-        }
-        throw new IOException("no free loopback port found between " + low + " and " + high + " in 200 tries");
-    }
-
-    /** The lowest port of the kernel's ephemeral range (Linux; the IANA range elsewhere). */
-    private static int ephemeralLow() {
-        Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
-        try {
-            // readAllLines, not readString: procfs reports a size of 0 and readString stops short
-            return Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]);
-        } catch (IOException | RuntimeException e) {
-            return 49_152;
-        }
+        return dev.entente.testkit.LoopbackPorts.free(ports::containsValue);
     }
 
     /** Makes a joining node a member: waits for its refresh, then for every agreement to pull once. */

@@ -124,10 +124,13 @@ public final class Chaos {
         int n = settings.nodes();
         int[] replication = new int[n];
         int[] admin = new int[n];
+        Set<Integer> taken = new HashSet<>();
         mountDisks(n);
         for (int i = 0; i < n; i++) {
-            replication[i] = freePort();
-            admin[i] = freePort();
+            replication[i] = dev.entente.testkit.LoopbackPorts.free(taken::contains);
+            taken.add(replication[i]);
+            admin[i] = dev.entente.testkit.LoopbackPorts.free(taken::contains);
+            taken.add(admin[i]);
             Path dir = root.resolve("c" + i);
             List<String> args = new ArrayList<>(List.of("init", "--data-dir", dir.toString(), "--name", "c" + i, "--listen",
                     "127.0.0.1:" + replication[i], "--admin-listen", "127.0.0.1:" + admin[i]));
@@ -212,11 +215,6 @@ public final class Chaos {
         return p.waitFor() == 0;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     // ---- writes
 

@@ -41,10 +41,6 @@ public final class FaultyLink implements AutoCloseable {
         return listener.getLocalPort();
     }
 
-    public Mode mode() {
-        return mode;
-    }
-
     /**
      * Sets the link's mode. Leaving a mode that lost bytes (a black hole) closes the connections
      * that went through it: their streams are broken, and the sessions must start again.
