@@ -290,15 +290,50 @@ class SessionStateMachineTest extends TwoNodes {
         ag.start();
         connectToA(ag);
         clock.advance(0);
-        b.markRefreshRequired("an operator asked");
         CompletableFuture<AgreementStatus> done = new CompletableFuture<>();
-        ag.refreshNow(done);
+        ag.refreshNow("an operator asked", done);
         clock.advance(0);
         AgreementStatus s = done.get();
         assertEquals(1, s.refreshes());
         assertNull(s.lastError());
         assertTrue(s.state() != AgreementStatus.State.REFRESHING, "state " + s.state());
         assertTrue(b.refreshRequired().isEmpty());
+    }
+
+    @Test
+    void anOperatorRefreshFromASupplierThatServesNobodyTakesItsMarkBackAndLeavesTheNodeWritable() throws Exception {
+        ConsumerAgreement ag = agreement(false);
+        ag.start();
+        connectToA(ag);
+        clock.advance(0);
+        // The supplier was marked meanwhile, say on this node's own word in a verdict that
+        // crossed the operator's choice: it serves nobody.
+        a.markRefreshRequired("supplier 'b' says a lags");
+        CompletableFuture<AgreementStatus> done = new CompletableFuture<>();
+        ag.refreshNow("an operator chose a's side", done);
+        assertEquals(java.util.Optional.of("an operator chose a's side"), b.refreshRequired());
+        clock.advance(0);
+        AgreementStatus s = done.get();
+        assertEquals(0, s.refreshes());
+        assertEquals(SessionMessages.Error.Code.NOT_SERVING, ag.lastFailure().code());
+        assertTrue(s.lastError().contains("did not begin") && s.lastError().contains("NOT_SERVING"), s.lastError());
+        assertTrue(b.refreshRequired().isEmpty(), "b is not left marked, waiting for a supplier that serves nobody");
+        b.create("people", Attributes.ofText("name", "written after the refused refresh"));
+    }
+
+    @Test
+    void aMarkTheOperatorDidNotSetStaysWhenTheSupplierServesNobody() throws Exception {
+        ConsumerAgreement ag = agreement(false);
+        ag.start();
+        connectToA(ag);
+        clock.advance(0);
+        a.markRefreshRequired("a lags");
+        b.markRefreshRequired("b lags too");
+        CompletableFuture<AgreementStatus> done = new CompletableFuture<>();
+        ag.refreshNow("an operator asked", done);
+        clock.advance(0);
+        done.get();
+        assertEquals(java.util.Optional.of("b lags too"), b.refreshRequired(), "only the operator's own mark is taken back");
     }
 
     @Test

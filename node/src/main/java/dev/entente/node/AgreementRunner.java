@@ -75,10 +75,13 @@ final class AgreementRunner implements AutoCloseable {
         return consumer.lastFailure();
     }
 
-    /** Refreshes this node from this agreement's supplier as soon as it can; completes when refreshed or when an attempt failed. */
-    CompletableFuture<AgreementStatus> refreshNow() {
+    /**
+     * Refreshes this node from this agreement's supplier as soon as it can, marking it for
+     * {@code reason} unless it is marked; completes when refreshed or when an attempt failed.
+     */
+    CompletableFuture<AgreementStatus> refreshNow(String reason) {
         CompletableFuture<AgreementStatus> f = new CompletableFuture<>();
-        serial.execute(() -> consumer.refreshNow(f));
+        serial.execute(() -> consumer.refreshNow(reason, f));
         return f;
     }
 

@@ -209,20 +209,13 @@ public final class ReplicationNode implements AutoCloseable {
     public AgreementStatus refreshFrom(String agreement, java.time.Duration timeout) {
         AgreementRunner r = runners.stream().filter(x -> x.name().equals(agreement)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no agreement named '" + agreement + "'"));
-        String reason = "an operator asked for a refresh from agreement '" + agreement + "'";
-        boolean markedHere = engine.refreshRequired().isEmpty();
-        if (markedHere) {
-            engine.markRefreshRequired(reason, r.supplierName());
-        }
+        boolean markedBefore = engine.refreshRequired().isPresent();
         try {
-            AgreementStatus s = r.refreshNow().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            var failure = r.lastFailure();
-            // A supplier that must be refreshed itself serves nobody: marking this node for it
-            // would leave both out of service, each waiting for the other.
-            if (markedHere && failure != null
-                    && failure.code() == dev.entente.protocol.SessionMessages.Error.Code.NOT_SERVING && engine.withdrawRefreshRequired(reason)) {
-                throw new IllegalStateException("the refresh from '" + agreement + "' did not begin: " + failure.reason()
-                        + ". This node is left as it was and takes writes; refresh that supplier first, or refresh this node from another");
+            AgreementStatus s = r.refreshNow("an operator asked for a refresh from agreement '" + agreement + "'")
+                    .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (!markedBefore && engine.refreshRequired().isEmpty() && s.lastError() != null) {
+                // The agreement took its mark back: the supplier serves nobody (see ConsumerAgreement.refreshNow).
+                throw new IllegalStateException("agreement '" + agreement + "': " + s.lastError());
             }
             return s;
         } catch (java.util.concurrent.TimeoutException e) {

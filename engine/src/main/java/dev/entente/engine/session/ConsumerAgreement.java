@@ -70,6 +70,8 @@ public final class ConsumerAgreement {
     private long timerGeneration;
     private boolean spacedPullPending;
     private boolean refreshAsked;
+    /** The reason of the mark an operator's refresh set here, until it is refreshed or taken back; null when none. */
+    private String operatorMark;
     /** Turns this agreement has waited while this node must refresh from another peer. */
     private int turnsWaited;
     /** After this many turns, a node marked on another peer's word refreshes from whichever agreement comes next. */
@@ -251,11 +253,21 @@ public final class ConsumerAgreement {
     }
 
     /**
-     * Refreshes this node from this agreement's supplier as soon as it can (an operator's request;
-     * the node must already be marked for refresh). Completes with the status once refreshed, or
-     * with the error of the first failed attempt.
+     * Refreshes this node from this agreement's supplier as soon as it can (an operator's request).
+     * A node not yet marked for refresh is marked now, for {@code reason} and naming this supplier.
+     * Completes with the status once refreshed, or with the error of the first failed attempt.
+     * <p>
+     * A supplier that must be refreshed itself serves nobody: if it refuses before anything was
+     * imported, the mark set here is taken back, since it would leave both nodes out of service,
+     * each waiting for the other (the supplier may have been marked on this node's own word, in a
+     * verdict that crossed the operator's choice). Nothing of the store changed then, as a
+     * refresh imports aside and switches at its end; the status's error says so.
      */
-    public void refreshNow(CompletableFuture<AgreementStatus> result) {
+    public void refreshNow(String reason, CompletableFuture<AgreementStatus> result) {
+        if (engine.refreshRequired().isEmpty()) {
+            engine.markRefreshRequired(reason, supplierName != null ? supplierName : settings.supplierName());
+            operatorMark = reason;
+        }
         refreshAsked = true;
         synchronized (this) {
             refreshWaiters.add(result);
@@ -466,6 +478,7 @@ public final class ConsumerAgreement {
             lastError = null;
         }
         refreshAsked = false;
+        operatorMark = null;
         turnsWaited = 0;
         backoff.reset();
         next();
@@ -476,6 +489,12 @@ public final class ConsumerAgreement {
     private void failed(Code code, String reason) {
         if (stopped) {
             return;
+        }
+        if (operatorMark != null && code == Code.NOT_SERVING && engine.withdrawRefreshRequired(operatorMark)) {
+            reason = "the refresh did not begin: " + reason + ". This node is left as it was and takes writes;"
+                    + " refresh that supplier first, or refresh this node from another";
+            operatorMark = null;
+            refreshAsked = false;
         }
         if (lastFailure == null || !lastFailure.reason().equals(reason)) {
             lastFailure = new Failure(code, reason, null);

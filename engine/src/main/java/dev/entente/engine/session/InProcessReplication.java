@@ -56,13 +56,10 @@ public final class InProcessReplication {
 
     /** Replaces {@code consumer}'s content by a snapshot of {@code supplier}'s, and returns the consumer's new origin. */
     public static OriginId refresh(Engine consumer, String consumerName, Engine supplier, String supplierName, long chunkBytes) {
-        if (consumer.refreshRequired().isEmpty()) {
-            consumer.markRefreshRequired("a refresh from '" + supplierName + "' was asked");
-        }
         SessionOptions options = options(1000, chunkBytes);
         try (Pair pair = new Pair(consumer, consumerName, supplier, supplierName, options, true)) {
             // Asked for, as an operator asks: from this supplier, whoever marked the consumer.
-            pair.agreement.refreshNow(new java.util.concurrent.CompletableFuture<>());
+            pair.agreement.refreshNow("a refresh from '" + supplierName + "' was asked", new java.util.concurrent.CompletableFuture<>());
             pair.run(st -> st.refreshes() > 0);
             return consumer.originId();
         }

@@ -914,10 +914,9 @@ public final class Simulation implements AutoCloseable {
                 }
                 note("operator: " + n.name + " and " + s.name + " are split; keeps " + winner.name + "'s side and refreshes " + loser.name);
                 operatorRefreshes++;
-                loser.engine.markRefreshRequired("an operator chose " + winner.name + "'s side of a split", winner.name);
                 for (SimNode.Watched lw : loser.agreements) {
                     if (lw.supplier == winner.index) {
-                        lw.agreement().refreshNow(new java.util.concurrent.CompletableFuture<>());
+                        lw.agreement().refreshNow("an operator chose " + winner.name + "'s side of a split", new java.util.concurrent.CompletableFuture<>());
                     }
                 }
             }
