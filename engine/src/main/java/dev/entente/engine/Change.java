@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.Cid;
 import dev.entente.engine.merge.EntryState;
 import java.util.List;
 import java.util.UUID;

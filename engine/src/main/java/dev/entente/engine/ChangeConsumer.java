@@ -1,6 +1,8 @@
 package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
+import dev.entente.engine.clock.HybridClock;
+import dev.entente.engine.clock.OriginId;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

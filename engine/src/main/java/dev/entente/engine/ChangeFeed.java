@@ -1,6 +1,7 @@
 package dev.entente.engine;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.entente.engine.clock.Cid;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,8 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.OriginId;
+import dev.entente.engine.error.EntenteException;
+
 /**
  * A batch would break the changelog's contiguity for an origin: a record arrived whose
  * predecessor this node has not applied. Nothing of the batch was applied.

@@ -1,6 +1,7 @@
 package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
+import dev.entente.engine.clock.OriginId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,9 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.ClockSkewException;
+import dev.entente.engine.clock.HybridClock;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.ResolvedEntry;
 import dev.entente.engine.merge.Version;

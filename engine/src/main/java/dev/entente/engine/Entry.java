@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.Cid;
 import java.util.UUID;
 
 /** A live entry as reads return it: the values present in its resolved state. */

@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
 import java.util.UUID;
 
 /** A create named an entry id that is already live or deleted here. */

@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
 import java.util.UUID;
 
 /** A modify, delete or discard named an entry that is not live here. */

@@ -1,6 +1,7 @@
 package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
+import dev.entente.engine.clock.Cid;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.Merge;
 import dev.entente.engine.merge.ResolvedEntry;

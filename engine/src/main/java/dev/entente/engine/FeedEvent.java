@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.Cid;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;

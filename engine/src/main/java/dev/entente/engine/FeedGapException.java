@@ -1,5 +1,7 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
+
 /** A change-feed cursor points before the oldest retained feed event. */
 public final class FeedGapException extends EntenteException {
     public FeedGapException(long cursor, long oldestRetained) {

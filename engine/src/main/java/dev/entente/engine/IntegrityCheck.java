@@ -1,6 +1,7 @@
 package dev.entente.engine;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.protocol.Wire;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,7 @@
 package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
+import dev.entente.engine.clock.OriginId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

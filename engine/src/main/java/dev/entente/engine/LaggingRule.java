@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.OriginId;
 import java.util.Map;
 
 /**

@@ -1,5 +1,7 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
+
 /** A value, attribute or transaction is larger than the configured limit. */
 public final class LimitExceededException extends EntenteException {
     public LimitExceededException(String what, long size, long limit, String setting) {

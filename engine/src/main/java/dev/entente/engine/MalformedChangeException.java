@@ -1,5 +1,7 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
+
 /** A change record or snapshot chunk could not be decoded or breaks the format's rules. */
 public final class MalformedChangeException extends EntenteException {
     public MalformedChangeException(String message) {

@@ -1,5 +1,7 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.Cid;
+
 /**
  * A namespace: a named collection of entries with its schema. The definition is replicated as a
  * last-writer-wins register: of two concurrent definitions the one with the higher CID holds.

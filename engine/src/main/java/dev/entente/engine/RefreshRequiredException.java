@@ -1,5 +1,7 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
+
 /**
  * This node (or the consumer asking this node) is behind a trimmed changelog: records it needs
  * are gone, and a tombstone among them may have been reaped, so incremental replication could

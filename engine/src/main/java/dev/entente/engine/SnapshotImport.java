@@ -2,6 +2,7 @@ package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.protocol.Wire;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
+
 /**
  * A supplier and a consumer each trimmed changes the other lacks, and the evidence does not say
  * which of them was cut off: replication between them stops until an operator refreshes one

@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.OriginId;
 import dev.entente.protocol.Wire;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
 import java.util.UUID;
 
 /** A local write would give two live entries the same value of a unique attribute. */

@@ -1,5 +1,7 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
+
 /** A write or read named a namespace this node does not know. */
 public final class UnknownNamespaceException extends EntenteException {
     private final String namespace;

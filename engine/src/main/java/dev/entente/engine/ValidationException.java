@@ -1,5 +1,6 @@
 package dev.entente.engine;
 
+import dev.entente.engine.error.EntenteException;
 import java.util.UUID;
 
 /** A local write produced an entry that the namespace's registered validator rejects. */

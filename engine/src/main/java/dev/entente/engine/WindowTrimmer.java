@@ -1,5 +1,8 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.HybridClock;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.Version;
 import java.util.Map;

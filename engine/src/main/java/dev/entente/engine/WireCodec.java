@@ -2,6 +2,9 @@ package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.OriginId;
+import dev.entente.engine.error.EntenteException;
 import dev.entente.engine.merge.AttributeState;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.Register;

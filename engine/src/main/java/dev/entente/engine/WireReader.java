@@ -2,6 +2,7 @@ package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import dev.entente.engine.clock.Cid;
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -7,6 +7,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -79,6 +80,21 @@ class CrashSafetyTest {
             assertEquals(e.ruv().max(e.originId()), changelog[1], "the RUV names the last record");
             assertTrue(e.lastHlc() >= changelog[1]);
             return highest;
+        }
+    }
+
+    @Test
+    void theClockIsPersistedSoARestartWithAnEarlierWallClockStillMovesForward(@TempDir Path dir) throws Exception {
+        try (TestNodes nodes = new TestNodes(dir)) {
+            Engine e = nodes.open("n");
+            e.transaction().defineNamespace("ns", Schema.EMPTY).commit();
+            UUID id = e.create("ns", Attributes.ofText("k", "v"));
+            long last = e.get("ns", id).orElseThrow().created().hlc();
+            nodes.close(e);
+            nodes.now.addAndGet(-Duration.ofHours(1).toMillis());
+            Engine again = nodes.open("n");
+            UUID later = again.create("ns", Attributes.ofText("k", "w"));
+            assertTrue(again.get("ns", later).orElseThrow().created().hlc() > last);
         }
     }
 }

@@ -3,6 +3,8 @@ package dev.entente.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.ByteString;
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.MergeArbitraries;
 import java.util.Arrays;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import dev.entente.engine.clock.OriginId;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,8 @@
 package dev.entente.engine;
 
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.ClockSkewException;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.session.InProcessReplication;
 import static dev.entente.engine.TestNodes.converge;
 import static dev.entente.engine.TestNodes.pull;

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.merge.AttributeState;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.MergeArbitraries;

@@ -3,7 +3,7 @@ package dev.entente.node;
 import dev.entente.config.NodeConfig;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.OriginId;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;

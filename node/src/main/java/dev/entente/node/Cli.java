@@ -97,7 +97,7 @@ public final class Cli {
         } catch (UsageException e) {
             err.println("entente: " + e.getMessage());
             return 2;
-        } catch (ConfigException | IdentityException | dev.entente.engine.EntenteException | IllegalStateException e) {
+        } catch (ConfigException | IdentityException | dev.entente.engine.error.EntenteException | IllegalStateException e) {
             err.println("entente " + args[0] + ": " + e.getMessage());
             return 1;
         } catch (RuntimeException e) {

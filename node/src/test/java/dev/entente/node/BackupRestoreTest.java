@@ -10,7 +10,7 @@ import dev.entente.engine.Attributes;
 import dev.entente.engine.Digest;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.Schema;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.entente.engine.Attributes;
 import dev.entente.engine.Engine;
-import dev.entente.engine.HybridClock;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.HybridClock;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.Ruv;
 import dev.entente.engine.session.Frames;
 import dev.entente.protocol.SessionMessages;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.entente.engine.Attributes;
 import dev.entente.engine.Engine;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.protocol.SessionMessages;
 import dev.entente.protocol.SessionMessages.Frame;
 import io.netty.channel.EventLoopGroup;

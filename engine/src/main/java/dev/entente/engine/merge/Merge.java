@@ -1,7 +1,7 @@
 package dev.entente.engine.merge;
 
 import com.google.protobuf.ByteString;
-import dev.entente.engine.Cid;
+import dev.entente.engine.clock.Cid;
 import java.util.Map;
 import java.util.TreeMap;
 

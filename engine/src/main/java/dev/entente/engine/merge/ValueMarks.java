@@ -1,6 +1,6 @@
 package dev.entente.engine.merge;
 
-import dev.entente.engine.Cid;
+import dev.entente.engine.clock.Cid;
 import java.util.Objects;
 
 /**

@@ -1,6 +1,6 @@
 package dev.entente.engine.merge;
 
-import dev.entente.engine.Cid;
+import dev.entente.engine.clock.Cid;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;

@@ -2,7 +2,7 @@ package dev.entente.engine.session;
 
 import dev.entente.engine.ApplyResult;
 import dev.entente.engine.Engine;
-import dev.entente.engine.HybridClock;
+import dev.entente.engine.clock.HybridClock;
 import dev.entente.engine.session.AgreementStatus.State;
 import dev.entente.protocol.SessionMessages.Error.Code;
 import dev.entente.protocol.SessionMessages.Frame;

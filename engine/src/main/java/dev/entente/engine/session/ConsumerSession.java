@@ -3,7 +3,7 @@ package dev.entente.engine.session;
 import dev.entente.engine.ApplyResult;
 import dev.entente.engine.ChangeBatch;
 import dev.entente.engine.ChangeGapException;
-import dev.entente.engine.ClockSkewException;
+import dev.entente.engine.clock.ClockSkewException;
 import dev.entente.engine.Engine;
 import dev.entente.engine.MalformedChangeException;
 import dev.entente.engine.PreparedBatch;

@@ -1,7 +1,7 @@
 package dev.entente.engine.session;
 
 import com.google.protobuf.ByteString;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.Ruv;
 import dev.entente.protocol.FrameException;
 import dev.entente.protocol.ProtocolVersion;

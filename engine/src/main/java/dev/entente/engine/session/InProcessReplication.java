@@ -1,10 +1,10 @@
 package dev.entente.engine.session;
 
 import dev.entente.engine.ChangeGapException;
-import dev.entente.engine.ClockSkewException;
+import dev.entente.engine.clock.ClockSkewException;
 import dev.entente.engine.Engine;
 import dev.entente.engine.MalformedChangeException;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.RefreshRequiredException;
 import dev.entente.engine.SupplierLaggingException;
 import dev.entente.engine.session.AgreementStatus.State;

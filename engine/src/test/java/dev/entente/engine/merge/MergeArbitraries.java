@@ -1,8 +1,8 @@
 package dev.entente.engine.merge;
 
 import com.google.protobuf.ByteString;
-import dev.entente.engine.Cid;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.OriginId;
 import java.util.List;
 import java.util.TreeMap;
 import net.jqwik.api.Arbitraries;

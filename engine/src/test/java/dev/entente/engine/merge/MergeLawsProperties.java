@@ -57,7 +57,7 @@ class MergeLawsProperties {
         if (a instanceof EntryState.Tombstone || b instanceof EntryState.Tombstone) {
             assertEquals(EntryState.Tombstone.class, j.getClass());
             if (a instanceof EntryState.Tombstone ta && b instanceof EntryState.Tombstone tb) {
-                assertEquals(dev.entente.engine.Cid.min(ta.deleted(), tb.deleted()), ((EntryState.Tombstone) j).deleted());
+                assertEquals(dev.entente.engine.clock.Cid.min(ta.deleted(), tb.deleted()), ((EntryState.Tombstone) j).deleted());
             }
         }
     }
@@ -83,14 +83,14 @@ class MergeLawsProperties {
      */
     @net.jqwik.api.Example
     void pruningDoesNotReviveAValueAnotherVersionAdded() {
-        dev.entente.engine.OriginId o = new dev.entente.engine.OriginId(0, 1);
+        dev.entente.engine.clock.OriginId o = new dev.entente.engine.clock.OriginId(0, 1);
         com.google.protobuf.ByteString a = com.google.protobuf.ByteString.copyFromUtf8("a");
         java.util.TreeMap<com.google.protobuf.ByteString, ValueMarks> removed = new java.util.TreeMap<>(Values.ORDER);
-        removed.put(a, new ValueMarks(new dev.entente.engine.Cid(2, o), new dev.entente.engine.Cid(3, o)));
+        removed.put(a, new ValueMarks(new dev.entente.engine.clock.Cid(2, o), new dev.entente.engine.clock.Cid(3, o)));
         java.util.TreeMap<com.google.protobuf.ByteString, ValueMarks> added = new java.util.TreeMap<>(Values.ORDER);
-        added.put(a, new ValueMarks(new dev.entente.engine.Cid(1, o), null));
-        Version v1 = Version.live(new dev.entente.engine.Cid(4, o), java.util.Map.of("y", new ValueSet(removed)));
-        Version v2 = Version.live(new dev.entente.engine.Cid(5, o), java.util.Map.of("y", new ValueSet(added)));
+        added.put(a, new ValueMarks(new dev.entente.engine.clock.Cid(1, o), null));
+        Version v1 = Version.live(new dev.entente.engine.clock.Cid(4, o), java.util.Map.of("y", new ValueSet(removed)));
+        Version v2 = Version.live(new dev.entente.engine.clock.Cid(5, o), java.util.Map.of("y", new ValueSet(added)));
         EntryState s = Merge.join(EntryState.Live.of(v1), EntryState.Live.of(v2));
         assertEquals(ResolvedEntry.resolve(s, true), ResolvedEntry.resolve(s.pruneRemovedBefore(4), true));
         assertEquals(java.util.Optional.empty(), ResolvedEntry.resolve(s, true).map(r -> r.attributes().get("y")));

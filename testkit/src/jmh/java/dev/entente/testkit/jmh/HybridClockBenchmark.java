@@ -1,6 +1,6 @@
 package dev.entente.testkit.jmh;
 
-import dev.entente.engine.HybridClock;
+import dev.entente.engine.clock.HybridClock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

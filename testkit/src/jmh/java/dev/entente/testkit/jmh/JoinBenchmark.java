@@ -1,8 +1,8 @@
 package dev.entente.testkit.jmh;
 
 import com.google.protobuf.ByteString;
-import dev.entente.engine.Cid;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.merge.AttributeState;
 import dev.entente.engine.merge.EntryState;
 import dev.entente.engine.merge.Merge;

@@ -5,7 +5,7 @@ import dev.entente.engine.session.SyncResult;
 import dev.entente.config.ConfigLoader;
 import dev.entente.config.NodeConfig;
 import dev.entente.engine.AttributeChange;
-import dev.entente.engine.Cid;
+import dev.entente.engine.clock.Cid;
 import dev.entente.engine.Digest;
 import dev.entente.engine.Engine;
 import dev.entente.engine.Entry;

@@ -2,8 +2,8 @@ package dev.entente.testkit.bench;
 
 import dev.entente.testkit.chaos.FaultyLink;
 
-import dev.entente.engine.Cid;
-import dev.entente.engine.OriginId;
+import dev.entente.engine.clock.Cid;
+import dev.entente.engine.clock.OriginId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.entente.testkit.model;
 
 import com.google.protobuf.ByteString;
-import dev.entente.engine.Cid;
+import dev.entente.engine.clock.Cid;
 import dev.entente.engine.ConflictedEntry;
 import dev.entente.engine.Engine;
 import dev.entente.engine.Entry;

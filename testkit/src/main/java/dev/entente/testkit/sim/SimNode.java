@@ -55,7 +55,7 @@ final class SimNode {
      * The highest change of each origin this node's RUV has said it holds since its last refresh
      * (when it became a clone of its supplier's): the RUV may never say less (invariant 14).
      */
-    final java.util.Map<dev.entente.engine.OriginId, Long> covered = new java.util.HashMap<>();
+    final java.util.Map<dev.entente.engine.clock.OriginId, Long> covered = new java.util.HashMap<>();
     /** The batch frames that changed this node's RUV: none may do so twice. */
     final Set<Frame> appliedFrames = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -72,7 +72,7 @@ final class SimNode {
     }
 
     /** Whether this node holds that change. */
-    boolean covers(dev.entente.engine.Cid cid) {
+    boolean covers(dev.entente.engine.clock.Cid cid) {
         if (engine != null) {
             cover(engine.ruv());
         }

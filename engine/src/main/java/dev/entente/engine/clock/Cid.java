@@ -1,4 +1,4 @@
-package dev.entente.engine;
+package dev.entente.engine.clock;
 
 import java.time.Instant;
 import java.util.Objects;

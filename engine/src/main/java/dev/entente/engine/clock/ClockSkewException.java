@@ -1,4 +1,6 @@
-package dev.entente.engine;
+package dev.entente.engine.clock;
+
+import dev.entente.engine.error.EntenteException;
 
 /**
  * A remote change is stamped further in the future than the allowed clock skew. Nothing of its

@@ -1,15 +1,12 @@
-package dev.entente.engine;
+package dev.entente.engine.clock;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class HybridClockTest {
     final AtomicLong wall = new AtomicLong(1_000_000);
@@ -56,20 +53,5 @@ class HybridClockTest {
         ClockSkewException e = assertThrows(ClockSkewException.class, () -> c.checkSkew(far, "peer"));
         assertEquals(360_000, e.skewMillis());
         assertTrue(e.getMessage().contains(origin.toString()) && e.getMessage().contains("'peer'") && e.getMessage().contains("NTP"), e.getMessage());
-    }
-
-    @Test
-    void theClockIsPersistedSoARestartWithAnEarlierWallClockStillMovesForward(@TempDir Path dir) throws Exception {
-        try (TestNodes nodes = new TestNodes(dir)) {
-            Engine e = nodes.open("n");
-            e.transaction().defineNamespace("ns", Schema.EMPTY).commit();
-            UUID id = e.create("ns", Attributes.ofText("k", "v"));
-            long last = e.get("ns", id).orElseThrow().created().hlc();
-            nodes.close(e);
-            nodes.now.addAndGet(-Duration.ofHours(1).toMillis());
-            Engine again = nodes.open("n");
-            UUID later = again.create("ns", Attributes.ofText("k", "w"));
-            assertTrue(again.get("ns", later).orElseThrow().created().hlc() > last);
-        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.entente.engine;
+package dev.entente.engine.error;
 
 /**
  * Base of every error the engine reports. Messages say what went wrong, with which namespace,

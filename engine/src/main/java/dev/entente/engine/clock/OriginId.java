@@ -1,4 +1,4 @@
-package dev.entente.engine;
+package dev.entente.engine.clock;
 
 import java.nio.ByteBuffer;
 import java.util.random.RandomGenerator;
