@@ -8,7 +8,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * The consumer side of replication: applies a supplier's batch of changelog records atomically
@@ -40,22 +39,18 @@ final class ChangeConsumer {
             throw new RefreshRequiredException("this node must be refreshed before it applies changes from '" + supplier + "': " + s.refreshRequired);
         }
         List<ChangeBytes> records = prepared.records();
-        TreeMap<OriginId, Ruv.Range> ruv = new TreeMap<>(s.ruv.origins());
-        int applied = 0;
         int skipped = 0;
         int newConflicts = 0;
         long maxHlc = 0;
-        long sequence = s.nextFeedSequence;
-        long now = clock.nowMillis();
         Set<String> redefined = new LinkedHashSet<>();
         try (CommitBatch b = new CommitBatch(s)) {
+            CommitTail tail = new CommitTail(s, b, clock.nowMillis());
             EntryWriter writer = new EntryWriter(b, s.reapedHorizon, options.validators(), true);
             prefetch(b, records);
             for (int i = 0; i < records.size(); i++) {
                 Change c = records.get(i).change();
                 OriginId origin = c.cid().origin();
-                Ruv.Range have = ruv.get(origin);
-                long haveMax = have == null ? 0 : have.max();
+                long haveMax = tail.max(origin);
                 if (c.cid().hlc() <= haveMax) {
                     skipped++;
                     continue;
@@ -92,34 +87,19 @@ final class ChangeConsumer {
                 for (CommitBatch.EntryKey k : writer.drainAlsoChanged()) {
                     touches.add(new FeedEvent.Change(FeedEvent.Kind.MODIFIED, k.namespace(), k.id()));
                 }
-                b.put(s.changelog, Keys.change(origin, c.cid().hlc()), records.get(i).bytes());
-                Ruv.Range range = new Ruv.Range(c.cid().hlc(), have == null ? 0 : have.trimmed());
-                ruv.put(origin, range);
-                b.put(s.meta, Keys.ruv(origin), Store.ruvValue(range));
-                b.put(s.feed, Keys.feed(sequence++), ChangeFeed.encode(c.cid(), false, now, touches));
+                tail.append(c.cid(), records.get(i).bytes(), false, touches);
                 maxHlc = Math.max(maxHlc, c.cid().hlc());
-                applied++;
             }
-            if (applied == 0) {
+            if (tail.appended() == 0) {
                 return new ApplyResult(0, skipped, 0);
             }
             for (String ns : redefined) {
                 writer.rebuildNamespace(ns, false);
             }
-            long hlc = Math.max(clock.last(), maxHlc);
-            b.put(s.meta, Keys.meta("hlc"), Keys.longBytes(hlc));
-            b.commit();
-            s.ruv = new Ruv(ruv);
-            s.hlc = hlc;
-            s.nextFeedSequence = sequence;
-            if (!b.namespaceChanges().isEmpty()) {
-                TreeMap<String, Namespace> m = new TreeMap<>(s.namespaceMap);
-                m.putAll(b.namespaceChanges());
-                s.namespaceMap = java.util.Collections.unmodifiableSortedMap(m);
-            }
+            tail.commit(Math.max(clock.last(), maxHlc));
+            clock.observe(maxHlc);
+            return new ApplyResult(tail.appended(), skipped, newConflicts);
         }
-        clock.observe(maxHlc);
-        return new ApplyResult(applied, skipped, newConflicts);
     }
 
     /** Reads, in one go, the entries the batch touches and the unique-index groups of their new values. */

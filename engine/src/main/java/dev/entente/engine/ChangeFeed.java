@@ -135,7 +135,7 @@ public final class ChangeFeed {
     /** The cursor stored under {@code name}: the last event it acknowledged (0 when none). */
     public long cursor(String name) {
         return engine.withStore(s -> {
-            byte[] v = s.get(s.meta, Keys.meta(Keys.CURSOR_PREFIX + name));
+            byte[] v = s.get(s.meta, Keys.cursor(name));
             return v == null ? 0 : Keys.bytesLong(v);
         });
     }
@@ -144,7 +144,7 @@ public final class ChangeFeed {
     public void acknowledge(String name, long sequence) {
         engine.withStore(s -> {
             try {
-                s.db.put(s.meta, s.writeOptions, Keys.meta(Keys.CURSOR_PREFIX + name), Keys.longBytes(sequence));
+                s.db.put(s.meta, s.writeOptions, Keys.cursor(name), Keys.longBytes(sequence));
             } catch (RocksDBException e) {
                 throw s.fail("storing feed cursor '" + name + "' in", e);
             }

@@ -441,7 +441,7 @@ final class CommitBatch implements AutoCloseable {
             }
         }
         for (Namespace ns : namespaces.values()) {
-            put(store.namespaces, Keys.meta(ns.name()), WireCodec.namespace(ns, null).toByteArray());
+            put(store.namespaces, Keys.namespace(ns.name()), WireCodec.namespace(ns, null).toByteArray());
         }
         store.write(batch);
     }

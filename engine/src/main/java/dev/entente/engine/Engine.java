@@ -11,12 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
@@ -72,7 +69,7 @@ public final class Engine implements AutoCloseable {
         this.clock = new HybridClock(options.wallClock(), options.maxClockSkew(), Math.max(store.hlc, store.ruv.maxHlc()));
         this.feed = new ChangeFeed(this);
         try {
-            this.contacts = Contacts.decode(store.db.get(store.meta, Keys.meta("contacts")));
+            this.contacts = Contacts.decode(store.db.get(store.meta, Keys.meta(Keys.Meta.CONTACTS)));
         } catch (org.rocksdb.RocksDBException e) {
             store.close();
             directory.close();
@@ -172,7 +169,7 @@ public final class Engine implements AutoCloseable {
                         // Seen only once a probe looked: an error found between probes waits for the next.
                         s.backgroundErrorsSeen = Math.max(s.backgroundErrorsSeen, s.backgroundErrors());
                         try (CommitBatch b = new CommitBatch(s)) {
-                            b.put(s.meta, Keys.meta("write.probe"), Keys.longBytes(clock.nowMillis()));
+                            b.put(s.meta, Keys.meta(Keys.Meta.WRITE_PROBE), Keys.longBytes(clock.nowMillis()));
                             b.commit();
                         } catch (StoreException stillFailing) {
                             // Still failing: writeFailure says why.
@@ -200,7 +197,7 @@ public final class Engine implements AutoCloseable {
             try {
                 Store s = openStore();
                 try (CommitBatch b = new CommitBatch(s)) {
-                    b.put(s.meta, Keys.meta("contacts"), contacts.encode());
+                    b.put(s.meta, Keys.meta(Keys.Meta.CONTACTS), contacts.encode());
                     b.commit();
                 }
             } finally {
@@ -314,17 +311,9 @@ public final class Engine implements AutoCloseable {
                 if (record.length > options.maxTransactionBytes()) {
                     throw new LimitExceededException("the transaction's change record", record.length, options.maxTransactionBytes(), "maxTransactionBytes");
                 }
-                b.put(s.changelog, Keys.change(s.origin, hlc), record);
-                Ruv.Range range = new Ruv.Range(hlc, s.ruv.trimmed(s.origin));
-                b.put(s.meta, Keys.ruv(s.origin), Store.ruvValue(range));
-                b.put(s.meta, Keys.meta("hlc"), Keys.longBytes(hlc));
-                long sequence = s.nextFeedSequence;
-                b.put(s.feed, Keys.feed(sequence), ChangeFeed.encode(cid, true, clock.nowMillis(), touches));
-                b.commit();
-                s.ruv = s.ruv.with(s.origin, range);
-                s.hlc = hlc;
-                s.nextFeedSequence = sequence + 1;
-                publishNamespaces(s, b.namespaceChanges());
+                CommitTail tail = new CommitTail(s, b, clock.nowMillis());
+                tail.append(cid, record, true, touches);
+                tail.commit(hlc);
             }
         } finally {
             commitLock.unlock();
@@ -344,14 +333,6 @@ public final class Engine implements AutoCloseable {
         int entries = encoded.change().entries().size();
         for (int i = 0; i < entries; i++) {
             b.offerEncoding(encoded, i);
-        }
-    }
-
-    private static void publishNamespaces(Store s, Map<String, Namespace> changes) {
-        if (!changes.isEmpty()) {
-            TreeMap<String, Namespace> m = new TreeMap<>(s.namespaceMap);
-            m.putAll(changes);
-            s.namespaceMap = Collections.unmodifiableSortedMap(m);
         }
     }
 
@@ -780,7 +761,7 @@ public final class Engine implements AutoCloseable {
                 }
             }
             try (CommitBatch b = new CommitBatch(s)) {
-                b.delete(s.meta, Keys.meta("refresh.required"));
+                b.delete(s.meta, Keys.meta(Keys.Meta.REFRESH_REQUIRED));
                 b.commit();
             }
             s.refreshRequired = null;
@@ -793,7 +774,7 @@ public final class Engine implements AutoCloseable {
 
     private static void markRefreshRequired(Store s, String reason) {
         try (CommitBatch b = new CommitBatch(s)) {
-            b.put(s.meta, Keys.meta("refresh.required"), reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            b.put(s.meta, Keys.meta(Keys.Meta.REFRESH_REQUIRED), reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             b.commit();
         }
         s.refreshRequired = reason;
@@ -875,14 +856,14 @@ public final class Engine implements AutoCloseable {
             clock.observe(snapshotMaxHlc);
             long resetSequence = old.nextFeedSequence;
             try (CommitBatch b = new CommitBatch(next)) {
-                byte[] prefix = Keys.meta(Keys.CURSOR_PREFIX);
+                byte[] prefix = Keys.cursorPrefix();
                 try (RocksIterator it = old.iterator(old.meta)) {
                     for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
                         b.put(next.meta, it.key(), it.value());
                     }
                 }
-                b.put(next.meta, Keys.meta("hlc"), Keys.longBytes(clock.last()));
-                b.put(next.meta, Keys.meta("feed.floor"), Keys.longBytes(resetSequence - 1));
+                b.put(next.meta, Keys.meta(Keys.Meta.HLC), Keys.longBytes(clock.last()));
+                b.put(next.meta, Keys.meta(Keys.Meta.FEED_FLOOR), Keys.longBytes(resetSequence - 1));
                 b.put(next.feed, Keys.feed(resetSequence), ChangeFeed.encode(null, false, clock.nowMillis(), List.of()));
                 b.commit();
             }
@@ -942,13 +923,9 @@ public final class Engine implements AutoCloseable {
         long hlc = clock.next();
         Change anchor = new Change(new Cid(hlc, s.origin), s.ruv.max(s.origin), List.of(), List.of());
         try (CommitBatch b = new CommitBatch(s)) {
-            b.put(s.changelog, Keys.change(s.origin, hlc), WireCodec.encode(anchor, recordWriter).bytes());
-            Ruv.Range range = new Ruv.Range(hlc, s.ruv.trimmed(s.origin));
-            b.put(s.meta, Keys.ruv(s.origin), Store.ruvValue(range));
-            b.put(s.meta, Keys.meta("hlc"), Keys.longBytes(hlc));
-            b.commit();
-            s.ruv = s.ruv.with(s.origin, range);
-            s.hlc = hlc;
+            CommitTail tail = new CommitTail(s, b, clock.nowMillis());
+            tail.append(anchor.cid(), WireCodec.encode(anchor, recordWriter).bytes(), true, null);
+            tail.commit(hlc);
         }
     }
 

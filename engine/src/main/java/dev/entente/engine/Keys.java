@@ -2,6 +2,7 @@ package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
 import dev.entente.engine.clock.OriginId;
+import dev.entente.protocol.Ids;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -95,6 +96,11 @@ final class Keys {
         return ByteBuffer.wrap(key, 16, 8).getLong();
     }
 
+    /** Column family {@code namespaces}: the name in UTF-8. */
+    static byte[] namespace(String name) {
+        return name.getBytes(StandardCharsets.UTF_8);
+    }
+
     /** Column family {@code unique}: [ns length][ns][attribute length][attribute][value]. */
     static byte[] unique(String namespace, String attribute, ByteString value) {
         int n = nameLength(namespace);
@@ -131,8 +137,39 @@ final class Keys {
         return ByteBuffer.wrap(key).getLong();
     }
 
-    /** Column family {@code default}: node metadata by name. */
-    static byte[] meta(String name) {
+    /** Column family {@code default}: the node's metadata, each value under its name. */
+    enum Meta {
+        /** The store's format version. */
+        FORMAT("format"),
+        /** This node's origin id. */
+        ORIGIN("origin"),
+        /** The domain's id. */
+        DOMAIN("domain"),
+        /** The last HLC value, persisted with every commit so the clock never goes back across restarts. */
+        HLC("hlc"),
+        /** Why this node must be refreshed; absent while it need not. */
+        REFRESH_REQUIRED("refresh.required"),
+        /** Tombstones at or below this HLC were reaped: older changes must not be applied. */
+        REAPED_HORIZON("reaped.horizon"),
+        /** Feed events at or below this sequence were trimmed. */
+        FEED_FLOOR("feed.floor"),
+        /** When this node last completed an exchange with each peer. */
+        CONTACTS("contacts"),
+        /** The store check's last probe write. */
+        WRITE_PROBE("write.probe");
+
+        private final String name;
+
+        Meta(String name) {
+            this.name = name;
+        }
+    }
+
+    static byte[] meta(Meta m) {
+        return meta(m.name);
+    }
+
+    private static byte[] meta(String name) {
         return name.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -141,8 +178,23 @@ final class Keys {
         return ByteBuffer.allocate(prefix.length + 16).put(prefix).putLong(origin.hi()).putLong(origin.lo()).array();
     }
 
-    static final String RUV_PREFIX = "ruv/";
-    static final String CURSOR_PREFIX = "cursor/";
+    private static final String RUV_PREFIX = "ruv/";
+    private static final String CURSOR_PREFIX = "cursor/";
+
+    /** The prefix of every origin's RUV range. */
+    static byte[] ruvPrefix() {
+        return meta(RUV_PREFIX);
+    }
+
+    /** Where the change feed keeps a named reader's position. */
+    static byte[] cursor(String name) {
+        return meta(CURSOR_PREFIX + name);
+    }
+
+    /** The prefix of every named reader's position. */
+    static byte[] cursorPrefix() {
+        return meta(CURSOR_PREFIX);
+    }
 
     static OriginId ruvOrigin(byte[] key) {
         ByteBuffer b = ByteBuffer.wrap(key, key.length - 16, 16);
@@ -166,18 +218,12 @@ final class Keys {
         return ByteBuffer.wrap(b).getLong();
     }
 
-    static byte[] uuidBytes(UUID id) {
-        byte[] b = new byte[16];
-        putLong(b, 0, id.getMostSignificantBits());
-        putLong(b, 8, id.getLeastSignificantBits());
-        return b;
-    }
-
+    /** An id read from the store or a peer's snapshot: 16 bytes, or the data is malformed. */
     static UUID uuid(byte[] b) {
-        if (b.length != 16) {
-            throw new MalformedChangeException("an entry id has 16 bytes, got " + b.length);
+        UUID id = Ids.of(b);
+        if (id == null) {
+            throw new MalformedChangeException("an id has 16 bytes, got " + (b == null ? "none" : b.length));
         }
-        ByteBuffer buf = ByteBuffer.wrap(b);
-        return new UUID(buf.getLong(), buf.getLong());
+        return id;
     }
 }

@@ -2,6 +2,7 @@ package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.entente.protocol.Ids;
 import dev.entente.protocol.Wire;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksIterator;
@@ -35,7 +36,7 @@ public final class SnapshotExport implements AutoCloseable {
         this.store = store;
         this.snapshot = store.db.getSnapshot();
         this.readOptions = new ReadOptions().setSnapshot(snapshot).setFillCache(false);
-        this.header = Wire.SnapshotHeader.newBuilder().setFormat(FORMAT).setDomain(WireCodec.idBytes(store.domain))
+        this.header = Wire.SnapshotHeader.newBuilder().setFormat(FORMAT).setDomain(Ids.byteString(store.domain))
                 .setRuv(store.ruv.toWire()).setMaxHlc(Math.max(store.hlc, store.ruv.maxHlc()))
                 .setReapedHorizon(store.reapedHorizon).build();
         this.entries = store.iterator(store.entries, readOptions);

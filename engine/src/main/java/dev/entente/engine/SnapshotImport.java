@@ -119,7 +119,7 @@ public final class SnapshotImport implements AutoCloseable {
         Ruv ruv = Ruv.fromWire(header.getRuv());
         try (CommitBatch b = new CommitBatch(aside)) {
             ruv.origins().forEach((o, r) -> b.put(aside.meta, Keys.ruv(o), Store.ruvValue(r)));
-            b.put(aside.meta, Keys.meta("reaped.horizon"), Keys.longBytes(header.getReapedHorizon()));
+            b.put(aside.meta, Keys.meta(Keys.Meta.REAPED_HORIZON), Keys.longBytes(header.getReapedHorizon()));
             b.commit();
         }
         aside.ruv = ruv;

@@ -1,6 +1,7 @@
 package dev.entente.engine;
 
 import dev.entente.engine.clock.OriginId;
+import dev.entente.protocol.Ids;
 import dev.entente.protocol.Wire;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.nio.charset.StandardCharsets;
@@ -102,7 +103,7 @@ final class Store implements AutoCloseable {
         this.writeOptions = writeOptions;
         this.resources = resources;
         try {
-            byte[] format = db.get(meta, Keys.meta("format"));
+            byte[] format = db.get(meta, Keys.meta(Keys.Meta.FORMAT));
             if (format == null) {
                 throw new IllegalStateException("store at " + path + " was not initialised");
             }
@@ -110,12 +111,12 @@ final class Store implements AutoCloseable {
                 throw new StoreException("store at " + path + " has format " + Keys.bytesLong(format) + " but this version reads format "
                         + FORMAT + ": run the Entente version that wrote it, or refresh this node from a member", null);
             }
-            origin = OriginId.fromBytes(db.get(meta, Keys.meta("origin")));
-            domain = Keys.uuid(db.get(meta, Keys.meta("domain")));
-            hlc = longMeta("hlc", 0);
-            feedFloor = longMeta("feed.floor", 0);
-            reapedHorizon = longMeta("reaped.horizon", 0);
-            byte[] rr = db.get(meta, Keys.meta("refresh.required"));
+            origin = OriginId.fromBytes(db.get(meta, Keys.meta(Keys.Meta.ORIGIN)));
+            domain = Keys.uuid(db.get(meta, Keys.meta(Keys.Meta.DOMAIN)));
+            hlc = longMeta(Keys.Meta.HLC, 0);
+            feedFloor = longMeta(Keys.Meta.FEED_FLOOR, 0);
+            reapedHorizon = longMeta(Keys.Meta.REAPED_HORIZON, 0);
+            byte[] rr = db.get(meta, Keys.meta(Keys.Meta.REFRESH_REQUIRED));
             refreshRequired = rr == null ? null : new String(rr, StandardCharsets.UTF_8);
             ruv = loadRuv();
             namespaceMap = loadNamespaces();
@@ -172,7 +173,7 @@ final class Store implements AutoCloseable {
             closeFirst.addAll(resources);
             WriteOptions wo = new WriteOptions().setSync(options.syncWrites());
             closeFirst.add(0, wo);
-            if (db.get(handles.get(0), Keys.meta("format")) == null) {
+            if (db.get(handles.get(0), Keys.meta(Keys.Meta.FORMAT)) == null) {
                 initialise(db, handles.get(0), options.random(), domainForNewStore);
             }
             return new Store(path, db, handles, wo, closeFirst, options.writeBufferBytes());
@@ -191,7 +192,7 @@ final class Store implements AutoCloseable {
      */
     void takeNewOrigin(OriginId fresh) {
         try (CommitBatch b = new CommitBatch(this)) {
-            b.put(meta, Keys.meta("origin"), fresh.toBytes());
+            b.put(meta, Keys.meta(Keys.Meta.ORIGIN), fresh.toBytes());
             b.commit();
         }
         origin = fresh;
@@ -203,21 +204,21 @@ final class Store implements AutoCloseable {
             origin = OriginId.random(random);
         }
         try (WriteBatch b = new WriteBatch(); WriteOptions sync = new WriteOptions().setSync(true)) {
-            b.put(meta, Keys.meta("origin"), origin.toBytes());
-            b.put(meta, Keys.meta("domain"), Keys.uuidBytes(domain));
-            b.put(meta, Keys.meta("format"), Keys.longBytes(FORMAT));
+            b.put(meta, Keys.meta(Keys.Meta.ORIGIN), origin.toBytes());
+            b.put(meta, Keys.meta(Keys.Meta.DOMAIN), Ids.bytes(domain));
+            b.put(meta, Keys.meta(Keys.Meta.FORMAT), Keys.longBytes(FORMAT));
             db.write(sync, b);
         }
     }
 
-    private long longMeta(String name, long absent) throws RocksDBException {
+    private long longMeta(Keys.Meta name, long absent) throws RocksDBException {
         byte[] v = db.get(meta, Keys.meta(name));
         return v == null ? absent : Keys.bytesLong(v);
     }
 
     private Ruv loadRuv() {
         TreeMap<OriginId, Ruv.Range> origins = new TreeMap<>();
-        byte[] prefix = Keys.meta(Keys.RUV_PREFIX);
+        byte[] prefix = Keys.ruvPrefix();
         try (RocksIterator it = db.newIterator(meta)) {
             for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
                 byte[] v = it.value();

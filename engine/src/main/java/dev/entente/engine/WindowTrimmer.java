@@ -101,8 +101,8 @@ final class WindowTrimmer {
                 }
             }
             long horizon = Math.max(s.reapedHorizon, reapCutoff);
-            b.put(s.meta, Keys.meta("reaped.horizon"), Keys.longBytes(horizon));
-            b.put(s.meta, Keys.meta("feed.floor"), Keys.longBytes(feedFloor));
+            b.put(s.meta, Keys.meta(Keys.Meta.REAPED_HORIZON), Keys.longBytes(horizon));
+            b.put(s.meta, Keys.meta(Keys.Meta.FEED_FLOOR), Keys.longBytes(feedFloor));
             b.commit();
             s.ruv = new Ruv(ruv);
             s.reapedHorizon = horizon;

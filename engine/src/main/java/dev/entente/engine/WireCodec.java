@@ -72,10 +72,6 @@ final class WireCodec {
         return new Cid(m.getHlc(), origin);
     }
 
-    static ByteString idBytes(UUID id) {
-        return ByteString.copyFrom(Keys.uuidBytes(id));
-    }
-
     // ---- attributes, versions, entry states: written and read directly (WireWriter, WireReader)
 
     // Field numbers of changelog.proto, from the generated classes so that the two cannot differ.

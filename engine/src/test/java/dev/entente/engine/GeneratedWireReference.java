@@ -8,6 +8,7 @@ import dev.entente.engine.merge.Register;
 import dev.entente.engine.merge.ValueMarks;
 import dev.entente.engine.merge.ValueSet;
 import dev.entente.engine.merge.Version;
+import dev.entente.protocol.Ids;
 import dev.entente.protocol.Wire;
 import java.util.Map;
 
@@ -110,7 +111,7 @@ final class GeneratedWireReference {
             b.addNamespaces(WireCodec.namespace(ns, c.cid()));
         }
         for (Change.EntryDelta d : c.entries()) {
-            Wire.EntryChange.Builder e = Wire.EntryChange.newBuilder().setNamespace(d.namespace()).setId(WireCodec.idBytes(d.id()));
+            Wire.EntryChange.Builder e = Wire.EntryChange.newBuilder().setNamespace(d.namespace()).setId(Ids.byteString(d.id()));
             if (d.delta() instanceof EntryState.Tombstone t) {
                 e.setDeleted(presentCid(t.deleted(), c.cid()));
             } else {
@@ -137,7 +138,7 @@ final class GeneratedWireReference {
             StoreRecords.FeedTouch.Builder t = StoreRecords.FeedTouch.newBuilder().setNamespace(c.namespace())
                     .setKind(StoreRecords.FeedTouch.Kind.forNumber(c.kind().ordinal() + 1));
             if (c.id() != null) {
-                t.setId(WireCodec.idBytes(c.id()));
+                t.setId(Ids.byteString(c.id()));
             }
             b.addTouches(t);
         }

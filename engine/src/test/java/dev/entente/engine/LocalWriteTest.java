@@ -228,7 +228,7 @@ class LocalWriteTest {
             for (Entry e : page.items()) {
                 assertFalse(e.id().equals(gone));
                 if (previous != null) {
-                    assertTrue(java.util.Arrays.compareUnsigned(Keys.uuidBytes(previous), Keys.uuidBytes(e.id())) < 0);
+                    assertTrue(java.util.Arrays.compareUnsigned(dev.entente.protocol.Ids.bytes(previous), dev.entente.protocol.Ids.bytes(e.id())) < 0);
                 }
                 previous = e.id();
                 seen++;

@@ -1,6 +1,5 @@
 package dev.entente.node;
 
-import dev.entente.engine.session.Frames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -107,7 +106,7 @@ class RefusalTest {
 
     private static Frame hello(Engine e, int version) {
         return Frame.newBuilder().setHello(SessionMessages.Hello.newBuilder().setProtocolVersion(version).setNodeName("raw")
-                .setOriginId(ByteString.copyFrom(e.originId().toBytes())).setDomainId(Frames.uuid(e.domainId()))).build();
+                .setOriginId(ByteString.copyFrom(e.originId().toBytes())).setDomainId(dev.entente.protocol.Ids.byteString(e.domainId()))).build();
     }
 
     private RawPeer raw(Cluster c, ReplicationNode supplier) throws InterruptedException {

@@ -10,6 +10,7 @@ import dev.entente.engine.PreparedBatch;
 import dev.entente.engine.RefreshRequiredException;
 import dev.entente.engine.SnapshotImport;
 import dev.entente.protocol.FrameException;
+import dev.entente.protocol.Ids;
 import dev.entente.protocol.ProtocolVersion;
 import dev.entente.protocol.SessionMessages;
 import dev.entente.protocol.SessionMessages.Error.Code;
@@ -220,7 +221,7 @@ public final class ConsumerSession {
                     + " but this node speaks " + ProtocolVersion.CURRENT + ": run the same Entente version on both", false);
             return;
         }
-        UUID domain = Frames.uuid(h.getDomainId());
+        UUID domain = Ids.of(h.getDomainId());
         if (engine.refreshRequired().isEmpty() && !engine.domainId().equals(domain)) {
             fail(Code.DOMAIN_MISMATCH, "supplier '" + supplierName + "' is in domain " + domain + " but this node is in domain "
                     + engine.domainId() + ": nodes of different domains never replicate", false);

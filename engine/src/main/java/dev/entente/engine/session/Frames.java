@@ -4,11 +4,11 @@ import com.google.protobuf.ByteString;
 import dev.entente.engine.clock.OriginId;
 import dev.entente.engine.Ruv;
 import dev.entente.protocol.FrameException;
+import dev.entente.protocol.Ids;
 import dev.entente.protocol.ProtocolVersion;
 import dev.entente.protocol.SessionMessages;
 import dev.entente.protocol.SessionMessages.Frame;
 import dev.entente.protocol.Wire;
-import java.nio.ByteBuffer;
 import java.util.UUID;
 
 /** Building and reading the session's frames. */
@@ -22,7 +22,7 @@ public final class Frames {
 
     public static Frame hello(String name, OriginId origin, UUID domain, boolean joining, int mutualPort) {
         return Frame.newBuilder().setHello(SessionMessages.Hello.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
-                .setNodeName(name).setOriginId(ByteString.copyFrom(origin.toBytes())).setDomainId(uuid(domain)).setJoining(joining)
+                .setNodeName(name).setOriginId(ByteString.copyFrom(origin.toBytes())).setDomainId(Ids.byteString(domain)).setJoining(joining)
                 .setMutualPort(mutualPort)).build();
     }
 
@@ -57,19 +57,6 @@ public final class Frames {
     public static Frame refresh(SessionOptions options) {
         return Frame.newBuilder().setRefresh(SessionMessages.RefreshRequest.newBuilder().setCredit(options.credit())
                 .setMaxChunkBytes(options.batchBytes())).build();
-    }
-
-    public static ByteString uuid(UUID id) {
-        return ByteString.copyFrom(ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array());
-    }
-
-    /** The UUID in 16 bytes, or null when there are not 16. */
-    public static UUID uuid(ByteString b) {
-        if (b.size() != 16) {
-            return null;
-        }
-        ByteBuffer buf = b.asReadOnlyByteBuffer();
-        return new UUID(buf.getLong(), buf.getLong());
     }
 
     /** A peer's RUV. @throws FrameException a RUV entry is malformed */

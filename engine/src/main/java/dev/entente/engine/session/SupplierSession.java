@@ -12,6 +12,7 @@ import dev.entente.engine.SnapshotExport;
 import dev.entente.engine.SplitException;
 import dev.entente.engine.SupplierLaggingException;
 import dev.entente.protocol.FrameException;
+import dev.entente.protocol.Ids;
 import dev.entente.protocol.PeerText;
 import dev.entente.protocol.ProtocolVersion;
 import dev.entente.protocol.SessionMessages;
@@ -202,7 +203,7 @@ public final class SupplierSession {
             close();
             return;
         }
-        UUID domain = Frames.uuid(h.getDomainId());
+        UUID domain = Ids.of(h.getDomainId());
         if (!joining && !engine.domainId().equals(domain)) {
             refuse(Code.DOMAIN_MISMATCH, "consumer '" + consumer + "' is in domain " + domain + " but supplier '" + nodeName
                     + "' is in domain " + engine.domainId() + ": nodes of different domains never replicate; join this domain by refreshing");
