@@ -315,12 +315,19 @@ final class AdminApi {
         ObjectNode o = json.createObjectNode().put("node", node.config().name()).put("origin", e.originId().toString())
                 .put("domain", e.domainId().toString()).put("refreshRequired", e.refreshRequired().orElse(null));
         ObjectNode ruv = o.putObject("ruv");
-        e.ruv().origins().forEach((origin, r) -> ruv.putObject(origin.toString()).put("max", r.max()).put("trimmed", r.trimmed()));
+        // The raw HLC values for programs, and beside them the CIDs as a person reads them.
+        e.ruv().origins().forEach((origin, r) -> ruv.putObject(origin.toString()).put("max", r.max()).put("trimmed", r.trimmed())
+                .put("self", origin.equals(e.originId())).put("maxCid", r.max() == 0 ? null : new Cid(r.max(), origin).toString())
+                .put("trimmedCid", r.trimmed() == 0 ? null : new Cid(r.trimmed(), origin).toString()));
         ArrayNode agreements = o.putArray("agreements");
         for (AgreementStatus s : node.replication().status()) {
             agreements.addObject().put("name", s.name()).put("supplier", s.supplier()).put("state", s.state().name())
                     .put("lastSuccess", s.lastSuccess() == null ? null : s.lastSuccess().toString()).put("lastError", s.lastError())
-                    .put("lagMillis", s.lagMillis()).put("changesApplied", s.changesApplied()).put("refreshes", s.refreshes());
+                    .put("lagMillis", s.lagMillis()).put("changesApplied", s.changesApplied()).put("bytes", s.bytes()).put("refreshes", s.refreshes());
+        }
+        ArrayNode consumers = o.putArray("consumers");
+        for (ReplicationNode.ConsumerStatus c : node.replication().consumers()) {
+            consumers.addObject().put("name", c.name()).put("key", c.keyHash()).put("sessions", c.sessions());
         }
         // The last refusals, both ways, naming the configured peer and its key: what an operator
         // looks at when a peer misbehaves (the log shows them at a bounded rate).

@@ -50,28 +50,149 @@ final class AdminClient {
         }
     }
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static JsonNode parse(String body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** An error reply for a person: its detail when it has one, else the body as it is. */
+    static String errorText(String body) {
+        JsonNode n = parse(body);
+        if (n != null && n.hasNonNull("detail")) {
+            return n.get("detail").asText();
+        }
+        if (n != null && n.has("results")) {
+            return describeSync(body);
+        }
+        return body.trim();
+    }
+
     /** A status reply, for people. */
     static String describeStatus(String body) {
-        try {
-            JsonNode s = new ObjectMapper().readTree(body);
-            StringBuilder sb = new StringBuilder();
-            sb.append("node ").append(s.get("node").asText()).append("  origin ").append(s.get("origin").asText())
-                    .append("  domain ").append(s.get("domain").asText()).append('\n');
-            if (s.hasNonNull("refreshRequired")) {
-                sb.append("REFRESH REQUIRED: ").append(s.get("refreshRequired").asText()).append('\n');
-            }
-            sb.append("agreements:\n");
-            for (JsonNode a : s.get("agreements")) {
-                sb.append(String.format("  %-20s %-12s last success %s, lag %d ms, %d changes applied%s%n", a.get("name").asText(),
-                        a.get("state").asText(), a.path("lastSuccess").asText("never"), a.get("lagMillis").asLong(),
-                        a.get("changesApplied").asLong(), a.hasNonNull("lastError") ? ", last error: " + a.get("lastError").asText() : ""));
-            }
-            sb.append("RUV:\n");
-            s.get("ruv").fields().forEachRemaining(e -> sb.append(String.format("  %s max %d trimmed %d%n", e.getKey(),
-                    e.getValue().get("max").asLong(), e.getValue().get("trimmed").asLong())));
-            return sb.toString().trim();
-        } catch (IOException e) {
+        JsonNode s = parse(body);
+        if (s == null) {
             return body;
         }
+        StringBuilder sb = new StringBuilder();
+        sb.append("node ").append(s.get("node").asText()).append("  origin ").append(s.get("origin").asText())
+                .append("  domain ").append(s.get("domain").asText()).append('\n');
+        if (s.hasNonNull("refreshRequired")) {
+            sb.append("REFRESH REQUIRED: ").append(s.get("refreshRequired").asText()).append('\n');
+        }
+        for (JsonNode w : s.path("warnings")) {
+            sb.append("warning: ").append(w.asText()).append('\n');
+        }
+        sb.append("agreements (this node pulls):").append(s.path("agreements").isEmpty() ? " none" : "").append('\n');
+        for (JsonNode a : s.path("agreements")) {
+            boolean ever = a.hasNonNull("lastSuccess");
+            sb.append(String.format("  %-20s %-16s %s%s%n", a.get("name").asText(), a.get("state").asText(),
+                    ever ? "last success " + a.get("lastSuccess").asText() + ", lag " + a.get("lagMillis").asLong() + " ms, "
+                            + a.get("changesApplied").asLong() + " changes applied" : "never succeeded",
+                    a.hasNonNull("lastError") ? "; last error: " + a.get("lastError").asText() : ""));
+        }
+        sb.append("consumers (pull from this node):").append(s.path("consumers").isEmpty() ? " none" : "").append('\n');
+        for (JsonNode c : s.path("consumers")) {
+            int n = c.get("sessions").asInt();
+            sb.append(String.format("  %-20s %s  key %s%n", c.get("name").asText(), n == 0 ? "not connected" : n + (n == 1 ? " session" : " sessions"),
+                    c.get("key").asText()));
+        }
+        sb.append("RUV (newest change held of each origin):").append(s.path("ruv").isEmpty() ? " empty" : "").append('\n');
+        s.path("ruv").fields().forEachRemaining(e -> {
+            JsonNode r = e.getValue();
+            String trimmed = r.hasNonNull("trimmedCid") ? ", trimmed up to " + r.get("trimmedCid").asText() : "";
+            sb.append(String.format("  %s%s  %s%s%n", e.getKey(), r.path("self").asBoolean() ? " (this node)" : "",
+                    r.hasNonNull("maxCid") ? r.get("maxCid").asText() : "none", trimmed));
+        });
+        long notLogged = s.path("refusalsNotLogged").asLong();
+        if (!s.path("refusals").isEmpty()) {
+            sb.append("recent refusals:\n");
+            for (JsonNode r : s.path("refusals")) {
+                sb.append("  ").append(r.get("at").asText()).append(' ').append(r.get("peer").asText()).append(' ')
+                        .append(r.get("code").asText()).append(": ").append(r.get("reason").asText()).append('\n');
+            }
+        }
+        if (notLogged > 0) {
+            sb.append(notLogged).append(" refusals were not logged (rate limit)\n");
+        }
+        return sb.toString().trim();
+    }
+
+    /** A sync reply, for people: one line per agreement. */
+    static String describeSync(String body) {
+        JsonNode s = parse(body);
+        if (s == null) {
+            return body;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode r : s.path("results")) {
+            sb.append(String.format("%-20s %s%n", r.get("agreement").asText(), r.get("ok").asBoolean()
+                    ? "ok: " + r.get("applied").asLong() + " changes in " + r.get("batches").asLong() + " batches (" + r.get("bytes").asLong()
+                    + " bytes), " + r.get("millis").asLong() + " ms"
+                    : "failed: " + r.path("error").asText()));
+        }
+        if (s.path("results").isEmpty()) {
+            sb.append("this node has no agreements\n");
+        }
+        long conflicts = s.path("conflicts").asLong();
+        if (conflicts > 0) {
+            sb.append(conflicts).append(" conflicted entries (GET /v1/namespaces/{ns}/conflicts lists them)\n");
+        }
+        return sb.toString().trim();
+    }
+
+    /** A refresh reply, for people. */
+    static String describeRefresh(String body) {
+        JsonNode s = parse(body);
+        if (s == null) {
+            return body;
+        }
+        return "refreshed from agreement '" + s.get("agreement").asText() + "' in " + s.get("millis").asLong() + " ms: "
+                + s.get("entries").asLong() + " entries; this node's origin is now " + s.get("origin").asText();
+    }
+
+    /** While a refresh runs: how much of the snapshot has come, from the node's status. */
+    static String describeRefreshProgress(String statusBody, String agreement) {
+        JsonNode s = parse(statusBody);
+        if (s == null) {
+            return null;
+        }
+        for (JsonNode a : s.path("agreements")) {
+            if (a.get("name").asText().equals(agreement)) {
+                return a.get("state").asText().equals("REFRESHING")
+                        ? "refreshing: " + size(a.path("bytes").asLong()) + " of the snapshot received"
+                        : "agreement '" + agreement + "' is " + a.get("state").asText()
+                        + (a.hasNonNull("lastError") ? ": " + a.get("lastError").asText() : "");
+            }
+        }
+        return null;
+    }
+
+    /** A backup reply, for people. */
+    static String describeBackup(String body) {
+        JsonNode s = parse(body);
+        if (s == null) {
+            return body;
+        }
+        return "backup written: " + s.get("path").asText() + " (" + size(s.get("bytes").asLong()) + ") in " + s.get("millis").asLong() + " ms";
+    }
+
+    /** A byte count as a person reads it. */
+    static String size(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }

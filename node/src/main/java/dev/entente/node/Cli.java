@@ -7,7 +7,10 @@ import dev.entente.config.NodeConfig;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -17,18 +20,31 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code entente} command line. Every command has {@code --help}; wrong usage says what was
- * wrong and exits with 2; a failure says what to do and exits with 1.
+ * wrong and exits with 2; a failure says what to do and exits with 1. Commands that read a node's
+ * configuration take {@code --config FILE}, by default {@code node.yaml} in the current directory.
  */
-public final class Cli {
+@Command(name = "entente", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, synopsisSubcommandLabel = "<command>",
+        description = "A multi-master replication engine: every node writable, converging over TLS.",
+        footer = "'entente <command> --help' says more.",
+        subcommands = {Cli.Init.class, Cli.NodeCommand.class, Cli.Cert.class, Cli.ConfigCommand.class, Cli.Status.class, Cli.Sync.class,
+            Cli.Refresh.class, Cli.BackupCommand.class, Cli.Restore.class, Cli.DemoCommand.class, Cli.Bench.class})
+public final class Cli implements Callable<Integer> {
     private final PrintStream out;
     private final PrintStream err;
+    @Spec
+    private CommandLine.Model.CommandSpec spec;
 
     Cli(PrintStream out, PrintStream err) {
         this.out = out;
@@ -44,160 +60,150 @@ public final class Cli {
         return new Cli(out, err).run(args);
     }
 
-    /** Wrong usage: the message says what was wrong. */
-    static final class UsageException extends RuntimeException {
-        UsageException(String message) {
-            super(message);
-        }
-    }
-
-    private static final String USAGE = """
-            usage: entente <command> [options]
-              init      make a node: its identity, admin token, a starting configuration and store
-              node      run a node from its configuration
-              cert      show or renew this node's certificate
-              config    check, export or hash a configuration
-              status    a running node's status: origin, domain, RUV, agreements
-              sync      make a running node pull now, and report each session
-              refresh   replace a running node's content from one of its agreements' suppliers
-              backup    write a running node's consistent backup to a .tar.gz
-              restore   restore a backup into a new data directory (with a new origin id)
-              demo      three nodes on loopback, with TLS, writing and converging
-              bench     the standard benchmark workloads on real node processes (bin/entente
-                        runs it from the testkit jar)
-            'entente <command> --help' says more.""";
-
     int run(String[] args) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-            out.println(USAGE);
-            return args.length == 0 ? 2 : 0;
-        }
-        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
         // Commands print their results; what they log is only for when something goes wrong.
         Logging.configure(err, ch.qos.logback.classic.Level.WARN);
-        try {
-            return switch (args[0]) {
-                case "init" -> init(rest);
-                case "node" -> node(rest);
-                case "cert" -> cert(rest);
-                case "config" -> config(rest);
-                case "status" -> remote(rest, "status");
-                case "sync" -> remote(rest, "sync");
-                case "refresh" -> remote(rest, "refresh");
-                case "backup" -> remote(rest, "backup");
-                case "restore" -> restore(rest);
-                case "demo" -> {
-                    Logging.configure(err, ch.qos.logback.classic.Level.ERROR);
-                    yield Demo.run(rest, out);
-                }
-                case "bench" -> throw new UsageException("the bench lives in the testkit jar: run 'bin/entente bench', or "
-                        + "'java -jar testkit/target/entente-testkit.jar bench'");
-                default -> throw new UsageException("unknown command '" + args[0] + "'\n" + USAGE);
-            };
-        } catch (UsageException e) {
+        CommandLine cl = new CommandLine(this);
+        usageHeading(cl);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setParameterExceptionHandler((e, a) -> {
             err.println("entente: " + e.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(e, new PrintWriter(err, true));
+            err.println("'" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' says more");
             return 2;
-        } catch (ConfigException | IdentityException | dev.entente.engine.error.EntenteException | IllegalStateException e) {
-            err.println("entente " + args[0] + ": " + e.getMessage());
-            return 1;
-        } catch (RuntimeException e) {
-            // Anything else still ends the command with one line and a non-zero exit, never with a
-            // half-started node: main exits, which stops every thread the node had started.
-            err.println("entente " + args[0] + ": failed: " + e);
-            return 1;
-        }
-    }
-
-    /** Options as {@code --name value} or {@code --flag}; anything else is wrong usage. */
-    static Map<String, String> options(String[] args, String usage, List<String> flags, List<String> valued) {
-        Map<String, String> o = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                o.put("--help", "");
-            } else if (flags.contains(a)) {
-                o.put(a, "true");
-            } else if (valued.contains(a)) {
-                if (i + 1 >= args.length) {
-                    throw new UsageException(a + " needs a value\n" + usage);
-                }
-                o.put(a, args[++i]);
+        });
+        cl.setExecutionExceptionHandler((e, c, parsed) -> {
+            String command = c.getCommandSpec().qualifiedName();
+            if (e instanceof ConfigException || e instanceof IdentityException || e instanceof dev.entente.engine.error.EntenteException
+                    || e instanceof IllegalStateException) {
+                err.println(command + ": " + e.getMessage());
             } else {
-                throw new UsageException("unknown option '" + a + "'\n" + usage);
+                // Anything else still ends the command with one line and a non-zero exit, never
+                // with a half-started node: main exits, which stops every thread the node started.
+                err.println(command + ": failed: " + e);
             }
-        }
-        return o;
+            return 1;
+        });
+        return cl.execute(args);
     }
 
-    static String required(Map<String, String> o, String name, String usage) {
-        String v = o.get(name);
-        if (v == null) {
-            throw new UsageException(name + " is required\n" + usage);
+    private static void usageHeading(CommandLine c) {
+        c.getCommandSpec().usageMessage().synopsisHeading("usage: ");
+        c.getSubcommands().values().forEach(Cli::usageHeading);
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(out);
+        return 2;
+    }
+
+    /** The version of this build, from the resource the build fills in. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"entente " + version(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
         }
-        return v;
+
+        static String version() {
+            Properties p = new Properties();
+            try (InputStream in = Cli.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read this build's version: " + e.getMessage(), e);
+            }
+            String v = p.getProperty("version", "");
+            return v.isEmpty() || v.startsWith("${") ? "(development build)" : v;
+        }
+    }
+
+    /** {@code -h}/{@code --help} on every command ({@code --version} is the top command's). */
+    static final class HelpOption {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+        boolean help;
+    }
+
+    /** Where a command that reads a node's configuration finds it. */
+    static final class ConfigFile {
+        @Option(names = "--config", paramLabel = "FILE", description = "the node's configuration (default: ${DEFAULT-VALUE})", defaultValue = "node.yaml")
+        Path file;
+
+        NodeConfig load() {
+            return ConfigLoader.load(file);
+        }
     }
 
     // ---- init
 
-    private static final String INIT = """
-            usage: entente init --data-dir DIR --name NAME [--new-domain] [--listen HOST:PORT] [--admin-listen HOST:PORT]
-              Makes DIR/identity (EC P-256 key and self-signed certificate), DIR/admin.token,
-              DIR/node.yaml (a starting configuration) and the store in DIR/data.
-              --new-domain  start a new domain; without it the node joins an existing domain by
-                            refreshing from its first agreement's supplier
-              --listen      replication address (default 0.0.0.0:7400)
-              --admin-listen  REST admin address (default 127.0.0.1:7480)""";
+    @Command(name = "init", description = {"Makes a node: its identity, admin token, starting configuration and store.",
+        "DIR/identity holds its EC P-256 key and self-signed certificate (DIR/cert.pem, to pin on its peers),",
+        "DIR/admin.token the admin API's token, DIR/node.yaml a starting configuration, DIR/data the store."})
+    static final class Init implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @ParentCommand
+        Cli cli;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--data-dir", paramLabel = "DIR", required = true, description = "the node's directory (new or empty)")
+        Path dir;
+        @Option(names = "--name", paramLabel = "NAME", required = true, description = "the node's name: 1 to 64 letters, digits, '_', '.', '-'")
+        String name;
+        @Option(names = "--new-domain", description = "start a new domain; without it the node joins an existing domain by refreshing from its first agreement's supplier")
+        boolean newDomain;
+        @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:7400", description = "replication address (default: ${DEFAULT-VALUE})")
+        String listen;
+        @Option(names = "--admin-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7480", description = "REST admin address (default: ${DEFAULT-VALUE})")
+        String adminListen;
 
-    private int init(String[] args) throws UsageException {
-        Map<String, String> o = options(args, INIT, List.of("--new-domain"), List.of("--data-dir", "--name", "--listen", "--admin-listen"));
-        if (o.containsKey("--help")) {
-            out.println(INIT);
-            return 0;
-        }
-        Path dir = Path.of(required(o, "--data-dir", INIT)).toAbsolutePath();
-        String name = required(o, "--name", INIT);
-        if (!dev.entente.protocol.PeerText.isNodeName(name)) {
-            throw new UsageException("--name '" + name + "' is not a valid name: use 1 to 64 letters, digits, '_', '.', '-'");
-        }
-        if (Files.exists(dir.resolve("node.yaml")) || Files.exists(EntenteNode.identityDirectory(dir))) {
-            throw new IllegalStateException(dir + " already holds a node: use it, or choose an empty directory");
-        }
-        String listen = o.getOrDefault("--listen", "0.0.0.0:7400");
-        String adminListen = o.getOrDefault("--admin-listen", "127.0.0.1:7480");
-        try {
-            FileModes.ownerOnlyDirectory(dir);
-            NodeIdentity id = NodeIdentity.create(EntenteNode.identityDirectory(dir), name, NodeIdentity.DEFAULT_VALIDITY, Clock.systemUTC());
-            byte[] token = new byte[24];
-            new SecureRandom().nextBytes(token);
-            writeOwnerOnly(dir.resolve("admin.token"), HexFormat.of().formatHex(token) + "\n");
-            Files.writeString(dir.resolve("cert.pem"), id.certificatePem());
-            FileModes.createOwnerOnly(dir.resolve("node.yaml"));
-            Files.writeString(dir.resolve("node.yaml"), """
-                    # Entente node '%s'. Add the peers this node supplies under replication.consumers,
-                    # and its pulls under agreements (see docs/operations.md).
-                    name: %s
-                    dataDirectory: .
-                    replication:
-                      listen: %s
-                      consumers: []
-                    agreements: []
-                    admin:
-                      listen: %s
-                      tokenFile: admin.token
-                    """.formatted(name, name, listen, adminListen), StandardCharsets.UTF_8);
-            try (Engine e = Engine.open(EngineOptions.builder(EntenteNode.engineDirectory(dir)).build())) {
-                if (!o.containsKey("--new-domain")) {
-                    e.markRefreshRequired("new node: it joins the domain by refreshing from its first agreement's supplier");
-                }
-                out.println("node '" + name + "' made in " + dir);
-                out.println("  origin id   " + e.originId());
-                out.println("  domain      " + (o.containsKey("--new-domain") ? e.domainId() + " (new)" : "joins by refresh from its first agreement"));
-                out.println("  certificate " + dir.resolve("cert.pem") + " (public key SHA-256 " + id.publicKeyFingerprint() + ")");
-                out.println("  config      " + dir.resolve("node.yaml"));
+        @Override
+        public Integer call() {
+            PrintStream out = cli.out;
+            Path dir = this.dir.toAbsolutePath();
+            if (!dev.entente.protocol.PeerText.isNodeName(name)) {
+                throw new ParameterException(spec.commandLine(), "--name '" + name + "' is not a valid name: use 1 to 64 letters, digits, '_', '.', '-'");
             }
-            return 0;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot write to " + dir + ": " + e.getMessage(), e);
+            if (Files.exists(dir.resolve("node.yaml")) || Files.exists(EntenteNode.identityDirectory(dir))) {
+                throw new IllegalStateException(dir + " already holds a node: use it, or choose an empty directory");
+            }
+            try {
+                FileModes.ownerOnlyDirectory(dir);
+                NodeIdentity id = NodeIdentity.create(EntenteNode.identityDirectory(dir), name, NodeIdentity.DEFAULT_VALIDITY, Clock.systemUTC());
+                byte[] token = new byte[24];
+                new SecureRandom().nextBytes(token);
+                writeOwnerOnly(dir.resolve("admin.token"), HexFormat.of().formatHex(token) + "\n");
+                Files.writeString(dir.resolve("cert.pem"), id.certificatePem());
+                FileModes.createOwnerOnly(dir.resolve("node.yaml"));
+                Files.writeString(dir.resolve("node.yaml"), """
+                        # Entente node '%s'. Add the peers this node supplies under replication.consumers,
+                        # and its pulls under agreements (see docs/operations.md).
+                        name: %s
+                        dataDirectory: .
+                        replication:
+                          listen: %s
+                          consumers: []
+                        agreements: []
+                        admin:
+                          listen: %s
+                          tokenFile: admin.token
+                        """.formatted(name, name, listen, adminListen), StandardCharsets.UTF_8);
+                try (Engine e = Engine.open(EngineOptions.builder(EntenteNode.engineDirectory(dir)).build())) {
+                    if (!newDomain) {
+                        e.markRefreshRequired("new node: it joins the domain by refreshing from its first agreement's supplier");
+                    }
+                    out.println("node '" + name + "' made in " + dir);
+                    out.println("  origin id   " + e.originId());
+                    out.println("  domain      " + (newDomain ? e.domainId() + " (new)" : "joins by refresh from its first agreement"));
+                    out.println("  certificate " + dir.resolve("cert.pem") + " (public key SHA-256 " + id.publicKeyFingerprint() + ")");
+                    out.println("  config      " + dir.resolve("node.yaml"));
+                }
+                return 0;
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot write to " + dir + ": " + e.getMessage(), e);
+            }
         }
     }
 
@@ -210,17 +216,22 @@ public final class Cli {
 
     // ---- node
 
-    private static final String NODE = """
-            usage: entente node --config FILE
-              Runs the node the configuration describes until SIGTERM or Ctrl-C, logging to stdout.""";
+    @Command(name = "node", description = "Runs the node its configuration describes until SIGTERM or Ctrl-C, logging to stdout.")
+    static final class NodeCommand implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @ParentCommand
+        Cli cli;
+        @CommandLine.Mixin
+        ConfigFile config;
 
-    private int node(String[] args) {
-        Map<String, String> o = options(args, NODE, List.of(), List.of("--config"));
-        if (o.containsKey("--help")) {
-            out.println(NODE);
-            return 0;
+        @Override
+        public Integer call() {
+            return cli.runNode(config.file);
         }
-        Path configFile = Path.of(required(o, "--config", NODE));
+    }
+
+    private int runNode(Path configFile) {
         NodeConfig config = ConfigLoader.load(configFile);
         Path logConfig = Logging.configureNode(configFile, out);
         if (logConfig != null) {
@@ -305,147 +316,378 @@ public final class Cli {
 
     // ---- commands that talk to a running node
 
-    private static final String REMOTE = """
-            usage: entente status  [--config FILE] [--json]
-                   entente sync    [--config FILE] [--agreement NAME]
-                   entente refresh [--config FILE] --from AGREEMENT
-                   entente backup  [--config FILE] [--name NAME.tar.gz] [--replace]
-              These talk to the running node over its admin API (address and token from its
-              configuration, node.yaml in this directory unless --config says otherwise).
-              A backup is written to the node's backup directory (backup.directory), under NAME
-              (default: NODE-TIME.tar.gz); an existing one is replaced only with --replace.""";
+    /** A command that talks to a running node over its admin API (address and token from its configuration). */
+    abstract static class Remote implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @ParentCommand
+        Cli cli;
+        @CommandLine.Mixin
+        ConfigFile config;
+        @Option(names = "--json", description = "print the node's JSON reply as it is")
+        boolean json;
 
-    private int remote(String[] args, String command) {
-        Map<String, String> o = options(args, REMOTE, List.of("--json", "--replace"), List.of("--config", "--agreement", "--from", "--name"));
-        if (o.containsKey("--help")) {
-            out.println(REMOTE.replace("usage: entente status", "usage: entente " + command + " (and status)"));
+        /** The request: its method, path and body (null: none). */
+        abstract AdminClient.Reply call(AdminClient client);
+
+        /** The reply for a person. */
+        abstract String describe(String body);
+
+        /** What to say while a long request runs; null: nothing. */
+        String progress(AdminClient client) {
+            return null;
+        }
+
+        @Override
+        public Integer call() {
+            NodeConfig c = config.load();
+            AdminClient client = new AdminClient(c);
+            AdminClient.Reply r = withProgress(client, () -> call(client));
+            if (r.status() >= 300) {
+                cli.err.println(name() + ": node '" + c.name() + "' answered " + r.status() + ": " + AdminClient.errorText(r.body()));
+                return 1;
+            }
+            cli.out.println(json ? r.body().trim() : describe(r.body()));
             return 0;
         }
-        NodeConfig c = ConfigLoader.load(Path.of(o.getOrDefault("--config", "node.yaml")));
-        AdminClient client = new AdminClient(c);
-        AdminClient.Reply r = switch (command) {
-            case "status" -> client.call("GET", "/v1/status", null);
-            case "sync" -> client.call("POST", "/v1/replication/sync" + (o.containsKey("--agreement") ? "?agreement=" + o.get("--agreement") : ""), null);
-            case "refresh" -> client.call("POST", "/v1/replication/refresh?from=" + required(o, "--from", REMOTE), null);
-            default -> client.call("POST", "/v1/backup", "{" + (o.containsKey("--name") ? "\"name\": " + AdminClient.quote(o.get("--name")) + ", " : "")
-                    + "\"replace\": " + o.containsKey("--replace") + "}");
-        };
-        if (r.status() >= 300) {
-            err.println("entente " + command + ": node '" + c.name() + "' answered " + r.status() + ": " + r.body().trim());
-            return 1;
+
+        private String name() {
+            return "entente " + getClass().getAnnotation(Command.class).name();
         }
-        out.println(o.containsKey("--json") || !command.equals("status") ? r.body().trim() : AdminClient.describeStatus(r.body()));
-        return 0;
+
+        /** Runs the request, printing a progress line to stderr every few seconds while it lasts. */
+        private AdminClient.Reply withProgress(AdminClient client, java.util.function.Supplier<AdminClient.Reply> request) {
+            Thread t = new Thread(() -> {
+                long start = System.nanoTime();
+                try {
+                    while (true) {
+                        Thread.sleep(3000);
+                        String p = progress(client);
+                        if (p != null) {
+                            cli.err.println(name() + ": " + p + " (" + (System.nanoTime() - start) / 1_000_000_000 + " s)");
+                        }
+                    }
+                } catch (InterruptedException done) {
+                    // the request ended
+                } catch (RuntimeException e) {
+                    // Progress is a courtesy: the request's own reply says whether it worked.
+                    cli.err.println(name() + ": no progress to show: " + e.getMessage());
+                }
+            }, "entente-progress");
+            t.setDaemon(true);
+            t.start();
+            try {
+                return request.get();
+            } finally {
+                t.interrupt();
+            }
+        }
     }
 
-    private static final String RESTORE = """
-            usage: entente restore --from FILE.tar.gz --data-dir DIR [--max-size SIZE]
-              Restores a backup into DIR (new or empty). The restored node takes a new origin id
-              (its peers may hold changes it made after the backup) and catches up from its
-              agreements' suppliers when it runs. The archive may unpack to at most SIZE
-              (default: 64 times its own size, and at least 1GiB); the certificates its
-              configuration pinned are in DIR/pinned.""";
+    @Command(name = "status", description = "A running node's status: origin, domain, RUV, agreements, consumers, refusals.")
+    static final class Status extends Remote {
+        @Override
+        AdminClient.Reply call(AdminClient client) {
+            return client.call("GET", "/v1/status", null);
+        }
 
-    private int restore(String[] args) {
-        Map<String, String> o = options(args, RESTORE, List.of(), List.of("--from", "--data-dir", "--max-size"));
-        if (o.containsKey("--help")) {
-            out.println(RESTORE);
+        @Override
+        String describe(String body) {
+            return AdminClient.describeStatus(body);
+        }
+    }
+
+    @Command(name = "sync", description = "Makes a running node pull now, and reports each session.")
+    static final class Sync extends Remote {
+        @Option(names = "--agreement", paramLabel = "NAME", description = "only this agreement (default: all)")
+        String agreement;
+
+        @Override
+        AdminClient.Reply call(AdminClient client) {
+            return client.call("POST", "/v1/replication/sync" + (agreement == null ? "" : "?agreement=" + query(agreement)), null);
+        }
+
+        @Override
+        String describe(String body) {
+            return AdminClient.describeSync(body);
+        }
+    }
+
+    @Command(name = "refresh", description = {"Replaces a running node's content by a snapshot from an agreement's supplier.",
+        "The node's changes that no other node holds are lost; it takes a new origin id."})
+    static final class Refresh extends Remote {
+        @Option(names = "--from", paramLabel = "AGREEMENT", required = true, description = "the agreement whose supplier to refresh from")
+        String from;
+
+        @Override
+        AdminClient.Reply call(AdminClient client) {
+            return client.call("POST", "/v1/replication/refresh?from=" + query(from), null);
+        }
+
+        @Override
+        String progress(AdminClient client) {
+            return AdminClient.describeRefreshProgress(client.call("GET", "/v1/status", null).body(), from);
+        }
+
+        @Override
+        String describe(String body) {
+            return AdminClient.describeRefresh(body);
+        }
+    }
+
+    @Command(name = "backup", description = {"Writes a running node's consistent backup (.tar.gz) to its backup directory (backup.directory)."})
+    static final class BackupCommand extends Remote {
+        @Option(names = "--name", paramLabel = "NAME.tar.gz", description = "the file name (default: NODE-TIME.tar.gz)")
+        String name;
+        @Option(names = "--replace", description = "replace an existing backup of that name")
+        boolean replace;
+
+        @Override
+        AdminClient.Reply call(AdminClient client) {
+            return client.call("POST", "/v1/backup", "{" + (name != null ? "\"name\": " + AdminClient.quote(name) + ", " : "")
+                    + "\"replace\": " + replace + "}");
+        }
+
+        @Override
+        String progress(AdminClient client) {
+            return "writing the backup";
+        }
+
+        @Override
+        String describe(String body) {
+            return AdminClient.describeBackup(body);
+        }
+    }
+
+    static String query(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    // ---- restore
+
+    @Command(name = "restore", description = {"Restores a backup into a new or empty data directory.",
+        "The restored node takes a new origin id (its peers may hold changes it made after the backup) and",
+        "catches up from its agreements' suppliers when it runs; the certificates its configuration pinned",
+        "are in DIR/pinned."})
+    static final class Restore implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @ParentCommand
+        Cli cli;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--from", paramLabel = "FILE.tar.gz", required = true, description = "the backup archive")
+        Path archive;
+        @Option(names = "--data-dir", paramLabel = "DIR", required = true, description = "where to restore it (new or empty)")
+        Path dir;
+        @Option(names = "--max-size", paramLabel = "SIZE", description = "the most the archive may unpack to (default: 64 times its size, at least 1GiB)")
+        String maxSize;
+
+        @Override
+        public Integer call() {
+            Path dir = this.dir.toAbsolutePath();
+            long maxBytes;
+            try {
+                maxBytes = maxSize != null ? ConfigLoader.size(maxSize)
+                        : Math.max(1L << 30, 64 * (Files.isRegularFile(archive) ? Files.size(archive) : 0));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--max-size '" + maxSize + "' is " + e.getMessage());
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read " + archive + ": " + e.getMessage(), e);
+            }
+            var origin = Backup.restore(archive, dir, maxBytes);
+            cli.out.println("restored " + archive + " into " + dir + "; new origin id " + origin + "; run: entente node --config " + dir.resolve("node.yaml"));
             return 0;
         }
-        Path archive = Path.of(required(o, "--from", RESTORE));
-        Path dir = Path.of(required(o, "--data-dir", RESTORE)).toAbsolutePath();
-        long maxBytes;
-        try {
-            maxBytes = o.containsKey("--max-size") ? ConfigLoader.size(o.get("--max-size"))
-                    : Math.max(1L << 30, 64 * (Files.isRegularFile(archive) ? Files.size(archive) : 0));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--max-size '" + o.get("--max-size") + "' is " + e.getMessage() + "\n" + RESTORE);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + archive + ": " + e.getMessage(), e);
-        }
-        var origin = Backup.restore(archive, dir, maxBytes);
-        out.println("restored " + archive + " into " + dir + "; new origin id " + origin + "; run: entente node --config " + dir.resolve("node.yaml"));
-        return 0;
     }
 
     // ---- cert
 
-    private static final String CERT = """
-            usage: entente cert show --data-dir DIR
-                   entente cert renew --data-dir DIR [--validity DURATION]
-              show   prints the node's certificate (PEM), to pin on its peers
-              renew  issues a new certificate for the same key (pins stay valid); default 180d""";
+    @Command(name = "cert", description = "Shows or renews this node's certificate.",
+            synopsisSubcommandLabel = "show|renew", subcommands = {Cert.Show.class, Cert.Renew.class})
+    static final class Cert implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
 
-    private int cert(String[] args) {
-        if (args.length == 0) {
-            throw new UsageException("cert needs show or renew\n" + CERT);
+        @Override
+        public Integer call() {
+            throw new ParameterException(spec.commandLine(), "cert needs show or renew");
         }
-        Map<String, String> o = options(java.util.Arrays.copyOfRange(args, 1, args.length), CERT, List.of(), List.of("--data-dir", "--validity"));
-        if (o.containsKey("--help") || args[0].equals("--help")) {
-            out.println(CERT);
-            return 0;
-        }
-        if (!args[0].equals("show") && !args[0].equals("renew")) {
-            throw new UsageException("cert needs show or renew, not '" + args[0] + "'\n" + CERT);
-        }
-        Path dir = Path.of(required(o, "--data-dir", CERT));
-        NodeIdentity id = NodeIdentity.load(EntenteNode.identityDirectory(dir));
-        switch (args[0]) {
-            case "show" -> {
-                out.print(id.certificatePem());
-                err.println("node '" + id.name() + "', valid until " + id.notAfter() + ", public key SHA-256 " + id.publicKeyFingerprint());
+
+        /** Whose certificate: the node of a configuration, or of a data directory. */
+        static final class Which {
+            @Option(names = "--config", paramLabel = "FILE", description = "the node's configuration (default: node.yaml)")
+            Path config;
+            @Option(names = "--data-dir", paramLabel = "DIR", description = "the node's directory, instead of --config")
+            Path dataDir;
+
+            Path directory() {
+                return dataDir != null ? dataDir : ConfigLoader.load(config != null ? config : Path.of("node.yaml")).dataDirectory();
             }
-            case "renew" -> {
-                Duration validity;
+        }
+
+        @Command(name = "show", description = "Prints the node's certificate (PEM), to pin on its peers.")
+        static final class Show implements Callable<Integer> {
+            @CommandLine.Mixin
+            HelpOption help;
+            @ParentCommand
+            Cert cert;
+            @CommandLine.Mixin
+            Which which;
+
+            @Override
+            public Integer call() {
+                Cli cli = (Cli) cert.spec.parent().userObject();
+                NodeIdentity id = NodeIdentity.load(EntenteNode.identityDirectory(which.directory()));
+                cli.out.print(id.certificatePem());
+                cli.err.println("node '" + id.name() + "', valid until " + id.notAfter() + ", public key SHA-256 " + id.publicKeyFingerprint());
+                return 0;
+            }
+        }
+
+        @Command(name = "renew",     description = "Issues a new certificate for the same key (peers' pins stay valid); restart the node to use it.")
+        static final class Renew implements Callable<Integer> {
+            @CommandLine.Mixin
+            HelpOption help;
+            @ParentCommand
+            Cert cert;
+            @Spec
+            CommandLine.Model.CommandSpec spec;
+            @CommandLine.Mixin
+            Which which;
+            @Option(names = "--validity", paramLabel = "DURATION", description = "from 1d to 3650d (default: 180d)")
+            String validity;
+
+            @Override
+            public Integer call() {
+                Cli cli = (Cli) cert.spec.parent().userObject();
+                Duration v;
                 try {
-                    validity = o.containsKey("--validity") ? ConfigLoader.duration(o.get("--validity")) : NodeIdentity.DEFAULT_VALIDITY;
+                    v = validity != null ? ConfigLoader.duration(validity) : NodeIdentity.DEFAULT_VALIDITY;
                 } catch (IllegalArgumentException e) {
-                    throw new UsageException("--validity '" + o.get("--validity") + "' is " + e.getMessage() + "\n" + CERT);
+                    throw new ParameterException(spec.commandLine(), "--validity '" + validity + "' is " + e.getMessage());
                 }
-                if (validity.compareTo(Duration.ofDays(1)) < 0 || validity.compareTo(Duration.ofDays(3650)) > 0) {
-                    throw new UsageException("--validity must be from 1d to 3650d, got " + o.get("--validity")
-                            + " (a certificate valid less than a day is expired before peers can pin it)\n" + CERT);
+                if (v.compareTo(Duration.ofDays(1)) < 0 || v.compareTo(Duration.ofDays(3650)) > 0) {
+                    throw new ParameterException(spec.commandLine(), "--validity must be from 1d to 3650d, got " + validity
+                            + " (a certificate valid less than a day is expired before peers can pin it)");
                 }
-                NodeIdentity renewed = id.renew(validity, Clock.systemUTC());
+                Path dir = which.directory();
+                NodeIdentity renewed = NodeIdentity.load(EntenteNode.identityDirectory(dir)).renew(v, Clock.systemUTC());
                 try {
                     Files.writeString(dir.resolve("cert.pem"), renewed.certificatePem());
                 } catch (IOException e) {
                     throw new IllegalStateException("cannot write " + dir.resolve("cert.pem") + ": " + e.getMessage(), e);
                 }
-                out.println("renewed: valid until " + renewed.notAfter() + "; same key, so peers' pins stay valid; restart the node to use it");
+                cli.out.println("renewed: valid until " + renewed.notAfter() + "; same key, so peers' pins stay valid; restart the node to use it");
+                return 0;
             }
-            default -> throw new UsageException("cert needs show or renew, not '" + args[0] + "'\n" + CERT);
         }
-        return 0;
     }
 
     // ---- config
 
-    private static final String CONFIG = """
-            usage: entente config check|export|hash --config FILE [--json]
-              check   loads and validates the configuration; lists every problem with its path
-              export  prints the effective configuration (defaults filled in, secrets redacted)
-              hash    prints a stable SHA-256 of the effective configuration""";
+    @Command(name = "config", description = "Checks, exports or hashes a configuration.",
+            synopsisSubcommandLabel = "check|export|hash", subcommands = {ConfigCommand.Check.class, ConfigCommand.Export.class, ConfigCommand.Hash.class})
+    static final class ConfigCommand implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
 
-    private int config(String[] args) {
-        if (args.length == 0) {
-            throw new UsageException("config needs check, export or hash\n" + CONFIG);
+        @Override
+        public Integer call() {
+            throw new ParameterException(spec.commandLine(), "config needs check, export or hash");
         }
-        Map<String, String> o = options(java.util.Arrays.copyOfRange(args, 1, args.length), CONFIG, List.of("--json"), List.of("--config"));
-        if (o.containsKey("--help") || args[0].equals("--help")) {
-            out.println(CONFIG);
-            return 0;
+
+        PrintStream out() {
+            return ((Cli) spec.parent().userObject()).out;
         }
-        if (!List.of("check", "export", "hash").contains(args[0])) {
-            throw new UsageException("config needs check, export or hash, not '" + args[0] + "'\n" + CONFIG);
+
+        @Command(name = "check", description = "Loads and validates the configuration; lists every problem with its path.")
+        static final class Check implements Callable<Integer> {
+            @CommandLine.Mixin
+            HelpOption help;
+            @ParentCommand
+            ConfigCommand parent;
+            @CommandLine.Mixin
+            ConfigFile config;
+
+            @Override
+            public Integer call() {
+                NodeConfig c = config.load();
+                parent.out().println("ok: node '" + c.name() + "', " + c.agreements().size() + " agreements, " + c.consumers().size() + " consumers");
+                return 0;
+            }
         }
-        NodeConfig c = ConfigLoader.load(Path.of(required(o, "--config", CONFIG)));
-        switch (args[0]) {
-            case "check" -> out.println("ok: node '" + c.name() + "', " + c.agreements().size() + " agreements, " + c.consumers().size() + " consumers");
-            case "export" -> out.print(o.containsKey("--json") ? ConfigExport.json(c) + "\n" : ConfigExport.yaml(c));
-            case "hash" -> out.println(ConfigExport.hash(c));
-            default -> throw new UsageException("config needs check, export or hash, not '" + args[0] + "'\n" + CONFIG);
+
+        @Command(name = "export", description = "Prints the effective configuration (defaults filled in, secrets redacted).")
+        static final class Export implements Callable<Integer> {
+            @CommandLine.Mixin
+            HelpOption help;
+            @ParentCommand
+            ConfigCommand parent;
+            @CommandLine.Mixin
+            ConfigFile config;
+            @Option(names = "--json", description = "as JSON rather than YAML")
+            boolean json;
+
+            @Override
+            public Integer call() {
+                NodeConfig c = config.load();
+                parent.out().print(json ? ConfigExport.json(c) + "\n" : ConfigExport.yaml(c));
+                return 0;
+            }
         }
-        return 0;
+
+        @Command(name = "hash", description = "Prints a stable SHA-256 of the effective configuration.")
+        static final class Hash implements Callable<Integer> {
+            @CommandLine.Mixin
+            HelpOption help;
+            @ParentCommand
+            ConfigCommand parent;
+            @CommandLine.Mixin
+            ConfigFile config;
+
+            @Override
+            public Integer call() {
+                parent.out().println(ConfigExport.hash(config.load()));
+                return 0;
+            }
+        }
+    }
+
+    // ---- demo and bench
+
+    @Command(name = "demo", description = "Three nodes on loopback, with TLS, writing and converging.")
+    static final class DemoCommand implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @ParentCommand
+        Cli cli;
+        @Option(names = "--entries", paramLabel = "N", defaultValue = "2000", description = "entries each node writes (default: ${DEFAULT-VALUE})")
+        int entries;
+
+        @Override
+        public Integer call() {
+            Logging.configure(cli.err, ch.qos.logback.classic.Level.ERROR);
+            return Demo.run(entries, cli.out);
+        }
+    }
+
+    @Command(name = "bench", description = {"The benchmark workloads on real node processes (from the testkit jar).",
+            "bin/entente bench runs them."})
+    static final class Bench implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            throw new ParameterException(spec.commandLine(), "the bench lives in the testkit jar: run 'bin/entente bench', or "
+                    + "'java -jar testkit/target/entente-testkit.jar bench'");
+        }
     }
 }

@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
@@ -36,13 +35,8 @@ final class Demo {
     private Demo() {
     }
 
-    static int run(String[] args, PrintStream out) throws Cli.UsageException {
-        Map<String, String> o = Cli.options(args, "usage: entente demo [--entries N]", List.of(), List.of("--entries"));
-        if (o.containsKey("--help")) {
-            out.println("usage: entente demo [--entries N]\n  three TLS nodes on loopback write N entries each (default 2000) and converge");
-            return 0;
-        }
-        int perNode = Integer.parseInt(o.getOrDefault("--entries", "2000"));
+    /** Three TLS nodes on loopback each write {@code perNode} entries and converge; returns the exit code. */
+    static int run(int perNode, PrintStream out) {
         Path root;
         try {
             root = Files.createTempDirectory("entente-demo");

@@ -229,6 +229,18 @@ public final class ReplicationNode implements AutoCloseable {
         }
     }
 
+    /** A consumer pinned on this node, and the sessions it holds now (0: not connected). */
+    public record ConsumerStatus(String name, String keyHash, int sessions) {
+    }
+
+    /** The consumers this node supplies, by name. */
+    public List<ConsumerStatus> consumers() {
+        synchronized (sessionsOf) {
+            return pins.values().stream().map(p -> new ConsumerStatus(p.name(), p.keyHash(), sessionsOf.getOrDefault(p.keyHash(), 0)))
+                    .sorted(java.util.Comparator.comparing(ConsumerStatus::name)).toList();
+        }
+    }
+
     /** The largest send buffer of the consumers' connections, in bytes: bounded by credit's worth of batches plus 1 MiB. */
     long largestSendBuffer() {
         return server.largestSendBuffer();

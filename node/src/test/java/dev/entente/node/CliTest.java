@@ -67,17 +67,69 @@ class CliTest {
     @Test
     void wrongUsageSaysWhatWasWrongAndExitsTwo(@TempDir Path dir) {
         for (String[] args : new String[][] {{}, {"bogus"}, {"init", "--name", "x"}, {"init", "--data-dir", "d", "--name", "bad name"},
-            {"cert"}, {"cert", "sideways", "--data-dir", "d"}, {"config", "check"}, {"node", "--colour", "blue"}, {"init", "--data-dir"},
+            {"cert"}, {"cert", "sideways", "--data-dir", "d"}, {"config"}, {"node", "--colour", "blue"}, {"init", "--data-dir"},
             {"restore", "--from", "x.tar.gz"}, {"status", "--bogus"}, {"refresh", "--json", "--colour"}}) {
             Run r = cli(args);
             assertEquals(2, r.code(), String.join(" ", args));
             assertTrue(!r.err().isBlank() || !r.out().isBlank(), String.join(" ", args));
         }
-        assertTrue(cli("init", "--name", "x").err().contains("--data-dir is required"));
-        for (String c : new String[] {"init", "node", "cert", "config", "demo", "status", "sync", "refresh", "backup", "restore"}) {
-            Run help = cli(c, "--help");
+        assertTrue(cli("init", "--name", "x").err().contains("--data-dir"));
+        assertTrue(cli("statsu").err().contains("status"), "a misspelt command gets a suggestion");
+        for (String c : new String[] {"init", "node", "cert", "config", "demo", "status", "sync", "refresh", "backup", "restore",
+            "cert show", "cert renew", "config check", "config export", "config hash"}) {
+            Run help = cli((c + " --help").split(" "));
             assertEquals(0, help.code(), c);
             assertTrue(help.out().startsWith("usage: entente " + c), help.out());
+        }
+        Run missing = cli("config", "check", "--config", dir.resolve("absent.yaml").toString());
+        assertEquals(1, missing.code(), "a configuration that is not there is a failure, not wrong usage");
+        assertTrue(missing.err().contains("absent.yaml"), missing.err());
+    }
+
+    @Test
+    void versionSaysWhichBuildAndWhichJava() {
+        Run v = cli("--version");
+        assertEquals(0, v.code(), v.err());
+        assertTrue(v.out().startsWith("entente 0.") && v.out().contains("Java " + Runtime.version().feature()), v.out());
+    }
+
+    @Test
+    void theRemoteCommandsTalkToARunningNodeAndAnswerInWords(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a");
+        int adminPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            adminPort = s.getLocalPort();
+        }
+        cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:" + adminPort);
+        // An agreement whose supplier is not there, and a consumer: status shows both.
+        Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml"))
+                .replace("consumers: []", "consumers:\n    - name: site-c\n      certificate: " + a.resolve("cert.pem"))
+                .replace("agreements: []", "agreements:\n  - name: from-b\n    supplier: 127.0.0.1:1\n    certificate: " + a.resolve("cert.pem")
+                        + "\n    interval: 1s\n"));
+        String config = a.resolve("node.yaml").toString();
+        try (EntenteNode n = EntenteNode.start(dev.entente.config.ConfigLoader.load(a.resolve("node.yaml")))) {
+            n.engine().transaction().defineNamespace("people", dev.entente.engine.Schema.EMPTY).commit();
+            Run status = cli("status", "--config", config);
+            assertEquals(0, status.code(), status.err());
+            String origin = n.engine().originId().toString();
+            assertTrue(status.out().contains(origin + " (this node)  " + java.time.Instant.now().toString().substring(0, 10)),
+                    "the RUV reads as CIDs, by date: " + status.out());
+            assertTrue(status.out().contains("from-b") && status.out().contains("never succeeded"), status.out());
+            assertTrue(status.out().contains("site-c") && status.out().contains("not connected"), status.out());
+            Run json = cli("status", "--config", config, "--json");
+            assertTrue(json.out().trim().startsWith("{") && json.out().contains("\"maxCid\""), json.out());
+            Run sync = cli("sync", "--config", config, "--agreement", "no such <agreement> & more");
+            assertEquals(1, sync.code(), sync.out() + sync.err());
+            assertTrue(sync.err().contains("no such <agreement> & more") && !sync.err().contains("Exception"), "the name reaches the node intact: " + sync.err());
+            Run failed = cli("sync", "--config", config);
+            assertEquals(1, failed.code(), failed.out() + failed.err());
+            assertTrue(failed.err().contains("from-b") && failed.err().contains("failed"), failed.err());
+            Run backup = cli("backup", "--config", config, "--name", "one.tar.gz");
+            assertEquals(0, backup.code(), backup.err());
+            assertTrue(backup.out().startsWith("backup written: " + a.resolve("backups").resolve("one.tar.gz")), backup.out());
+            Run again = cli("backup", "--config", config, "--name", "one.tar.gz");
+            assertEquals(1, again.code());
+            assertTrue(again.err().contains("answered 409") && again.err().contains("--replace") || again.err().contains("replace"), again.err());
         }
     }
 
