@@ -9,7 +9,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +34,7 @@ public final class ConfigExport {
             Map<String, Object> pm = new LinkedHashMap<>();
             pm.put("name", p.name());
             pm.put("certificate", p.certificateSource());
-            pm.put("certificateSha256", certificateFingerprint(p.certificatePem()));
+            pm.put("publicKeySha256", publicKeyFingerprint(p.certificatePem()));
             if (p.mutual()) {
                 pm.put("mutual", true);
             }
@@ -49,7 +48,7 @@ public final class ConfigExport {
             am.put("name", a.name());
             am.put("supplier", a.supplier().toString());
             am.put("certificate", a.certificateSource());
-            am.put("certificateSha256", certificateFingerprint(a.certificatePem()));
+            am.put("publicKeySha256", publicKeyFingerprint(a.certificatePem()));
             am.put("mode", a.mode() == NodeConfig.Mode.PULL ? "pull" : "mutual-pull");
             am.put("interval", duration(a.interval()));
             am.put("automaticRefresh", a.automaticRefresh());
@@ -113,12 +112,16 @@ public final class ConfigExport {
         }
     }
 
-    /** SHA-256 of the DER certificate inside a PEM text. */
-    static String certificateFingerprint(String pem) {
-        String body = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+    /**
+     * SHA-256 of the public key (its DER encoding) of the certificate in a PEM text: what pins
+     * compare, and what {@code entente init} and {@code entente cert show} print.
+     */
+    static String publicKeyFingerprint(String pem) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Base64.getDecoder().decode(body)));
-        } catch (NoSuchAlgorithmException | IllegalArgumentException e) {
+            java.security.cert.Certificate c = java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getPublicKey().getEncoded()));
+        } catch (java.security.cert.CertificateException | NoSuchAlgorithmException e) {
             return "unreadable";
         }
     }

@@ -143,7 +143,7 @@ class ConfigLoaderTest {
         NodeConfig fromJson = ConfigLoader.parse(json, false, dir, "x.json");
         String yaml = ConfigExport.yaml(fromJson);
         assertFalse(yaml.contains("0123456789abcdef0123"), yaml);
-        assertTrue(yaml.contains("<redacted>") && yaml.contains("certificateSha256"), yaml);
+        assertTrue(yaml.contains("<redacted>") && yaml.contains("publicKeySha256"), yaml);
         NodeConfig fromYaml = ConfigLoader.parse(VALID.replace("tokenFile: admin.token", "token: other-secret-0123456789"), true, dir, "x.yaml");
         assertEquals(ConfigExport.hash(fromJson), ConfigExport.hash(fromYaml), "same settings, same hash, whatever the format, order or secret");
         NodeConfig changed = ConfigLoader.parse(VALID.replace("interval: 2s", "interval: 3s"), true, dir, "x.yaml");

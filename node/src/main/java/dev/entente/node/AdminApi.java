@@ -43,7 +43,15 @@ import java.util.UUID;
 final class AdminApi {
 
     /** A response: status code and body (JSON, or text for the health check). */
-    record Response(int status, String body, String contentType) {
+    /**
+     * @param waitMillis for a long poll with nothing to answer yet: how long the server may hold the
+     *             request until a commit (then it asks again with {@code wait=0}); 0 otherwise
+     */
+    record Response(int status, String body, String contentType, long waitMillis) {
+        Response(int status, String body, String contentType) {
+            this(status, body, contentType, 0);
+        }
+
         static Response json(int status, Object body, ObjectMapper m) {
             try {
                 return new Response(status, m.writeValueAsString(body) + "\n", "application/json");
@@ -110,7 +118,13 @@ final class AdminApi {
         } catch (EntryExistsException | UniquenessViolationException e) {
             return error(new ApiError(409, "conflict", e.getMessage()));
         } catch (LimitExceededException e) {
-            return error(new ApiError(413, "too_large", e.getMessage()));
+            // The engine names its own option; a node's operator sets the configuration's key.
+            String key = switch (e.setting()) {
+                case "maxValueBytes" -> "engine.maxValueSize";
+                case "maxTransactionBytes" -> "engine.maxTransactionSize";
+                default -> e.setting();
+            };
+            return error(new ApiError(413, "too_large", e.messageNaming(key)));
         } catch (InvalidWriteException | SchemaViolationException | ValidationException e) {
             return error(new ApiError(422, "invalid", e.getMessage()));
         } catch (RefreshRequiredException e) {
@@ -240,19 +254,24 @@ final class AdminApi {
         }
         if (p.equals(List.of("v1", "changes"))) {
             allow(method, "GET");
-            long cursor = query.containsKey("cursor") ? Long.parseLong(first(query, "cursor")) : 0;
+            long cursor = cursor(query);
             int limit = query.containsKey("limit") ? Integer.parseInt(first(query, "limit")) : 100;
-            ArrayNode events = json.createArrayNode();
-            long next = cursor;
-            for (FeedEvent ev : e.feed().read(cursor, Math.min(limit, 1000))) {
-                ObjectNode o = events.addObject().put("sequence", ev.sequence()).put("cid", String.valueOf(ev.cid()))
-                        .put("local", ev.local()).put("reset", ev.reset()).put("committed", ev.committed().toString());
-                ArrayNode ch = o.putArray("changes");
-                ev.changes().forEach(c -> ch.addObject().put("kind", c.kind().name().toLowerCase()).put("namespace", c.namespace())
-                        .put("id", c.id() == null ? null : c.id().toString()));
-                next = ev.sequence();
+            long wait = query.containsKey("wait") ? Long.parseLong(first(query, "wait")) : 0;
+            if (wait < 0 || wait > MAX_WAIT_SECONDS) {
+                throw new ApiError(400, "bad_request", "wait is how many seconds to wait for a change, from 0 to " + MAX_WAIT_SECONDS + ", not " + wait);
             }
-            return Response.json(200, json.createObjectNode().<ObjectNode>set("events", events).put("cursor", next), json);
+            ObjectNode page = changes(cursor, Math.min(limit, 1000));
+            if (page.get("events").isEmpty() && wait > 0) {
+                return new Response(200, "", "application/json", wait * 1000);
+            }
+            return Response.json(200, page, json);
+        }
+        if (p.equals(List.of("v1", "changes", "stream"))) {
+            allow(method, "GET");
+            long cursor = cursor(query);
+            changes(cursor, 1);
+            // The server streams from here (AdminServer.Stream), by changes(cursor, limit).
+            return new Response(200, Long.toString(cursor), STREAM);
         }
         if (p.equals(List.of("v1", "replication", "sync"))) {
             allow(method, "POST");
@@ -471,6 +490,57 @@ final class AdminApi {
                     + "0f8fad5b-d9cb-469f-a165-70867728950e");
         }
         return UUID.fromString(s);
+    }
+
+    /** The longest a long poll of the change feed may wait, in seconds. */
+    static final long MAX_WAIT_SECONDS = 55;
+
+    /** The content type of the change feed's event stream (server-sent events). */
+    static final String STREAM = "text/event-stream";
+
+    private static long cursor(Map<String, List<String>> query) {
+        long cursor = query.containsKey("cursor") ? Long.parseLong(first(query, "cursor")) : 0;
+        if (cursor < 0) {
+            throw new ApiError(400, "bad_request", "cursor is a sequence number of the change feed, 0 or more, not " + cursor);
+        }
+        return cursor;
+    }
+
+    /**
+     * The change feed's events after {@code cursor}, at most {@code limit}, and the cursor to ask
+     * from next.
+     *
+     * @throws FeedGapException the cursor is older than the trimmed feed
+     */
+    ObjectNode changes(long cursor, int limit) {
+        ArrayNode events = json.createArrayNode();
+        long next = cursor;
+        for (FeedEvent ev : node.engine().feed().read(cursor, limit)) {
+            event(events.addObject(), ev);
+            next = ev.sequence();
+        }
+        return json.createObjectNode().<ObjectNode>set("events", events).put("cursor", next);
+    }
+
+    private static void event(ObjectNode o, FeedEvent ev) {
+        o.put("sequence", ev.sequence()).put("cid", String.valueOf(ev.cid())).put("local", ev.local()).put("reset", ev.reset())
+                .put("committed", ev.committed().toString());
+        ArrayNode ch = o.putArray("changes");
+        ev.changes().forEach(c -> ch.addObject().put("kind", c.kind().name().toLowerCase()).put("namespace", c.namespace())
+                .put("id", c.id() == null ? null : c.id().toString()));
+    }
+
+    /** Calls {@code listener} after every commit, until the returned handle is closed. */
+    AutoCloseable onCommit(Runnable listener) {
+        return node.engine().addCommitListener(listener);
+    }
+
+    String json(Object o) {
+        try {
+            return json.writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON", e);
+        }
     }
 
     private static String first(Map<String, List<String>> query, String key) {

@@ -9,6 +9,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** How the command line talks to a running node: its admin API, with the token from its configuration. */
 final class AdminClient {
@@ -179,6 +181,42 @@ final class AdminClient {
             return body;
         }
         return "backup written: " + s.get("path").asText() + " (" + size(s.get("bytes").asLong()) + ") in " + s.get("millis").asLong() + " ms";
+    }
+
+    /** A page of the change feed: each commit as a line, and where the next page starts. */
+    record Page(List<String> people, List<String> raw, long cursor) {
+        boolean empty() {
+            return raw.isEmpty();
+        }
+
+        List<String> lines(boolean json) {
+            return json ? raw : people;
+        }
+    }
+
+    static Page changes(String body) {
+        JsonNode s = parse(body);
+        if (s == null) {
+            throw new IllegalStateException("the node's change feed reply is not JSON: " + body);
+        }
+        List<String> people = new ArrayList<>();
+        List<String> raw = new ArrayList<>();
+        for (JsonNode e : s.path("events")) {
+            raw.add(e.toString());
+            StringBuilder sb = new StringBuilder().append(e.get("sequence").asLong()).append(' ').append(e.get("committed").asText())
+                    .append(e.path("local").asBoolean() ? " local " : " replicated ").append(e.get("cid").asText());
+            if (e.path("reset").asBoolean()) {
+                sb.append(" reset: the node was refreshed; re-read everything");
+            }
+            for (JsonNode c : e.path("changes")) {
+                sb.append("  ").append(c.get("kind").asText()).append(' ').append(c.get("namespace").asText());
+                if (c.hasNonNull("id")) {
+                    sb.append('/').append(c.get("id").asText());
+                }
+            }
+            people.add(sb.toString());
+        }
+        return new Page(people, raw, s.get("cursor").asLong());
     }
 
     /** A byte count as a person reads it. */

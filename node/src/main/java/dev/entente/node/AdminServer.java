@@ -44,7 +44,10 @@ import java.util.function.Supplier;
  * {@link #MAX_WAITING} (then 503); long operations (sync, refresh, backup) run on threads of their
  * own, at most {@link #MAX_LONG} at once, so that they never hold the workers; health and metrics
  * are answered on the network thread, behind nothing. Each connection's responses come in the
- * order of its requests.
+ * order of its requests. The change feed's long polls wait without a thread (at most
+ * {@link #MAX_PARKED}), woken by the next commit or their time; its event streams (at most
+ * {@link #MAX_STREAMS}) read the feed only while their connection can take more, so a slow
+ * reader costs the node a cursor, not a buffer.
  */
 final class AdminServer implements AutoCloseable {
     static final int MAX_BODY = 1 << 20;
@@ -54,15 +57,27 @@ final class AdminServer implements AutoCloseable {
     static final int MAX_LONG = 4;
     /** Requests one connection may have pipelined and not yet answered; beyond, it is closed. */
     static final int MAX_PIPELINED = 16;
+    /** Long polls of the change feed waiting for a commit at once. */
+    static final int MAX_PARKED = 256;
+    /** Change feed event streams open at once. */
+    static final int MAX_STREAMS = 32;
+    /** Events one read of the feed sends a stream. */
+    static final int STREAM_PAGE = 200;
+    /** A comment line on a quiet stream this often, so that proxies and the idle timeout keep it. */
+    static final long HEARTBEAT_SECONDS = 15;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AdminServer.class);
     private final Channel channel;
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicInteger longRunning = new AtomicInteger();
+    private final Set<Handler> parked = ConcurrentHashMap.newKeySet();
+    private final Set<Handler> streams = ConcurrentHashMap.newKeySet();
+    private final AutoCloseable commits;
 
     AdminServer(InetSocketAddress listen, String token, NodeConfig.AdminLimits limits, AdminApi api, Supplier<String> health,
                 Supplier<String> metrics, EventLoopGroup boss, EventLoopGroup workers, ExecutorService pool, ExecutorService longPool) {
         byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+        this.commits = api.onCommit(this::committed);
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .handler(new AcceptGate("admin server", limits.maxConnections()))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -97,8 +112,23 @@ final class AdminServer implements AutoCloseable {
         return open.size();
     }
 
+    /** After every commit: wake the long polls, feed the streams (each on its connection's event loop). */
+    private void committed() {
+        for (Handler h : parked) {
+            h.ctx.executor().execute(h::unpark);
+        }
+        for (Handler h : streams) {
+            h.ctx.executor().execute(h::pump);
+        }
+    }
+
     @Override
     public void close() {
+        try {
+            commits.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot stop listening to commits: " + e.getMessage(), e);
+        }
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         open.forEach(Channel::close);
     }
@@ -142,6 +172,16 @@ final class AdminServer implements AutoCloseable {
         private final ExecutorService longPool;
         private final ArrayDeque<FullHttpRequest> pending = new ArrayDeque<>();
         private boolean busy;
+        private ChannelHandlerContext ctx;
+        /** A parked long poll: what asks again, and when it stops waiting. */
+        private Runnable parkedRetry;
+        private io.netty.util.concurrent.ScheduledFuture<?> parkTimer;
+        /** An event stream: the cursor it has sent up to, whether a read is running, and whether a commit came meanwhile. */
+        private boolean streaming;
+        private long streamCursor;
+        private boolean pumping;
+        private boolean dirty;
+        private io.netty.util.concurrent.ScheduledFuture<?> heartbeat;
 
         Handler(byte[] expected, AdminApi api, Supplier<String> health, Supplier<String> metrics, ExecutorService pool, ExecutorService longPool) {
             super(false);
@@ -151,6 +191,11 @@ final class AdminServer implements AutoCloseable {
             this.metrics = metrics;
             this.pool = pool;
             this.longPool = longPool;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
         }
 
         @Override
@@ -185,6 +230,14 @@ final class AdminServer implements AutoCloseable {
             }
             String body = req.content().toString(StandardCharsets.UTF_8);
             String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+            java.util.Map<String, java.util.List<String>> params = q.parameters();
+            String lastEventId = req.headers().get("Last-Event-ID");
+            if (lastEventId != null && path.equals("/v1/changes/stream") && !params.containsKey("cursor")) {
+                // An event stream's client resumes from the last event it got.
+                params = new java.util.HashMap<>(params);
+                params.put("cursor", java.util.List.of(lastEventId.trim()));
+            }
+            java.util.Map<String, java.util.List<String>> query = params;
             boolean keepAlive = HttpUtil.isKeepAlive(req);
             req.release();
             String who = String.valueOf(ctx.channel().remoteAddress());
@@ -196,8 +249,18 @@ final class AdminServer implements AutoCloseable {
             boolean isLong = method.equals("POST") && (path.equals("/v1/replication/sync") || path.equals("/v1/replication/refresh")
                     || path.equals("/v1/backup"));
             Runnable work = () -> {
-                AdminApi.Response r = guarded(() -> api(method, path, q, body, auth, who));
-                ctx.executor().execute(() -> done(ctx, r, keepAlive));
+                AdminApi.Response r = guarded(() -> api(method, path, query, body, auth, who));
+                ctx.executor().execute(() -> {
+                    if (r.waitMillis() > 0) {
+                        java.util.Map<String, java.util.List<String>> now = new java.util.HashMap<>(query);
+                        now.put("wait", java.util.List.of("0"));
+                        park(r.waitMillis(), () -> api(method, path, now, body, auth, who), keepAlive);
+                    } else if (r.status() == 200 && AdminApi.STREAM.equals(r.contentType())) {
+                        startStream(Long.parseLong(r.body()));
+                    } else {
+                        done(ctx, r, keepAlive);
+                    }
+                });
             };
             if (isLong) {
                 if (longRunning.incrementAndGet() > MAX_LONG) {
@@ -252,7 +315,136 @@ final class AdminServer implements AutoCloseable {
             return problem == null ? new AdminApi.Response(200, "ok\n", "text/plain") : new AdminApi.Response(503, problem + "\n", "text/plain");
         }
 
-        private AdminApi.Response api(String method, String path, QueryStringDecoder q, String body, String auth, String who) {
+        /** Holds a long poll until a commit or {@code millis}, with no thread; then asks again and answers. */
+        private void park(long millis, Supplier<AdminApi.Response> retry, boolean keepAlive) {
+            if (parked.size() >= MAX_PARKED) {
+                done(ctx, api.error(new AdminApi.ApiError(503, "busy", MAX_PARKED + " long polls are waiting already; poll without wait, or try again shortly")),
+                        keepAlive);
+                return;
+            }
+            parkedRetry = () -> {
+                waiting.incrementAndGet();
+                submit(ctx, pool, () -> {
+                    waiting.decrementAndGet();
+                    AdminApi.Response r = guarded(retry);
+                    ctx.executor().execute(() -> done(ctx, r, keepAlive));
+                }, keepAlive, waiting);
+            };
+            parked.add(this);
+            parkTimer = ctx.executor().schedule(this::unpark, millis, TimeUnit.MILLISECONDS);
+        }
+
+        /** On the event loop: a parked long poll asks again, once. */
+        void unpark() {
+            if (!parked.remove(this)) {
+                return;
+            }
+            parkTimer.cancel(false);
+            Runnable r = parkedRetry;
+            parkedRetry = null;
+            if (ctx.channel().isActive()) {
+                r.run();
+            }
+        }
+
+        /** Answers with an event stream of the change feed from {@code cursor}; the connection is the stream's from now on. */
+        private void startStream(long cursor) {
+            if (streams.size() >= MAX_STREAMS) {
+                done(ctx, api.error(new AdminApi.ApiError(503, "busy", MAX_STREAMS + " change streams are open already; poll /v1/changes instead")), false);
+                return;
+            }
+            streams.add(this);
+            streaming = true;
+            streamCursor = cursor;
+            io.netty.handler.codec.http.HttpResponse res = new io.netty.handler.codec.http.DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, AdminApi.STREAM + "; charset=utf-8").set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+            HttpUtil.setTransferEncodingChunked(res, true);
+            ctx.writeAndFlush(res);
+            heartbeat = ctx.executor().scheduleAtFixedRate(() -> {
+                if (ctx.channel().isWritable()) {
+                    chunk(": still here\n\n");
+                }
+            }, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
+            pump();
+        }
+
+        private void chunk(String text) {
+            ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)));
+        }
+
+        /**
+         * On the event loop: sends the stream the events after its cursor, a page at a time, while
+         * the connection can take them (reading resumes when it can again).
+         */
+        void pump() {
+            if (!streaming) {
+                return;
+            }
+            if (pumping || !ctx.channel().isWritable()) {
+                dirty = true;
+                return;
+            }
+            pumping = true;
+            dirty = false;
+            long from = streamCursor;
+            try {
+                pool.execute(() -> {
+                    StringBuilder text = new StringBuilder();
+                    long next = from;
+                    boolean more = false;
+                    boolean end = false;
+                    try {
+                        com.fasterxml.jackson.databind.JsonNode page = api.changes(from, STREAM_PAGE);
+                        for (com.fasterxml.jackson.databind.JsonNode ev : page.get("events")) {
+                            text.append("id: ").append(ev.get("sequence").asLong()).append("\nevent: change\ndata: ").append(api.json(ev)).append("\n\n");
+                        }
+                        next = page.get("cursor").asLong();
+                        more = page.get("events").size() == STREAM_PAGE;
+                    } catch (RuntimeException e) {
+                        // A cursor older than the trimmed feed (FeedGapException), or a store that
+                        // failed: the client is told and the stream ends; it re-reads and resumes.
+                        text.append("event: error\ndata: ").append(api.json(java.util.Map.of("detail", String.valueOf(e.getMessage())))).append("\n\n");
+                        end = true;
+                    }
+                    long sent = next;
+                    boolean again = more;
+                    boolean last = end;
+                    ctx.executor().execute(() -> pumped(text.toString(), sent, again, last));
+                });
+            } catch (RejectedExecutionException stopping) {
+                ctx.close();
+            }
+        }
+
+        private void pumped(String text, long cursor, boolean more, boolean end) {
+            pumping = false;
+            if (!streaming) {
+                return;
+            }
+            if (!text.isEmpty()) {
+                chunk(text);
+            }
+            if (end) {
+                streaming = false;
+                ctx.writeAndFlush(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            streamCursor = cursor;
+            if (more || dirty) {
+                pump();
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+            if (ctx.channel().isWritable() && dirty) {
+                pump();
+            }
+            super.channelWritabilityChanged(ctx);
+        }
+
+        private AdminApi.Response api(String method, String path, java.util.Map<String, java.util.List<String>> params, String body, String auth,
+                                      String who) {
             if (path.startsWith("/v1/") || path.equals("/v1")) {
                 if (auth == null) {
                     return api.refused(new AdminApi.ApiError(401, "unauthorized", "send Authorization: Bearer <token> (the token is in the node's admin.tokenFile)"),
@@ -260,7 +452,7 @@ final class AdminServer implements AutoCloseable {
                 } else if (!MessageDigest.isEqual(expected, auth.getBytes(StandardCharsets.UTF_8))) {
                     return api.refused(new AdminApi.ApiError(403, "forbidden", "the bearer token is not this node's"), method, path, who);
                 }
-                return api.handle(method, path, q.parameters(), body, who);
+                return api.handle(method, path, params, body, who);
             }
             return api.error(new AdminApi.ApiError(404, "not_found", "no such endpoint: " + path + " (see docs/operations.md)"));
         }
@@ -288,6 +480,14 @@ final class AdminServer implements AutoCloseable {
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
             pending.forEach(FullHttpRequest::release);
             pending.clear();
+            if (parked.remove(this)) {
+                parkTimer.cancel(false);
+            }
+            streaming = false;
+            streams.remove(this);
+            if (heartbeat != null) {
+                heartbeat.cancel(false);
+            }
             super.channelInactive(ctx);
         }
 

@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
         description = "A multi-master replication engine: every node writable, converging over TLS.",
         footer = "'entente <command> --help' says more.",
         subcommands = {Cli.Init.class, Cli.NodeCommand.class, Cli.Cert.class, Cli.ConfigCommand.class, Cli.Status.class, Cli.Sync.class,
-            Cli.Refresh.class, Cli.BackupCommand.class, Cli.Restore.class, Cli.DemoCommand.class, Cli.Bench.class})
+            Cli.Refresh.class, Cli.BackupCommand.class, Cli.Restore.class, Cli.Changes.class, Cli.DemoCommand.class, Cli.Bench.class})
 public final class Cli implements Callable<Integer> {
     private final PrintStream out;
     private final PrintStream err;
@@ -456,6 +456,44 @@ public final class Cli implements Callable<Integer> {
         @Override
         String describe(String body) {
             return AdminClient.describeBackup(body);
+        }
+    }
+
+    @Command(name = "changes", description = {"Prints a running node's change feed, one line per commit.",
+        "From --cursor (default: the start of the feed that is kept); with --follow, then each commit as it happens, until Ctrl-C."})
+    static final class Changes implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @ParentCommand
+        Cli cli;
+        @CommandLine.Mixin
+        ConfigFile config;
+        @Option(names = "--cursor", paramLabel = "N", defaultValue = "0", description = "print the commits after this sequence number")
+        long cursor;
+        @Option(names = "--follow", description = "keep printing commits as they happen")
+        boolean follow;
+        @Option(names = "--json", description = "print each commit as the node's JSON")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            NodeConfig c = config.load();
+            AdminClient client = new AdminClient(c);
+            long at = cursor;
+            while (true) {
+                AdminClient.Reply r = client.call("GET", "/v1/changes?cursor=" + at + "&limit=1000" + (follow ? "&wait=" + AdminApi.MAX_WAIT_SECONDS : ""), null);
+                if (r.status() >= 300) {
+                    cli.err.println("entente changes: node '" + c.name() + "' answered " + r.status() + ": " + AdminClient.errorText(r.body()));
+                    return 1;
+                }
+                AdminClient.Page page = AdminClient.changes(r.body());
+                page.lines(json).forEach(cli.out::println);
+                cli.out.flush();
+                at = page.cursor();
+                if (!follow && page.empty()) {
+                    return 0;
+                }
+            }
         }
     }
 

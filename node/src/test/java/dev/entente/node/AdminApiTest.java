@@ -238,6 +238,11 @@ class AdminApiTest {
             Reply big = call(n, "POST", "/v1/namespaces/people/entries", "x", "x".repeat(2 << 20));
             assertEquals(413, big.status());
             assertEquals("too_large", big.json().get("error").asText());
+            String t = Files.readString(dir.resolve("a/admin.token")).trim();
+            call(n, "PUT", "/v1/namespaces/people", t, "{}");
+            Reply value = call(n, "POST", "/v1/namespaces/people/entries", t, "{\"attrs\": {\"x\": \"" + "y".repeat(300 << 10) + "\"}}");
+            assertEquals(413, value.status(), value.body());
+            assertTrue(value.json().get("detail").asText().contains("(setting engine.maxValueSize)"), "names the node's setting: " + value.body());
             Reply forbidden = call(n, "DELETE", "/v1/namespaces/people/entries/" + java.util.UUID.randomUUID(), "not-the-token", null);
             assertEquals(403, forbidden.status());
             String audit = Files.readString(dir.resolve("a/audit.log"));

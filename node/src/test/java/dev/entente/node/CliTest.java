@@ -75,7 +75,7 @@ class CliTest {
         }
         assertTrue(cli("init", "--name", "x").err().contains("--data-dir"));
         assertTrue(cli("statsu").err().contains("status"), "a misspelt command gets a suggestion");
-        for (String c : new String[] {"init", "node", "cert", "config", "demo", "status", "sync", "refresh", "backup", "restore",
+        for (String c : new String[] {"init", "node", "cert", "config", "demo", "status", "sync", "refresh", "backup", "restore", "changes",
             "cert show", "cert renew", "config check", "config export", "config hash"}) {
             Run help = cli((c + " --help").split(" "));
             assertEquals(0, help.code(), c);
@@ -116,6 +116,15 @@ class CliTest {
                     "the RUV reads as CIDs, by date: " + status.out());
             assertTrue(status.out().contains("from-b") && status.out().contains("never succeeded"), status.out());
             assertTrue(status.out().contains("site-c") && status.out().contains("not connected"), status.out());
+            n.engine().create("people", dev.entente.engine.Attributes.ofText("name", "dora"));
+            Run changes = cli("changes", "--config", config);
+            assertEquals(0, changes.code(), changes.err());
+            String[] lines = changes.out().trim().split("\n");
+            assertTrue(lines.length == 2 && lines[0].contains(" local ") && lines[0].endsWith("namespace people")
+                    && lines[1].contains("created people/"), changes.out());
+            Run after = cli("changes", "--config", config, "--cursor", lines[0].split(" ")[0], "--json");
+            assertTrue(after.out().trim().startsWith("{") && after.out().contains("\"created\"") && after.out().trim().split("\n").length == 1,
+                    "only the commits after the cursor: " + after.out());
             Run json = cli("status", "--config", config, "--json");
             assertTrue(json.out().trim().startsWith("{") && json.out().contains("\"maxCid\""), json.out());
             Run sync = cli("sync", "--config", config, "--agreement", "no such <agreement> & more");
