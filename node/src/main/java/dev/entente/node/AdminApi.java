@@ -142,6 +142,10 @@ final class AdminApi {
     }
 
     private Response route(String method, String path, Map<String, List<String>> query, String body, String who) {
+        ApiError unknown = Routes.refusal(method, path);
+        if (unknown != null) {
+            throw unknown;
+        }
         List<String> p = segments(path);
         Engine e = node.engine();
         if (p.equals(List.of("v1", "status"))) {

@@ -114,8 +114,10 @@ final class AdminClient {
         if (!s.path("refusals").isEmpty()) {
             sb.append("recent refusals:\n");
             for (JsonNode r : s.path("refusals")) {
+                // A connection that failed has no refusal code: its reason says what happened.
+                String code = r.get("code").asText();
                 sb.append("  ").append(r.get("at").asText()).append(' ').append(r.get("peer").asText()).append(' ')
-                        .append(r.get("code").asText()).append(": ").append(r.get("reason").asText()).append('\n');
+                        .append(code.equals("CODE_UNSPECIFIED") ? "" : code + ": ").append(r.get("reason").asText()).append('\n');
             }
         }
         if (notLogged > 0) {

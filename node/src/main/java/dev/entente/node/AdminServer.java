@@ -66,6 +66,8 @@ final class AdminServer implements AutoCloseable {
     /** A comment line on a quiet stream this often, so that proxies and the idle timeout keep it. */
     static final long HEARTBEAT_SECONDS = 15;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AdminServer.class);
+    /** The API's OpenAPI description, with this build's version. */
+    static final String OPENAPI = openApi();
     private final Channel channel;
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -100,6 +102,17 @@ final class AdminServer implements AutoCloseable {
             // Netty's bind throws the checked BindException undeclared (see ReplicationServer).
             throw new IllegalStateException("cannot serve the admin API on " + listen + " (admin.listen): " + e.getMessage()
                     + ". Another process may use the port: stop it, or set another port", e);
+        }
+    }
+
+    private static String openApi() {
+        try (java.io.InputStream in = AdminServer.class.getResourceAsStream("openapi.json")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.json is missing from the node's jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@VERSION@", Cli.Version.version());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read openapi.json from the node's jar: " + e.getMessage(), e);
         }
     }
 
@@ -241,7 +254,7 @@ final class AdminServer implements AutoCloseable {
             boolean keepAlive = HttpUtil.isKeepAlive(req);
             req.release();
             String who = String.valueOf(ctx.channel().remoteAddress());
-            if (path.equals("/_status/check") || path.equals("/metrics")) {
+            if (path.equals("/_status/check") || path.equals("/metrics") || path.equals("/v1/openapi.json")) {
                 // Cheap and never blocking on the store: answered here, behind no other request.
                 done(ctx, guarded(() -> fast(path)), keepAlive);
                 return;
@@ -308,6 +321,9 @@ final class AdminServer implements AutoCloseable {
         }
 
         private AdminApi.Response fast(String path) {
+            if (path.equals("/v1/openapi.json")) {
+                return new AdminApi.Response(200, OPENAPI, "application/json");
+            }
             if (path.equals("/metrics")) {
                 return new AdminApi.Response(200, metrics.get(), "text/plain; version=0.0.4");
             }
