@@ -56,10 +56,10 @@ public final class ConfigExport {
         }
         m.put("agreements", agreements);
         Map<String, Object> admin = new LinkedHashMap<>();
-        admin.put("listen", c.adminListen().toString());
+        admin.put("listen", c.adminListen() == null ? "off" : c.adminListen().toString());
         if (c.adminTokenFile() != null) {
             admin.put("tokenFile", c.adminTokenFile().toString());
-        } else {
+        } else if (c.adminToken() != null) {
             admin.put("token", "<redacted>");
         }
         admin.put("maxConnections", c.adminLimits().maxConnections());

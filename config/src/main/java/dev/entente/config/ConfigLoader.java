@@ -50,6 +50,21 @@ public final class ConfigLoader {
 
     /** Parses configuration text; {@code base} resolves relative paths. */
     public static NodeConfig parse(String text, boolean yaml, Path base, String source) {
+        JsonNode root = read(text, yaml, source);
+        return check(root, base, source);
+    }
+
+    /** Checks a configuration given as a tree (as {@link ConfigBuilder} makes it), by the rules of a file. */
+    static NodeConfig check(JsonNode root, Path base, String source) {
+        Walker w = new Walker(base);
+        NodeConfig config = w.node(root);
+        if (!w.problems.isEmpty()) {
+            throw new ConfigException(source, w.problems);
+        }
+        return config;
+    }
+
+    private static JsonNode read(String text, boolean yaml, String source) {
         JsonNode root;
         try {
             // A key given twice is a mistake the reader would otherwise settle silently (the last wins).
@@ -60,12 +75,7 @@ public final class ConfigLoader {
             throw new ConfigException(source, List.of("not valid " + (yaml ? "YAML" : "JSON") + ": " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")")));
         }
-        Walker w = new Walker(base);
-        NodeConfig config = w.node(root);
-        if (!w.problems.isEmpty()) {
-            throw new ConfigException(source, w.problems);
-        }
-        return config;
+        return root;
     }
 
     /** The longest duration a setting takes: a century, far beyond any sensible window or timeout. */
@@ -354,7 +364,9 @@ public final class ConfigLoader {
             if (admin != null) {
                 onlyKeys(admin, "admin", "listen", "token", "tokenFile", "maxConnections", "idleTimeout");
             }
-            HostPort adminListen = hostPort(admin, "admin", "listen", "127.0.0.1:7480");
+            // "off": no admin server (an embedding server that has its own API); then no token either.
+            boolean adminOff = "off".equals(string(admin, "admin", "listen", ""));
+            HostPort adminListen = adminOff ? null : hostPort(admin, "admin", "listen", "127.0.0.1:7480");
             NodeConfig.AdminLimits adminLimits = new NodeConfig.AdminLimits(
                     integer(admin, "admin", "maxConnections", NodeConfig.AdminLimits.DEFAULTS.maxConnections(), 1, 65_536),
                     duration(admin, "admin", "idleTimeout", NodeConfig.AdminLimits.DEFAULTS.idleTimeout()));
@@ -384,7 +396,7 @@ public final class ConfigLoader {
                     problem("admin.token", "the token has spaces or line breaks; a bearer token is one word");
                 }
                 token = new NodeConfig.Secret(inlineToken);
-            } else {
+            } else if (!adminOff) {
                 problem("admin.tokenFile", "missing: the admin API needs a bearer token (admin.tokenFile, or admin.token)");
             }
 

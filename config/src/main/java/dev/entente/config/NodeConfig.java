@@ -10,7 +10,8 @@ import java.util.List;
  * @param name the node's name, shown to peers and in logs
  * @param dataDirectory where the engine keeps its store and the node its identity
  * @param replicationListen where the node serves replication (TLS)
- * @param adminListen where the node serves its REST admin and data API (default 127.0.0.1:7480)
+ * @param adminListen where the node serves its REST admin and data API (default 127.0.0.1:7480); null
+ *                    for none ({@code admin.listen: off}), and then no token is needed
  * @param adminToken the bearer token of the admin API, read from {@code admin.tokenFile} or given
  *     inline (a secret: redacted on export)
  * @param adminLimits the admin server's connection limit and idle timeout

@@ -25,6 +25,9 @@ final class AdminClient {
     }
 
     Reply call(String method, String path, String body) {
+        if (config.adminListen() == null) {
+            throw new IllegalStateException("node '" + config.name() + "' runs no admin API (admin.listen: off), so the command line cannot talk to it");
+        }
         String host = config.adminListen().host();
         if (host.equals("0.0.0.0") || host.equals("::")) {
             host = "127.0.0.1";

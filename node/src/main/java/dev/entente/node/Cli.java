@@ -192,7 +192,7 @@ public final class Cli implements Callable<Integer> {
                         """.formatted(name, name, listen, adminListen), StandardCharsets.UTF_8);
                 try (Engine e = Engine.open(EngineOptions.builder(EntenteNode.engineDirectory(dir)).build())) {
                     if (!newDomain) {
-                        e.markRefreshRequired("new node: it joins the domain by refreshing from its first agreement's supplier");
+                        e.markRefreshRequired(EntenteNode.JOINING);
                     }
                     out.println("node '" + name + "' made in " + dir);
                     out.println("  origin id   " + e.originId());

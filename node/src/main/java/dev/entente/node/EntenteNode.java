@@ -49,9 +49,16 @@ public final class EntenteNode implements AutoCloseable {
     private boolean stuckReported;
     private boolean watchFailed;
 
-    private EntenteNode(NodeConfig config, java.util.function.Consumer<String> onStoreStuck) {
+    /** Why a new node that joins a domain must be refreshed first. */
+    public static final String JOINING = "new node: it joins the domain by refreshing from its first agreement's supplier";
+
+    private EntenteNode(NodeConfig config, java.util.function.Consumer<String> onStoreStuck, boolean join) {
         this.config = config;
         this.onStoreStuck = onStoreStuck;
+        if (join && config.agreements().isEmpty()) {
+            throw new IllegalArgumentException("node '" + config.name() + "' cannot join a domain without an agreement: add one (agreements),"
+                    + " whose supplier it refreshes from; or start it as the first node of a new domain (EntenteNode.start)");
+        }
         try {
             FileModes.ownerOnlyDirectory(config.dataDirectory());
         } catch (java.io.IOException e) {
@@ -68,6 +75,10 @@ public final class EntenteNode implements AutoCloseable {
                 .maxClockSkew(s.maxClockSkew()).syncWrites(s.syncWrites()).blockCacheBytes(s.blockCacheBytes())
                 .writeBufferBytes(s.writeBufferBytes()).maxValueBytes(s.maxValueBytes()).maxTransactionBytes(s.maxTransactionBytes()).build());
         try {
+            if (join && engine.refreshRequired().isEmpty() && engine.ruv().origins().isEmpty() && engine.namespaces().isEmpty()) {
+                // A store that has never held anything: this is the node's first start.
+                engine.markRefreshRequired(JOINING);
+            }
             List<ConsumerPin> consumers = new ArrayList<>();
             for (NodeConfig.Peer p : config.consumers()) {
                 consumers.add(new ConsumerPin(p.name(), NodeIdentity.parseCertificate(p.certificatePem(), "replication.consumers '" + p.name() + "'"),
@@ -100,6 +111,14 @@ public final class EntenteNode implements AutoCloseable {
             maintenance.scheduleWithFixedDelay(this::scheduledBackup, period, period, TimeUnit.MILLISECONDS);
         }
         this.metrics = new NodeMetrics(this);
+        if (config.adminListen() == null) {
+            // admin.listen: off: the embedding server has its own API.
+            this.adminLoop = null;
+            this.adminPool = null;
+            this.adminLongPool = null;
+            this.admin = null;
+            return;
+        }
         this.adminLoop = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
         this.adminPool = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "entente-admin-" + config.name());
@@ -168,9 +187,9 @@ public final class EntenteNode implements AutoCloseable {
                 .or(() -> engine.storeProblem().map(p -> "the store cannot write: " + p)).orElse(null);
     }
 
-    /** Where the admin API listens. */
+    /** Where the admin API listens; null when it is off ({@code admin.listen: off}). */
     public InetSocketAddress adminAddress() {
-        return admin.address();
+        return admin == null ? null : admin.address();
     }
 
     public AuditLog audit() {
@@ -184,7 +203,25 @@ public final class EntenteNode implements AutoCloseable {
      */
     public static EntenteNode start(NodeConfig config) {
         return new EntenteNode(config, reason -> {
-        });
+        }, false);
+    }
+
+    /**
+     * Starts a node that joins an existing domain: on its first start (an empty store) it is
+     * marked for refresh and takes the domain, content and all, from its first agreement's
+     * supplier before it takes writes; on later starts it simply starts. {@link #start} instead
+     * makes an empty store the first node of a new domain.
+     *
+     * @throws IllegalArgumentException the configuration has no agreement to join by
+     */
+    public static EntenteNode join(NodeConfig config) {
+        return new EntenteNode(config, reason -> {
+        }, true);
+    }
+
+    /** {@link #join(NodeConfig)}, with {@code onStoreStuck} as in {@link #start(NodeConfig, java.util.function.Consumer)}. */
+    public static EntenteNode join(NodeConfig config, java.util.function.Consumer<String> onStoreStuck) {
+        return new EntenteNode(config, onStoreStuck, true);
     }
 
     /**
@@ -195,7 +232,7 @@ public final class EntenteNode implements AutoCloseable {
      * and starts it again, or exits for its service manager to do so; committed data is safe.
      */
     public static EntenteNode start(NodeConfig config, java.util.function.Consumer<String> onStoreStuck) {
-        return new EntenteNode(config, onStoreStuck);
+        return new EntenteNode(config, onStoreStuck, false);
     }
 
     public static Path identityDirectory(Path dataDirectory) {
