@@ -12,7 +12,7 @@ public record HostPort(String host, int port) {
     }
 
     /** Reads {@code host:port}, {@code [v6]:port}. */
-    static HostPort parse(String text) {
+    public static HostPort parse(String text) {
         String t = text.trim();
         int colon = t.lastIndexOf(':');
         if (colon <= 0 || colon == t.length() - 1) {

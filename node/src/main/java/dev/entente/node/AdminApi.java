@@ -115,7 +115,7 @@ final class AdminApi {
             return error(e);
         } catch (UnknownNamespaceException | EntryNotFoundException e) {
             return error(new ApiError(404, "not_found", e.getMessage()));
-        } catch (EntryExistsException | UniquenessViolationException e) {
+        } catch (EntryExistsException | UniquenessViolationException | PeerExistsException e) {
             return error(new ApiError(409, "conflict", e.getMessage()));
         } catch (LimitExceededException e) {
             // The engine names its own option; a node's operator sets the configuration's key.
@@ -277,6 +277,47 @@ final class AdminApi {
             // The server streams from here (AdminServer.Stream), by changes(cursor, limit).
             return new Response(200, Long.toString(cursor), STREAM);
         }
+        if (p.equals(List.of("v1", "peers"))) {
+            return Response.json(200, peers(), json);
+        }
+        if (p.equals(List.of("v1", "peers", "consumers"))) {
+            JsonNode b = body(body);
+            String name = requiredText(b, "name");
+            node.addConsumer(name, requiredText(b, "certificate"), bool(b, "mutual"));
+            audit.record(who, "add-consumer", name, "ok");
+            return Response.json(201, peers(), json);
+        }
+        if (p.equals(List.of("v1", "peers", "agreements"))) {
+            JsonNode b = body(body);
+            String name = requiredText(b, "name");
+            JsonNode interval = b.get("interval");
+            if (interval != null && !interval.isTextual()) {
+                throw new ApiError(400, "bad_request", "interval must be a duration such as \"5s\", got " + interval);
+            }
+            JsonNode mode = b.get("mode");
+            if (mode != null && !(mode.isTextual() && (mode.asText().equals("pull") || mode.asText().equals("mutual-pull")))) {
+                throw new ApiError(400, "bad_request", "mode must be \"pull\" or \"mutual-pull\", got " + mode);
+            }
+            try {
+                node.addAgreement(name, requiredText(b, "supplier"), requiredText(b, "certificate"),
+                        interval == null ? java.time.Duration.ofSeconds(5) : dev.entente.config.ConfigLoader.duration(interval.asText()),
+                        mode != null && mode.asText().equals("mutual-pull"), java.time.Duration.ofSeconds(15));
+            } catch (IllegalStateException refused) {
+                audit.record(who, "add-agreement", name, "refused: " + refused.getMessage());
+                throw new ApiError(502, "supplier_refused", refused.getMessage());
+            }
+            audit.record(who, "add-agreement", name, "ok");
+            return Response.json(201, peers(), json);
+        }
+        if (p.size() == 4 && p.get(0).equals("v1") && p.get(1).equals("peers")) {
+            String name = p.get(3);
+            boolean consumer = p.get(2).equals("consumers");
+            if (!(consumer ? node.removeConsumer(name) : node.removeAgreement(name))) {
+                throw new ApiError(404, "not_found", "no " + (consumer ? "consumer" : "agreement") + " named '" + name + "'");
+            }
+            audit.record(who, consumer ? "remove-consumer" : "remove-agreement", name, "ok");
+            return Response.json(200, peers(), json);
+        }
         if (p.equals(List.of("v1", "replication", "sync"))) {
             allow(method, "POST");
             String agreement = first(query, "agreement");
@@ -331,6 +372,42 @@ final class AdminApi {
                     .put("millis", (System.nanoTime() - start) / 1_000_000), json);
         }
         throw new ApiError(404, "not_found", "no such endpoint: " + method + " " + path);
+    }
+
+    /** The consumers and agreements in effect, each with where it comes from (node.yaml or run time). */
+    private ObjectNode peers() {
+        dev.entente.config.NodeConfig c = node.config();
+        dev.entente.config.RuntimePeers rt = node.runtimePeers();
+        ObjectNode o = json.createObjectNode();
+        ArrayNode consumers = o.putArray("consumers");
+        java.util.Map<String, Integer> sessions = new java.util.HashMap<>();
+        node.replication().consumers().forEach(x -> sessions.put(x.name(), x.sessions()));
+        for (dev.entente.config.NodeConfig.Peer p : c.consumers()) {
+            consumers.addObject().put("name", p.name()).put("key", NodeIdentity.publicKeyFingerprint(NodeIdentity.parseCertificate(p.certificatePem(), p.name())))
+                    .put("mutual", p.mutual()).put("source", rt.addedConsumers().contains(p) ? "run time" : "node.yaml")
+                    .put("sessions", sessions.getOrDefault(p.name(), 0));
+        }
+        ArrayNode agreements = o.putArray("agreements");
+        java.util.Map<String, AgreementStatus> states = new java.util.HashMap<>();
+        node.replication().status().forEach(x -> states.put(x.name(), x));
+        for (dev.entente.config.NodeConfig.AgreementConfig a : c.agreements()) {
+            AgreementStatus st = states.get(a.name());
+            agreements.addObject().put("name", a.name()).put("supplier", a.supplier().toString())
+                    .put("key", NodeIdentity.publicKeyFingerprint(NodeIdentity.parseCertificate(a.certificatePem(), a.name())))
+                    .put("mode", a.mode() == dev.entente.config.NodeConfig.Mode.PULL ? "pull" : "mutual-pull")
+                    .put("interval", dev.entente.config.ConfigExport.duration(a.interval()))
+                    .put("source", rt.addedAgreements().contains(a) ? "run time" : "node.yaml")
+                    .put("state", st == null ? null : st.state().name());
+        }
+        return o;
+    }
+
+    private static String requiredText(JsonNode b, String key) {
+        JsonNode v = b.get(key);
+        if (v == null || !v.isTextual() || v.asText().isBlank()) {
+            throw new ApiError(400, "bad_request", key + " is required, as a string");
+        }
+        return v.asText();
     }
 
     private ObjectNode status() {

@@ -224,6 +224,24 @@ final class AdminClient {
         return new Page(people, raw, s.get("cursor").asLong());
     }
 
+    /** The peers in effect, for people. */
+    static String describePeers(String body) {
+        JsonNode s = parse(body);
+        if (s == null) {
+            return body;
+        }
+        StringBuilder sb = new StringBuilder("consumers:").append(s.path("consumers").isEmpty() ? " none" : "").append('\n');
+        for (JsonNode c : s.path("consumers")) {
+            sb.append(String.format("  %-20s %-10s %s%n", c.get("name").asText(), c.get("source").asText(), "key " + c.get("key").asText()));
+        }
+        sb.append("agreements:").append(s.path("agreements").isEmpty() ? " none" : "").append('\n');
+        for (JsonNode a : s.path("agreements")) {
+            sb.append(String.format("  %-20s %-10s %s %s%n", a.get("name").asText(), a.get("source").asText(), a.get("supplier").asText(),
+                    a.path("state").asText("")));
+        }
+        return sb.toString().trim();
+    }
+
     /** A byte count as a person reads it. */
     static String size(long bytes) {
         if (bytes < 1024) {

@@ -260,7 +260,7 @@ final class AdminServer implements AutoCloseable {
                 return;
             }
             boolean isLong = method.equals("POST") && (path.equals("/v1/replication/sync") || path.equals("/v1/replication/refresh")
-                    || path.equals("/v1/backup"));
+                    || path.equals("/v1/backup") || path.equals("/v1/peers/agreements"));
             Runnable work = () -> {
                 AdminApi.Response r = guarded(() -> api(method, path, query, body, auth, who));
                 ctx.executor().execute(() -> {

@@ -1,6 +1,7 @@
 package dev.entente.node;
 
 import dev.entente.config.NodeConfig;
+import dev.entente.config.RuntimePeers;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
 import dev.entente.engine.clock.OriginId;
@@ -76,7 +77,7 @@ public final class Backup {
             node.engine().checkpoint(staging.resolve("data").resolve("store-000001"));
             Files.writeString(staging.resolve("data").resolve("STORE"), "store-000001\n");
             copyTree(EntenteNode.identityDirectory(dataDir), staging.resolve("identity"));
-            for (String f : new String[] {"node.yaml", "admin.token", "cert.pem"}) {
+            for (String f : new String[] {"node.yaml", "admin.token", "cert.pem", RuntimePeers.FILE}) {
                 if (Files.exists(dataDir.resolve(f))) {
                     Files.copy(dataDir.resolve(f), staging.resolve(f));
                 }

@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
         description = "A multi-master replication engine: every node writable, converging over TLS.",
         footer = "'entente <command> --help' says more.",
         subcommands = {Cli.Init.class, Cli.NodeCommand.class, Cli.Cert.class, Cli.ConfigCommand.class, Cli.Status.class, Cli.Sync.class,
-            Cli.Refresh.class, Cli.BackupCommand.class, Cli.Restore.class, Cli.Changes.class, Cli.DemoCommand.class, Cli.Bench.class})
+            Cli.Refresh.class, Cli.BackupCommand.class, Cli.Restore.class, Cli.Changes.class, Cli.ConsumerCommand.class, Cli.AgreementCommand.class, Cli.DemoCommand.class, Cli.Bench.class})
 public final class Cli implements Callable<Integer> {
     private final PrintStream out;
     private final PrintStream err;
@@ -320,8 +320,8 @@ public final class Cli implements Callable<Integer> {
     abstract static class Remote implements Callable<Integer> {
         @CommandLine.Mixin
         HelpOption help;
-        @ParentCommand
-        Cli cli;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
         @CommandLine.Mixin
         ConfigFile config;
         @Option(names = "--json", description = "print the node's JSON reply as it is")
@@ -338,8 +338,18 @@ public final class Cli implements Callable<Integer> {
             return null;
         }
 
+        /** The top command, whose streams the command writes to. */
+        Cli cli() {
+            CommandLine.Model.CommandSpec at = spec;
+            while (!(at.userObject() instanceof Cli top)) {
+                at = at.parent();
+            }
+            return top;
+        }
+
         @Override
         public Integer call() {
+            Cli cli = cli();
             NodeConfig c = config.load();
             AdminClient client = new AdminClient(c);
             AdminClient.Reply r = withProgress(client, () -> call(client));
@@ -352,7 +362,7 @@ public final class Cli implements Callable<Integer> {
         }
 
         private String name() {
-            return "entente " + getClass().getAnnotation(Command.class).name();
+            return spec.qualifiedName();
         }
 
         /** Runs the request, printing a progress line to stderr every few seconds while it lasts. */
@@ -364,14 +374,14 @@ public final class Cli implements Callable<Integer> {
                         Thread.sleep(3000);
                         String p = progress(client);
                         if (p != null) {
-                            cli.err.println(name() + ": " + p + " (" + (System.nanoTime() - start) / 1_000_000_000 + " s)");
+                            cli().err.println(name() + ": " + p + " (" + (System.nanoTime() - start) / 1_000_000_000 + " s)");
                         }
                     }
                 } catch (InterruptedException done) {
                     // the request ended
                 } catch (RuntimeException e) {
                     // Progress is a courtesy: the request's own reply says whether it worked.
-                    cli.err.println(name() + ": no progress to show: " + e.getMessage());
+                    cli().err.println(name() + ": no progress to show: " + e.getMessage());
                 }
             }, "entente-progress");
             t.setDaemon(true);
@@ -495,6 +505,129 @@ public final class Cli implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** Reads a certificate file for a request body. */
+    static String pem(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the certificate " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Command(name = "consumer", description = "Pins or unpins a consumer of a running node, kept across restarts.",
+            synopsisSubcommandLabel = "add|remove", subcommands = {ConsumerCommand.Add.class, ConsumerCommand.Remove.class})
+    static final class ConsumerCommand implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            throw new ParameterException(spec.commandLine(), "consumer needs add or remove");
+        }
+
+        @Command(name = "add", description = "Pins a consumer: it may pull from this node from now on.")
+        static final class Add extends Remote {
+            @Option(names = "--name", required = true, paramLabel = "NAME", description = "the consumer's node name")
+            String name;
+            @Option(names = "--certificate", required = true, paramLabel = "FILE", description = "its certificate (entente cert show on it prints it)")
+            Path certificate;
+            @Option(names = "--mutual", description = "it may ask this node to pull from it too (mutual-pull)")
+            boolean mutual;
+
+            @Override
+            AdminClient.Reply call(AdminClient client) {
+                return client.call("POST", "/v1/peers/consumers", "{\"name\": " + AdminClient.quote(name) + ", \"certificate\": "
+                        + AdminClient.quote(pem(certificate)) + ", \"mutual\": " + mutual + "}");
+            }
+
+            @Override
+            String describe(String body) {
+                return "consumer '" + name + "' pinned\n" + AdminClient.describePeers(body);
+            }
+        }
+
+        @Command(name = "remove", description = "Unpins a consumer: its connections end.")
+        static final class Remove extends Remote {
+            @Option(names = "--name", required = true, paramLabel = "NAME")
+            String name;
+
+            @Override
+            AdminClient.Reply call(AdminClient client) {
+                return client.call("DELETE", "/v1/peers/consumers/" + path(name), null);
+            }
+
+            @Override
+            String describe(String body) {
+                return "consumer '" + name + "' unpinned\n" + AdminClient.describePeers(body);
+            }
+        }
+    }
+
+    @Command(name = "agreement", description = "Adds or removes an agreement of a running node, kept across restarts.",
+            synopsisSubcommandLabel = "add|remove", subcommands = {AgreementCommand.Add.class, AgreementCommand.Remove.class})
+    static final class AgreementCommand implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            throw new ParameterException(spec.commandLine(), "agreement needs add or remove");
+        }
+
+        @Command(name = "add", description = {"Adds an agreement: this node pulls from a supplier from now on.",
+            "Refused, with nothing added, when the supplier is unreachable, its certificate is not the one given,",
+            "or it does not pin this node yet (pin it there first: entente consumer add)."})
+        static final class Add extends Remote {
+            @Option(names = "--name", required = true, paramLabel = "NAME")
+            String name;
+            @Option(names = "--supplier", required = true, paramLabel = "HOST:PORT", description = "the supplier's replication address")
+            String supplier;
+            @Option(names = "--certificate", required = true, paramLabel = "FILE", description = "the supplier's certificate")
+            Path certificate;
+            @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "5s", description = "pull at least this often (default: ${DEFAULT-VALUE})")
+            String interval;
+            @Option(names = "--mutual-pull", description = "ask the supplier to pull from this node too")
+            boolean mutualPull;
+
+            @Override
+            AdminClient.Reply call(AdminClient client) {
+                return client.call("POST", "/v1/peers/agreements", "{\"name\": " + AdminClient.quote(name) + ", \"supplier\": " + AdminClient.quote(supplier)
+                        + ", \"certificate\": " + AdminClient.quote(pem(certificate)) + ", \"interval\": " + AdminClient.quote(interval)
+                        + ", \"mode\": \"" + (mutualPull ? "mutual-pull" : "pull") + "\"}");
+            }
+
+            @Override
+            String describe(String body) {
+                return "agreement '" + name + "' added\n" + AdminClient.describePeers(body);
+            }
+        }
+
+        @Command(name = "remove", description = "Stops and removes an agreement.")
+        static final class Remove extends Remote {
+            @Option(names = "--name", required = true, paramLabel = "NAME")
+            String name;
+
+            @Override
+            AdminClient.Reply call(AdminClient client) {
+                return client.call("DELETE", "/v1/peers/agreements/" + path(name), null);
+            }
+
+            @Override
+            String describe(String body) {
+                return "agreement '" + name + "' removed\n" + AdminClient.describePeers(body);
+            }
+        }
+    }
+
+    /** A path segment, encoded. */
+    static String path(String segment) {
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     static String query(String value) {

@@ -1,6 +1,8 @@
 package dev.entente.node;
 
 import dev.entente.config.NodeConfig;
+import dev.entente.config.RuntimePeers;
+import dev.entente.engine.session.AgreementStatus;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
 import dev.entente.engine.StoreFailure;
@@ -25,7 +27,12 @@ import java.util.concurrent.TimeUnit;
 public final class EntenteNode implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EntenteNode.class);
 
-    private final NodeConfig config;
+    /** The configuration as given (node.yaml); {@link #config} is it with the peers changed at run time. */
+    private final NodeConfig fileConfig;
+    private volatile NodeConfig config;
+    /** The peers changed at run time, as peers.json holds them; guarded by {@link #peersLock}. */
+    private RuntimePeers runtime;
+    private final Object peersLock = new Object();
     private final Engine engine;
     private final NodeIdentity identity;
     private final ReplicationNode replication;
@@ -52,7 +59,10 @@ public final class EntenteNode implements AutoCloseable {
     /** Why a new node that joins a domain must be refreshed first. */
     public static final String JOINING = "new node: it joins the domain by refreshing from its first agreement's supplier";
 
-    private EntenteNode(NodeConfig config, java.util.function.Consumer<String> onStoreStuck, boolean join) {
+    private EntenteNode(NodeConfig fileConfig, java.util.function.Consumer<String> onStoreStuck, boolean join) {
+        this.fileConfig = fileConfig;
+        this.runtime = RuntimePeers.load(fileConfig.dataDirectory());
+        NodeConfig config = runtime.applyTo(fileConfig);
         this.config = config;
         this.onStoreStuck = onStoreStuck;
         if (join && config.agreements().isEmpty()) {
@@ -321,8 +331,131 @@ public final class EntenteNode implements AutoCloseable {
     /** Descriptors kept aside for the store's files (two stores of at most 200 table files each during a refresh), logs and backups. */
     static final int STORE_DESCRIPTORS = 512;
 
+    /** The configuration in effect: node.yaml's, with the peers added and removed at run time. */
     public NodeConfig config() {
         return config;
+    }
+
+    /** The peers changed at run time (peers.json). */
+    public RuntimePeers runtimePeers() {
+        synchronized (peersLock) {
+            return runtime;
+        }
+    }
+
+    /**
+     * Pins a consumer while the node runs, and keeps it across restarts (peers.json).
+     *
+     * @throws IllegalArgumentException a bad name or certificate, or one pinned already
+     */
+    public void addConsumer(String name, String certificatePem, boolean mutual) {
+        checkPeerName(name, "consumer");
+        java.security.cert.X509Certificate cert = NodeIdentity.parseCertificate(certificatePem, "consumer '" + name + "'");
+        synchronized (peersLock) {
+            replication.addConsumer(new ConsumerPin(name, cert, mutual));
+            try {
+                keep(runtime.withConsumer(new NodeConfig.Peer(name, certificatePem, "added at run time", mutual)));
+            } catch (RuntimeException e) {
+                replication.removeConsumer(name);
+                throw e;
+            }
+        }
+    }
+
+    /** Unpins a consumer (its connections end), across restarts too. @return whether it was pinned */
+    public boolean removeConsumer(String name) {
+        synchronized (peersLock) {
+            if (config.consumers().stream().noneMatch(p -> p.name().equals(name))) {
+                return false;
+            }
+            keep(runtime.withoutConsumer(name, fileConfig.consumers().stream().anyMatch(p -> p.name().equals(name))));
+            return replication.removeConsumer(name);
+        }
+    }
+
+    /**
+     * Adds an agreement while the node runs, once its supplier has answered: reachable, with the
+     * pinned certificate, and pinning this node. Kept across restarts (peers.json).
+     *
+     * @throws IllegalArgumentException a bad name, address or certificate, or a name taken
+     * @throws IllegalStateException the supplier did not accept a session within {@code probe}: why
+     */
+    public void addAgreement(String name, String supplier, String certificatePem, Duration interval, boolean mutualPull, Duration probe) {
+        checkPeerName(name, "agreement");
+        dev.entente.config.HostPort at;
+        try {
+            at = dev.entente.config.HostPort.parse(supplier);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("supplier '" + supplier + "' is " + e.getMessage());
+        }
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("interval must be positive, got " + interval);
+        }
+        java.security.cert.X509Certificate cert = NodeIdentity.parseCertificate(certificatePem, "agreement '" + name + "'");
+        NodeConfig.AgreementConfig ac = new NodeConfig.AgreementConfig(name, at, certificatePem, "added at run time",
+                mutualPull ? NodeConfig.Mode.MUTUAL_PULL : NodeConfig.Mode.PULL, interval, true);
+        synchronized (peersLock) {
+            replication.addAgreement(new Agreement(name, new InetSocketAddress(at.host(), at.port()), cert,
+                    mutualPull ? Agreement.Mode.MUTUAL_PULL : Agreement.Mode.PULL, interval, true));
+            try {
+                awaitSession(name, probe);
+                keep(runtime.withAgreement(ac));
+            } catch (RuntimeException e) {
+                replication.removeAgreement(name);
+                throw e;
+            }
+        }
+    }
+
+    /** Waits until the agreement's supplier accepted a session (its Hello answered), or says why it did not. */
+    private void awaitSession(String name, Duration probe) {
+        long deadline = System.nanoTime() + probe.toNanos();
+        while (true) {
+            AgreementStatus s = replication.status().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
+            switch (s.state()) {
+                case PULLING, REFRESHING, IDLE, REFRESH_REQUIRED -> {
+                    return;
+                }
+                case BACKOFF -> throw new IllegalStateException("agreement '" + name + "' was not added: its supplier " + s.supplier()
+                        + " did not accept a session: " + s.lastError());
+                default -> {
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("agreement '" + name + "' was not added: its supplier " + s.supplier() + " did not answer within "
+                        + probe.toSeconds() + " s (" + s.state() + (s.lastError() == null ? "" : ": " + s.lastError()) + ")");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while adding agreement '" + name + "'", e);
+            }
+        }
+    }
+
+    /** Stops and removes an agreement, across restarts too. @return whether there was one */
+    public boolean removeAgreement(String name) {
+        synchronized (peersLock) {
+            if (config.agreements().stream().noneMatch(a -> a.name().equals(name))) {
+                return false;
+            }
+            keep(runtime.withoutAgreement(name, fileConfig.agreements().stream().anyMatch(a -> a.name().equals(name))));
+            return replication.removeAgreement(name);
+        }
+    }
+
+    /** Writes the peers changed at run time, then puts them in effect; the caller holds the peers lock. */
+    private void keep(RuntimePeers next) {
+        next.save(fileConfig.dataDirectory());
+        runtime = next;
+        config = next.applyTo(fileConfig);
+    }
+
+    private static void checkPeerName(String name, String what) {
+        if (name == null || !dev.entente.protocol.PeerText.isNodeName(name)) {
+            throw new IllegalArgumentException("a " + what + " name is 1 to 64 letters, digits, '_', '.', '-', not '" + name + "'");
+        }
     }
 
     public Engine engine() {

@@ -4,8 +4,6 @@ import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Collection;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -16,7 +14,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * pinned) and its certificate must be within its validity period.
  */
 final class PinnedCertificates extends X509ExtendedTrustManager {
-    private final Map<String, String> pinned = new LinkedHashMap<>();
+    /** Whether a public key's SHA-256 is pinned now: a node pins and unpins consumers while it runs. */
+    private final java.util.function.Predicate<String> pinned;
     private final String role;
     private final Supplier<java.time.Instant> clock;
 
@@ -24,9 +23,12 @@ final class PinnedCertificates extends X509ExtendedTrustManager {
      * @param role who the peers are, for error messages ("consumer", "supplier")
      */
     PinnedCertificates(Collection<X509Certificate> certificates, String role, Supplier<java.time.Instant> clock) {
-        for (X509Certificate c : certificates) {
-            pinned.put(NodeIdentity.publicKeyFingerprint(c), c.getSubjectX500Principal().getName());
-        }
+        this(java.util.Set.copyOf(certificates.stream().map(NodeIdentity::publicKeyFingerprint).toList())::contains, role, clock);
+    }
+
+    /** @param pinned asked at every handshake, so that a key pinned or unpinned later counts from then on */
+    PinnedCertificates(java.util.function.Predicate<String> pinned, String role, Supplier<java.time.Instant> clock) {
+        this.pinned = pinned;
         this.role = role;
         this.clock = clock;
     }
@@ -37,7 +39,7 @@ final class PinnedCertificates extends X509ExtendedTrustManager {
         }
         X509Certificate peer = chain[0];
         String fingerprint = NodeIdentity.publicKeyFingerprint(peer);
-        if (!pinned.containsKey(fingerprint)) {
+        if (!pinned.test(fingerprint)) {
             throw new CertificateException("the " + role + "'s certificate (" + peer.getSubjectX500Principal().getName()
                     + ", public key SHA-256 " + fingerprint + ") is not pinned here: add its certificate to this node's configuration "
                     + "(entente cert show on that node prints it)");

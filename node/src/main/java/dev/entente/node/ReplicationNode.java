@@ -34,7 +34,7 @@ public final class ReplicationNode implements AutoCloseable {
 
     private final SessionLog sessions;
     /** The pinned consumers by the SHA-256 of their public key. */
-    private final java.util.Map<String, ConsumerPin> pins = new java.util.HashMap<>();
+    private final java.util.Map<String, ConsumerPin> pins = new java.util.concurrent.ConcurrentHashMap<>();
     /** Sessions each pinned consumer holds now. */
     private final java.util.Map<String, Integer> sessionsOf = new java.util.HashMap<>();
 
@@ -60,7 +60,7 @@ public final class ReplicationNode implements AutoCloseable {
             return t;
         });
         try {
-            this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, consumers.stream().map(ConsumerPin::certificate).toList()),
+            this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, pins::containsKey),
                     listen, boss, workers, pool, options, refusals, new Peers(), sessions);
             for (Agreement a : agreements) {
                 runners.add(runner(a));
@@ -227,6 +227,67 @@ public final class ReplicationNode implements AutoCloseable {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException("the refresh from '" + agreement + "' failed: " + e.getCause(), e.getCause());
         }
+    }
+
+    /**
+     * Pins a consumer while the node runs: it may connect from its next handshake on.
+     *
+     * @throws IllegalArgumentException its name or its key is pinned already
+     */
+    public void addConsumer(ConsumerPin p) {
+        synchronized (sessionsOf) {
+            for (ConsumerPin q : pins.values()) {
+                if (q.name().equals(p.name())) {
+                    throw new PeerExistsException("a consumer named '" + p.name() + "' is pinned already: remove it first to pin another key");
+                }
+            }
+            ConsumerPin same = pins.get(p.keyHash());
+            if (same != null) {
+                throw new PeerExistsException("that key (SHA-256 " + p.keyHash() + ") is pinned already, as consumer '" + same.name()
+                        + "': a key is one consumer");
+            }
+            pins.put(p.keyHash(), p);
+        }
+    }
+
+    /** Unpins a consumer: its connections end and it cannot connect again. @return whether it was pinned */
+    public boolean removeConsumer(String name) {
+        ConsumerPin p;
+        synchronized (sessionsOf) {
+            p = pins.values().stream().filter(q -> q.name().equals(name)).findFirst().orElse(null);
+            if (p == null) {
+                return false;
+            }
+            pins.remove(p.keyHash());
+        }
+        server.closeSessionsOf(p.keyHash());
+        return true;
+    }
+
+    /** Adds an agreement while the node runs, and starts it. @throws IllegalArgumentException its name is taken */
+    public void addAgreement(Agreement a) {
+        synchronized (runners) {
+            if (runners.stream().anyMatch(r -> r.name().equals(a.name()))) {
+                throw new PeerExistsException("an agreement named '" + a.name() + "' exists already: remove it first");
+            }
+            AgreementRunner r = runner(a);
+            runners.add(r);
+            r.start();
+        }
+    }
+
+    /** Stops and removes an agreement. @return whether there was one of that name */
+    public boolean removeAgreement(String name) {
+        AgreementRunner r;
+        synchronized (runners) {
+            r = runners.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+            if (r == null) {
+                return false;
+            }
+            runners.remove(r);
+        }
+        r.close();
+        return true;
     }
 
     /** A consumer pinned on this node, and the sessions it holds now (0: not connected). */

@@ -83,6 +83,15 @@ final class ReplicationServer implements AutoCloseable {
         return bound;
     }
 
+    /** Ends the connections of the consumer with this key (it was unpinned). */
+    void closeSessionsOf(String keyHash) {
+        List<SupplierChannel> of;
+        synchronized (open) {
+            of = open.stream().filter(s -> keyHash.equals(s.consumerKey())).toList();
+        }
+        of.forEach(SupplierChannel::close);
+    }
+
     /** The largest send buffer of the open consumer connections, in bytes. */
     long largestSendBuffer() {
         synchronized (open) {

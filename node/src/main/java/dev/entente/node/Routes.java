@@ -46,7 +46,12 @@ final class Routes {
             new Route("GET", "/v1/changes/stream"),
             new Route("POST", "/v1/replication/sync"),
             new Route("POST", "/v1/replication/refresh"),
-            new Route("POST", "/v1/backup"));
+            new Route("POST", "/v1/backup"),
+            new Route("GET", "/v1/peers"),
+            new Route("POST", "/v1/peers/consumers"),
+            new Route("DELETE", "/v1/peers/consumers/{name}"),
+            new Route("POST", "/v1/peers/agreements"),
+            new Route("DELETE", "/v1/peers/agreements/{name}"));
 
     /**
      * Null when the route exists; otherwise the API's error for it.

@@ -163,6 +163,19 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
         }
     }
 
+    /** The SHA-256 of the authenticated consumer's key; null before it authenticated. */
+    synchronized String consumerKey() {
+        return pin == null ? null : pin.keyHash();
+    }
+
+    /** Ends the connection (its consumer was unpinned). */
+    void close() {
+        io.netty.channel.Channel ch = channel;
+        if (ch != null) {
+            ch.close();
+        }
+    }
+
     /** Bytes written to this connection and not yet taken by the socket (the send buffer), 0 before it authenticated. */
     long pendingWriteBytes() {
         io.netty.channel.Channel ch = channel;

@@ -28,12 +28,21 @@ public final class Tls {
 
     /** The supplier side: presents this node's certificate and accepts only pinned consumers. */
     public static SslContext server(NodeIdentity identity, Collection<X509Certificate> consumers) {
+        return server(identity, new PinnedCertificates(consumers, "consumer", java.time.Instant::now));
+    }
+
+    /** The same, asking {@code pinned} at every handshake whether a consumer's key (its SHA-256) is pinned now. */
+    public static SslContext server(NodeIdentity identity, java.util.function.Predicate<String> pinned) {
+        return server(identity, new PinnedCertificates(pinned, "consumer", java.time.Instant::now));
+    }
+
+    private static SslContext server(NodeIdentity identity, PinnedCertificates consumers) {
         try {
             return SslContextBuilder.forServer(identity.privateKey(), identity.certificate())
                     .sslProvider(provider())
                     .protocols(TLS_1_3)
                     .clientAuth(ClientAuth.REQUIRE)
-                    .trustManager(new PinnedCertificates(consumers, "consumer", java.time.Instant::now))
+                    .trustManager(consumers)
                     .build();
         } catch (SSLException e) {
             throw new IdentityException("cannot set up TLS with the identity of '" + identity.name() + "': " + e.getMessage(), e);

@@ -49,10 +49,10 @@ class OpenApiTest {
             String id = api.call(n, "POST", "/v1/namespaces/people/entries", t, "{\"attrs\": {\"name\": \"x\"}}").json().get("id").asText();
             for (String route : described) {
                 String method = route.substring(0, route.indexOf(' '));
-                String path = route.substring(route.indexOf(' ') + 1).replace("{ns}", "people").replace("{id}", id);
+                String path = route.substring(route.indexOf(' ') + 1).replace("{ns}", "people").replace("{id}", id).replace("{name}", "nobody");
                 String body = switch (method) {
                     case "PUT" -> "{}";
-                    case "POST" -> path.endsWith("/entries") ? "{\"attrs\": {\"name\": \"y\"}}" : null;
+                    case "POST" -> path.endsWith("/entries") ? "{\"attrs\": {\"name\": \"y\"}}" : path.startsWith("/v1/peers/") ? "{}" : null;
                     case "PATCH" -> "{\"set\": {\"name\": \"z\"}}";
                     default -> null;
                 };
