@@ -67,7 +67,9 @@ final class AdminServer implements AutoCloseable {
     static final long HEARTBEAT_SECONDS = 15;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AdminServer.class);
     /** The API's OpenAPI description, with this build's version. */
-    static final String OPENAPI = openApi();
+    static final String OPENAPI = resource("openapi.json").replace("@VERSION@", Cli.Version.version());
+    /** The replication monitor page: it holds no data, and reads the API with the token its user gives. */
+    static final String MONITOR = resource("monitor.html");
     private final Channel channel;
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -105,14 +107,14 @@ final class AdminServer implements AutoCloseable {
         }
     }
 
-    private static String openApi() {
-        try (java.io.InputStream in = AdminServer.class.getResourceAsStream("openapi.json")) {
+    private static String resource(String name) {
+        try (java.io.InputStream in = AdminServer.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("openapi.json is missing from the node's jar");
+                throw new IllegalStateException(name + " is missing from the node's jar");
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@VERSION@", Cli.Version.version());
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot read openapi.json from the node's jar: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot read " + name + " from the node's jar: " + e.getMessage(), e);
         }
     }
 
@@ -254,7 +256,7 @@ final class AdminServer implements AutoCloseable {
             boolean keepAlive = HttpUtil.isKeepAlive(req);
             req.release();
             String who = String.valueOf(ctx.channel().remoteAddress());
-            if (path.equals("/_status/check") || path.equals("/metrics") || path.equals("/v1/openapi.json")) {
+            if (path.equals("/_status/check") || path.equals("/metrics") || path.equals("/v1/openapi.json") || path.equals("/")) {
                 // Cheap and never blocking on the store: answered here, behind no other request.
                 done(ctx, guarded(() -> fast(path)), keepAlive);
                 return;
@@ -323,6 +325,9 @@ final class AdminServer implements AutoCloseable {
         private AdminApi.Response fast(String path) {
             if (path.equals("/v1/openapi.json")) {
                 return new AdminApi.Response(200, OPENAPI, "application/json");
+            }
+            if (path.equals("/")) {
+                return new AdminApi.Response(200, MONITOR, "text/html");
             }
             if (path.equals("/metrics")) {
                 return new AdminApi.Response(200, metrics.get(), "text/plain; version=0.0.4");

@@ -30,6 +30,7 @@ final class Routes {
     }
 
     static final List<Route> ALL = List.of(
+            new Route("GET", "/"),
             new Route("GET", "/_status/check"),
             new Route("GET", "/metrics"),
             new Route("GET", "/v1/openapi.json"),
