@@ -38,6 +38,23 @@ public record Attributes(SortedMap<String, List<ByteString>> values) {
         return new Builder();
     }
 
+    /** {@code {mail=[a@x], name=[alice]}}: each value as text when it is valid UTF-8, else as hex. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("{");
+        values.forEach((name, v) -> {
+            if (sb.length() > 1) {
+                sb.append(", ");
+            }
+            sb.append(name).append("=[");
+            for (int i = 0; i < v.size(); i++) {
+                sb.append(i > 0 ? ", " : "").append(v.get(i).isValidUtf8() ? v.get(i).toStringUtf8() : "0x" + java.util.HexFormat.of().formatHex(v.get(i).toByteArray()));
+            }
+            sb.append(']');
+        });
+        return sb.append('}').toString();
+    }
+
     /** A quick way to write text attributes: {@code Attributes.ofText("name", "alice", "mail", "a@x")}. */
     public static Attributes ofText(String... nameValuePairs) {
         if (nameValuePairs.length % 2 != 0) {

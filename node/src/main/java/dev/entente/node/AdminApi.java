@@ -323,7 +323,8 @@ final class AdminApi {
             String agreement = first(query, "agreement");
             ArrayNode results = json.createArrayNode();
             boolean ok = true;
-            for (SyncResult r : node.replication().sync(agreement, java.time.Duration.ofSeconds(60))) {
+            java.time.Duration timeout = java.time.Duration.ofSeconds(60);
+            for (SyncResult r : agreement == null ? node.replication().syncAll(timeout) : List.of(node.replication().sync(agreement, timeout))) {
                 results.addObject().put("agreement", r.agreement()).put("ok", r.ok()).put("applied", r.applied()).put("batches", r.batches())
                         .put("bytes", r.bytes()).put("millis", r.millis()).put("error", r.error());
                 ok &= r.ok();

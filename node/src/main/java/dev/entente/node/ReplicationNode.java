@@ -173,16 +173,25 @@ public final class ReplicationNode implements AutoCloseable {
         runners.forEach(AgreementRunner::pullNow);
     }
 
-    /**
-     * Pulls along every agreement (or the one named) and waits for each pull to end.
-     *
-     * @param agreement the agreement's name, or null for all
-     */
-    public List<SyncResult> sync(String agreement, java.time.Duration timeout) {
-        List<AgreementRunner> chosen = runners.stream().filter(r -> agreement == null || r.name().equals(agreement)).toList();
-        if (chosen.isEmpty()) {
-            throw new IllegalArgumentException(agreement == null ? "this node has no agreements" : "no agreement named '" + agreement + "'");
+    /** Pulls along every agreement and waits for each pull to end. @throws IllegalArgumentException the node has no agreements */
+    public List<SyncResult> syncAll(java.time.Duration timeout) {
+        if (runners.isEmpty()) {
+            throw new IllegalArgumentException("this node has no agreements");
         }
+        return sync(List.copyOf(runners), timeout);
+    }
+
+    /** Pulls along the agreement named and waits for the pull to end. @throws IllegalArgumentException there is none of that name */
+    public SyncResult sync(String agreement, java.time.Duration timeout) {
+        java.util.Objects.requireNonNull(agreement, "agreement (syncAll pulls along every one)");
+        List<AgreementRunner> chosen = runners.stream().filter(r -> r.name().equals(agreement)).toList();
+        if (chosen.isEmpty()) {
+            throw new IllegalArgumentException("no agreement named '" + agreement + "'");
+        }
+        return sync(chosen, timeout).get(0);
+    }
+
+    private List<SyncResult> sync(List<AgreementRunner> chosen, java.time.Duration timeout) {
         List<java.util.concurrent.CompletableFuture<SyncResult>> futures = chosen.stream().map(AgreementRunner::sync).toList();
         List<SyncResult> results = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -67,7 +67,7 @@ class NotificationTest {
             UUID written = a.create("people", Attributes.ofText("name", "while-b-was-cut-off"));
             c.start("a", List.of("b"), List.of());
             long start = System.nanoTime();
-            List<SyncResult> results = c.nodes.get("b").sync(null, Duration.ofSeconds(10));
+            List<SyncResult> results = c.nodes.get("b").syncAll(Duration.ofSeconds(10));
             assertTrue(results.get(0).ok(), results.toString());
             assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos());
             assertTrue(c.engine("b").get("people", written).isPresent(), "the sync pulled what a wrote meanwhile");

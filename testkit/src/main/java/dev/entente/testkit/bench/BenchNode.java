@@ -135,7 +135,7 @@ final class BenchNode {
                 return dump(w[1], Path.of(w[2]));
             }
             case "sync" -> {
-                List<SyncResult> results = node.replication().sync(null, Duration.ofMillis(Long.parseLong(w[1])));
+                List<SyncResult> results = node.replication().syncAll(Duration.ofMillis(Long.parseLong(w[1])));
                 StringBuilder failed = new StringBuilder();
                 results.stream().filter(r -> !r.ok()).forEach(r -> failed.append(r.agreement()).append(": ").append(r.error()).append("; "));
                 if (failed.length() > 0) {
