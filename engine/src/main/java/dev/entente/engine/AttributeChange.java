@@ -1,8 +1,8 @@
 package dev.entente.engine;
 
-import com.google.protobuf.ByteString;
-import dev.entente.engine.merge.Values;
+import java.util.Collection;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * One change to one attribute of an entry. On a register attribute each change rewrites the whole
@@ -13,26 +13,26 @@ public sealed interface AttributeChange {
     String attribute();
 
     /** Replaces the values. */
-    record Set(String attribute, List<ByteString> values) implements AttributeChange {
+    record Set(String attribute, List<Value> values) implements AttributeChange {
         public Set {
             Names.checkAttribute(attribute);
-            values = Values.canonical(values);
+            values = canonical(values);
         }
     }
 
     /** Adds values; values already present stay. */
-    record Add(String attribute, List<ByteString> values) implements AttributeChange {
+    record Add(String attribute, List<Value> values) implements AttributeChange {
         public Add {
             Names.checkAttribute(attribute);
-            values = Values.canonical(values);
+            values = canonical(values);
         }
     }
 
     /** Removes values; values not present are ignored. */
-    record Remove(String attribute, List<ByteString> values) implements AttributeChange {
+    record Remove(String attribute, List<Value> values) implements AttributeChange {
         public Remove {
             Names.checkAttribute(attribute);
-            values = Values.canonical(values);
+            values = canonical(values);
         }
     }
 
@@ -44,15 +44,24 @@ public sealed interface AttributeChange {
     }
 
     static AttributeChange set(String attribute, String... values) {
-        return new Set(attribute, Attributes.utf8(List.of(values)));
+        return new Set(attribute, texts(values));
     }
 
     static AttributeChange add(String attribute, String... values) {
-        return new Add(attribute, Attributes.utf8(List.of(values)));
+        return new Add(attribute, texts(values));
     }
 
     static AttributeChange remove(String attribute, String... values) {
-        return new Remove(attribute, Attributes.utf8(List.of(values)));
+        return new Remove(attribute, texts(values));
+    }
+
+    private static List<Value> texts(String... values) {
+        return java.util.Arrays.stream(values).map(Value::of).toList();
+    }
+
+    /** Sorted and distinct, as every node keeps an attribute's values. */
+    private static List<Value> canonical(Collection<Value> values) {
+        return List.copyOf(new TreeSet<>(values));
     }
 
     static AttributeChange clear(String attribute) {

@@ -1,7 +1,6 @@
 package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
-import dev.entente.engine.merge.Values;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.SortedSet;
@@ -15,7 +14,7 @@ record ConflictFlags(boolean entryConflict, SortedSet<ConflictedEntry.UniqueClas
 
     static final Comparator<ConflictedEntry.UniqueClash> ORDER = Comparator
             .comparing(ConflictedEntry.UniqueClash::attribute)
-            .thenComparing(ConflictedEntry.UniqueClash::value, Values.ORDER);
+            .thenComparing(ConflictedEntry.UniqueClash::value);
 
     static final ConflictFlags NONE = new ConflictFlags(false, new TreeSet<>(ORDER), null);
 
@@ -40,7 +39,7 @@ record ConflictFlags(boolean entryConflict, SortedSet<ConflictedEntry.UniqueClas
     ConflictFlags withClash(String attribute, ByteString value, boolean clash) {
         TreeSet<ConflictedEntry.UniqueClash> u = new TreeSet<>(ORDER);
         u.addAll(unique);
-        ConflictedEntry.UniqueClash c = new ConflictedEntry.UniqueClash(attribute, value);
+        ConflictedEntry.UniqueClash c = new ConflictedEntry.UniqueClash(attribute, Value.wrap(value));
         if (clash) {
             u.add(c);
         } else {

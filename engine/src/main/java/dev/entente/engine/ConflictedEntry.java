@@ -1,6 +1,5 @@
 package dev.entente.engine;
 
-import com.google.protobuf.ByteString;
 import java.util.List;
 import java.util.UUID;
 
@@ -22,10 +21,10 @@ public record ConflictedEntry(String namespace, UUID id, Entry entry, List<Entry
         uniqueClashes = List.copyOf(uniqueClashes);
     }
 
-    public record UniqueClash(String attribute, ByteString value) {
+    public record UniqueClash(String attribute, Value value) {
         @Override
         public String toString() {
-            return attribute + "=" + value.toStringUtf8();
+            return attribute + "=" + value;
         }
     }
 }

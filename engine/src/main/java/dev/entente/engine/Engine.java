@@ -472,7 +472,7 @@ public final class Engine implements AutoCloseable {
             if (resolved.isPresent()) {
                 owner = entry(ns.name(), id, resolved.get());
                 for (Version v : resolved.get().conflicts()) {
-                    versions.add(new Entry(ns.name(), id, v.created(), new Attributes(ResolvedEntry.presentValues(v))));
+                    versions.add(new Entry(ns.name(), id, v.created(), new Attributes(ResolvedEntry.presentValues(v), true)));
                 }
             }
         }
@@ -490,7 +490,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Entry entry(String namespace, UUID id, ResolvedEntry r) {
-        return new Entry(namespace, id, r.created(), new Attributes(r.attributes()));
+        return new Entry(namespace, id, r.created(), new Attributes(r.attributes(), true));
     }
 
     private static Namespace known(Store s, String namespace) {
@@ -946,11 +946,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /** The stored changelog record of a change, while it is inside the window. */
-    public Optional<com.google.protobuf.ByteString> changeRecord(Cid cid) {
-        return withStore(s -> {
-            byte[] v = s.get(s.changelog, Keys.change(cid.origin(), cid.hlc()));
-            return Optional.ofNullable(v).map(com.google.protobuf.ByteString::copyFrom);
-        });
+    public Optional<byte[]> changeRecord(Cid cid) {
+        return withStore(s -> Optional.ofNullable(s.get(s.changelog, Keys.change(cid.origin(), cid.hlc()))));
     }
 
     /**

@@ -148,7 +148,7 @@ final class EntryWriter {
         }
         ResolvedEntry r = resolved.get();
         try {
-            return validator.problem(new Entry(namespace, id, r.created(), new Attributes(r.attributes()))).orElse(null);
+            return validator.problem(new Entry(namespace, id, r.created(), new Attributes(r.attributes(), true))).orElse(null);
         } catch (RuntimeException e) {
             // A validator that throws must not stop replication: the entry is flagged instead.
             return "the validator of namespace '" + namespace + "' failed: " + e;

@@ -120,7 +120,7 @@ final class LocalWriter {
                 Namespace ns = batch.namespace(c.namespace());
                 if (ns != null) {
                     for (String attribute : ns.schema().uniqueAttributes()) {
-                        for (ByteString v : c.attributes().get(attribute)) {
+                        for (ByteString v : c.attributes().raw().getOrDefault(attribute, List.of())) {
                             unique.add(new CommitBatch.UniqueKey(c.namespace(), attribute, v));
                         }
                     }
@@ -183,7 +183,7 @@ final class LocalWriter {
         }
         Schema schema = schema(c.namespace());
         PendingVersion v = new PendingVersion(cid);
-        for (Map.Entry<String, List<ByteString>> a : c.attributes().values().entrySet()) {
+        for (Map.Entry<String, List<ByteString>> a : c.attributes().raw().entrySet()) {
             checkValues(c.namespace(), c.id(), a.getKey(), a.getValue());
             AttributeState state;
             if (schema.isSet(a.getKey())) {
@@ -281,16 +281,16 @@ final class LocalWriter {
 
     private static List<ByteString> desired(AttributeChange change, List<ByteString> present) {
         if (change instanceof AttributeChange.Set s) {
-            return s.values();
+            return Attributes.unwrap(s.values());
         }
         if (change instanceof AttributeChange.Add a) {
             List<ByteString> all = new ArrayList<>(present);
-            all.addAll(a.values());
+            all.addAll(Attributes.unwrap(a.values()));
             return Values.canonical(all);
         }
         if (change instanceof AttributeChange.Remove r) {
             Set<ByteString> gone = new TreeSet<>(Values.ORDER);
-            gone.addAll(r.values());
+            gone.addAll(Attributes.unwrap(r.values()));
             List<ByteString> kept = new ArrayList<>();
             for (ByteString v : present) {
                 if (!gone.contains(v)) {

@@ -637,7 +637,7 @@ final class WireCodec {
     static byte[] flags(ConflictFlags f) {
         StoreRecords.ConflictFlags.Builder b = StoreRecords.ConflictFlags.newBuilder().setEntryConflict(f.entryConflict());
         for (ConflictedEntry.UniqueClash c : f.unique()) {
-            b.addUnique(StoreRecords.UniqueClash.newBuilder().setAttribute(c.attribute()).setValue(c.value()));
+            b.addUnique(StoreRecords.UniqueClash.newBuilder().setAttribute(c.attribute()).setValue(c.value().bytes));
         }
         if (f.invalid() != null) {
             b.setInvalid(f.invalid());
@@ -650,7 +650,7 @@ final class WireCodec {
             StoreRecords.ConflictFlags m = StoreRecords.ConflictFlags.parseFrom(bytes);
             TreeSet<ConflictedEntry.UniqueClash> unique = new TreeSet<>(ConflictFlags.ORDER);
             for (StoreRecords.UniqueClash c : m.getUniqueList()) {
-                unique.add(new ConflictedEntry.UniqueClash(c.getAttribute(), c.getValue()));
+                unique.add(new ConflictedEntry.UniqueClash(c.getAttribute(), Value.wrap(c.getValue())));
             }
             return new ConflictFlags(m.getEntryConflict(), unique, m.getInvalid().isEmpty() ? null : m.getInvalid());
         } catch (InvalidProtocolBufferException e) {

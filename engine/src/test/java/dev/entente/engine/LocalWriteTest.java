@@ -139,7 +139,7 @@ class LocalWriteTest {
     void aValueOverTheLimitIsRefusedWithTheSettingNamed() {
         ByteString big = ByteString.copyFrom(new byte[256 * 1024 + 1]);
         LimitExceededException e = assertThrows(LimitExceededException.class, () -> a.transaction()
-                .create("people", a.newEntryId(), Attributes.builder().text("name", "g").bytes("photo", List.of(big)).build()).commit());
+                .create("people", a.newEntryId(), Attributes.builder().text("name", "g").bytes("photo", big.toByteArray()).build()).commit());
         assertTrue(e.getMessage().contains("maxValueBytes") && e.getMessage().contains("'photo'"), e.getMessage());
     }
 
@@ -149,7 +149,7 @@ class LocalWriteTest {
         small.transaction().defineNamespace("ns", Schema.EMPTY).commit();
         Transaction tx = small.transaction();
         for (int i = 0; i < 10; i++) {
-            tx.create("ns", small.newEntryId(), Attributes.builder().bytes("blob", List.of(ByteString.copyFrom(new byte[900]))).build());
+            tx.create("ns", small.newEntryId(), Attributes.builder().bytes("blob", new byte[900]).build());
         }
         LimitExceededException e = assertThrows(LimitExceededException.class, tx::commit);
         assertTrue(e.getMessage().contains("maxTransactionBytes"), e.getMessage());

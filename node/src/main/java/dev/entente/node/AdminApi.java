@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.protobuf.ByteString;
+import dev.entente.engine.Value;
 import dev.entente.engine.AttributeChange;
 import dev.entente.engine.Attributes;
 import dev.entente.engine.clock.Cid;
@@ -204,7 +204,7 @@ final class AdminApi {
             long bytes = 0;
             UUID next = page.nextAfter();
             for (Entry x : page.items()) {
-                long size = x.attributes().values().values().stream().flatMap(List::stream).mapToLong(v -> v.size() + 16).sum();
+                long size = x.attributes().bytes() + 16L * x.attributes().values().values().stream().mapToInt(List::size).sum();
                 if (!items.isEmpty() && bytes + size > MAX_PAGE_BYTES) {
                     next = UUID.fromString(items.get(items.size() - 1).get("id").asText());
                     break;
@@ -418,7 +418,8 @@ final class AdminApi {
         ObjectNode ruv = o.putObject("ruv");
         // The raw HLC values for programs, and beside them the CIDs as a person reads them.
         e.ruv().origins().forEach((origin, r) -> ruv.putObject(origin.toString()).put("max", r.max()).put("trimmed", r.trimmed())
-                .put("self", origin.equals(e.originId())).put("maxCid", r.max() == 0 ? null : new Cid(r.max(), origin).toString())
+                .put("self", origin.equals(e.originId())).put("name", origin.equals(e.originId()) ? node.config().name() : node.replication().nameOf(origin))
+                .put("maxCid", r.max() == 0 ? null : new Cid(r.max(), origin).toString())
                 .put("trimmedCid", r.trimmed() == 0 ? null : new Cid(r.trimmed(), origin).toString()));
         ArrayNode agreements = o.putArray("agreements");
         for (AgreementStatus s : node.replication().status()) {
@@ -457,7 +458,7 @@ final class AdminApi {
         ObjectNode attrs = o.putObject("attrs");
         x.attributes().values().forEach((name, values) -> {
             ArrayNode a = attrs.putArray(name);
-            values.forEach(v -> a.add(v.toStringUtf8()));
+            values.forEach(v -> a.add(v.text()));
         });
         return o;
     }
@@ -495,7 +496,7 @@ final class AdminApi {
     private static Attributes attributes(JsonNode attrs, String path) {
         Attributes.Builder b = Attributes.builder();
         for (var f : fields(attrs, path)) {
-            b.bytes(f.getKey(), values(f.getValue(), path + "." + f.getKey()));
+            b.values(f.getKey(), values(f.getValue(), path + "." + f.getKey()));
         }
         return b.build();
     }
@@ -514,10 +515,10 @@ final class AdminApi {
         return out;
     }
 
-    private static List<ByteString> values(JsonNode n, String path) {
-        List<ByteString> out = new ArrayList<>();
+    private static List<Value> values(JsonNode n, String path) {
+        List<Value> out = new ArrayList<>();
         if (n.isTextual()) {
-            out.add(ByteString.copyFromUtf8(n.asText()));
+            out.add(Value.of(n.asText()));
             return out;
         }
         if (!n.isArray()) {
@@ -527,7 +528,7 @@ final class AdminApi {
             if (!v.isTextual()) {
                 throw new ApiError(400, "bad_request", path + " holds a value that is not a string: " + v);
             }
-            out.add(ByteString.copyFromUtf8(v.asText()));
+            out.add(Value.of(v.asText()));
         }
         return out;
     }

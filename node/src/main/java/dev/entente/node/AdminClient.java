@@ -110,7 +110,8 @@ final class AdminClient {
         s.path("ruv").fields().forEachRemaining(e -> {
             JsonNode r = e.getValue();
             String trimmed = r.hasNonNull("trimmedCid") ? ", trimmed up to " + r.get("trimmedCid").asText() : "";
-            sb.append(String.format("  %s%s  %s%s%n", e.getKey(), r.path("self").asBoolean() ? " (this node)" : "",
+            String who = r.path("self").asBoolean() ? " (this node)" : r.hasNonNull("name") ? " (" + r.get("name").asText() + ")" : "";
+            sb.append(String.format("  %s%s  %s%s%n", e.getKey(), who,
                     r.hasNonNull("maxCid") ? r.get("maxCid").asText() : "none", trimmed));
         });
         long notLogged = s.path("refusalsNotLogged").asLong();

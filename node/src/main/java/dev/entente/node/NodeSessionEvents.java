@@ -28,6 +28,11 @@ class NodeSessionEvents implements SupplierSession.Events {
     }
 
     @Override
+    public void peerOrigin(String peer, dev.entente.engine.clock.OriginId origin) {
+        sessions.peerOrigin(peer, origin);
+    }
+
+    @Override
     public void record(String who, String action, String target, String result) {
         if (result.startsWith("refused") && !lastRefusalLogged) {
             return;

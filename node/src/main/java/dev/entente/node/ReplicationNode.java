@@ -41,7 +41,23 @@ public final class ReplicationNode implements AutoCloseable {
     private ReplicationNode(Engine engine, NodeIdentity identity, InetSocketAddress listen, List<ConsumerPin> consumers,
                             List<Agreement> agreements, TransportOptions options, SessionLog sessions) {
         this.engine = engine;
-        this.sessions = sessions;
+        // Every session's log goes through here, so that the origins peers name are remembered.
+        this.sessions = new SessionLog() {
+            @Override
+            public void record(String who, String action, String target, String result) {
+                sessions.record(who, action, target, result);
+            }
+
+            @Override
+            public void peerOrigin(String peer, dev.entente.engine.clock.OriginId origin) {
+                // Bounded: pinned peers are few, but a peer that takes a new origin at each refresh
+                // would grow the map forever.
+                if (originNames.size() >= MAX_ORIGIN_NAMES) {
+                    originNames.clear();
+                }
+                originNames.put(origin, peer);
+            }
+        };
         this.identity = identity;
         this.options = options;
         for (ConsumerPin p : consumers) {
@@ -297,6 +313,14 @@ public final class ReplicationNode implements AutoCloseable {
         }
         r.close();
         return true;
+    }
+
+    private static final int MAX_ORIGIN_NAMES = 10_000;
+    private final java.util.Map<dev.entente.engine.clock.OriginId, String> originNames = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The name of the peer whose Hello last named {@code origin} (its word: for people to read), or null. */
+    public String nameOf(dev.entente.engine.clock.OriginId origin) {
+        return originNames.get(origin);
     }
 
     /** A consumer pinned on this node, and the sessions it holds now (0: not connected). */

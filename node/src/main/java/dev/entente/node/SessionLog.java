@@ -6,4 +6,8 @@ public interface SessionLog {
     SessionLog NONE = (who, action, target, result) -> { };
 
     void record(String who, String action, String target, String result);
+
+    /** A peer's accepted Hello named its origin. */
+    default void peerOrigin(String peer, dev.entente.engine.clock.OriginId origin) {
+    }
 }

@@ -77,7 +77,8 @@ class MonitorPageTest {
                     wait.until(d -> rows(d, "agreements").stream().anyMatch(r -> r.contains("from-a") && r.contains("IDLE")));
                     assertEquals(b.engine().originId().toString(), browser.findElement(By.id("origin")).getText());
                     assertEquals(a.engine().domainId().toString(), browser.findElement(By.id("domain")).getText());
-                    wait.until(d -> rows(d, "ruv").stream().anyMatch(r -> r.startsWith(a.engine().originId().toString())));
+                    // a's origin, by the name a's Hello gave.
+                    wait.until(d -> rows(d, "ruv").stream().anyMatch(r -> r.startsWith("site-a ") && r.contains(a.engine().originId().toString())));
                     wait.until(d -> rows(d, "conflicts").stream().anyMatch(r -> r.startsWith("people")));
 
                     // It follows the node: a write on a shows up in b's RUV row for a, without a reload.
@@ -118,6 +119,7 @@ class MonitorPageTest {
     }
 
     private static String row(WebDriver d, String table, String prefix) {
-        return rows(d, table).stream().filter(r -> r.startsWith(prefix)).findFirst().orElse("");
+        // the row holding prefix
+        return rows(d, table).stream().filter(r -> r.contains(prefix)).findFirst().orElse("");
     }
 }

@@ -11,7 +11,6 @@ import dev.entente.engine.PreparedBatch;
 import dev.entente.engine.Ruv;
 import dev.entente.engine.Transaction;
 import dev.entente.protocol.Wire;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -219,11 +218,17 @@ public final class EngineBench {
 
     // ---- workloads
 
+    private static Map<String, List<ByteString>> bytesOf(Attributes a) {
+        Map<String, List<ByteString>> m = new java.util.TreeMap<>();
+        a.values().forEach((name, vs) -> m.put(name, vs.stream().map(v -> ByteString.copyFrom(v.bytes())).toList()));
+        return m;
+    }
+
     /** The same bytes the engine writes for a created entry: its stored state and its change record. */
     private static byte[][] rawRecord(long n, OriginBytes origin) {
         Attributes a = IdentityEntries.entry("raw-", n);
         Wire.Version.Builder v = Wire.Version.newBuilder();
-        for (Map.Entry<String, List<ByteString>> e : a.values().entrySet()) {
+        for (Map.Entry<String, List<ByteString>> e : bytesOf(a).entrySet()) {
             Wire.AttributeState.Builder s = Wire.AttributeState.newBuilder().setName(e.getKey());
             if (e.getKey().equals("memberof")) {
                 s.setIsSet(true);

@@ -228,6 +228,9 @@ public final class ConsumerSession {
             return;
         }
         state = State.READY;
+        if (h.getOriginId().size() == 16) {
+            events.peerOrigin(supplierName, dev.entente.engine.clock.OriginId.fromBytes(h.getOriginId().toByteArray()));
+        }
         owner.ready();
     }
 

@@ -22,4 +22,8 @@ public interface SessionEvents {
     /** Agreement {@code agreement} replaced this node's content by its supplier's snapshot. */
     default void refreshed(String agreement) {
     }
+
+    /** A peer's accepted Hello named its origin: status shows origins by name (the peer's word, for people only). */
+    default void peerOrigin(String peer, dev.entente.engine.clock.OriginId origin) {
+    }
 }

@@ -210,6 +210,9 @@ public final class SupplierSession {
             return;
         }
         state = State.READY;
+        if (h.getOriginId().size() == 16 && !joining) {
+            events.peerOrigin(consumer, dev.entente.engine.clock.OriginId.fromBytes(h.getOriginId().toByteArray()));
+        }
         link.send(Frames.hello(nodeName, engine.originId(), engine.domainId(), false));
         LOG.info("consumer '" + consumer + "' connected" + (joining ? " to join the domain" : ""));
         events.record(consumer, "serve", peerAddress, joining ? "ok: joining" : "ok");

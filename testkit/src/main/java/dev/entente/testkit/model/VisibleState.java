@@ -51,7 +51,9 @@ public record VisibleState(SortedMap<String, String> namespaces,
     }
 
     private static Shown shown(Entry e) {
-        return new Shown(cid(e.created()), texts(e.attributes().values()));
+        TreeMap<String, List<String>> texts = new TreeMap<>();
+        e.attributes().names().forEach(name -> texts.put(name, e.attributes().texts(name)));
+        return new Shown(cid(e.created()), texts);
     }
 
     /** Reads everything the engine shows, through its public API. */
@@ -77,7 +79,7 @@ public record VisibleState(SortedMap<String, String> namespaces,
                     List<Shown> versions = new ArrayList<>();
                     c.conflictVersions().forEach(v -> versions.add(shown(v)));
                     TreeSet<String> clashes = new TreeSet<>();
-                    c.uniqueClashes().forEach(u -> clashes.add(u.attribute() + "=" + u.value().toStringUtf8()));
+                    c.uniqueClashes().forEach(u -> clashes.add(u.attribute() + "=" + u.value().text()));
                     conflicts.put(c.id(), new Conflict(c.entry() == null ? null : shown(c.entry()), versions, clashes));
                 }
                 after = page.nextAfter();

@@ -25,7 +25,6 @@ import dev.entente.engine.session.Frames;
 import dev.entente.engine.session.InProcessReplication;
 import dev.entente.engine.session.Link;
 import dev.entente.engine.session.Scheduler;
-import dev.entente.engine.session.SessionEvents;
 import dev.entente.engine.session.SessionOptions;
 import dev.entente.engine.session.SupplierSession;
 import dev.entente.protocol.SessionMessages.Error.Code;
@@ -682,8 +681,8 @@ public final class Simulation implements AutoCloseable {
         if (cid == null) {
             return;
         }
-        acknowledged.put(cid, n.engine.changeRecord(cid).orElseThrow(
-                () -> violation(Invariant.NO_LOST_WRITE, "the record of acknowledged change " + cid + " is not in " + n.name + "'s changelog")));
+        acknowledged.put(cid, ByteString.copyFrom(n.engine.changeRecord(cid).orElseThrow(
+                () -> violation(Invariant.NO_LOST_WRITE, "the record of acknowledged change " + cid + " is not in " + n.name + "'s changelog"))));
     }
 
     /** After a refresh replaced a node's content, the changes no other node holds are gone. */
