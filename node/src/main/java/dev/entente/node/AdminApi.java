@@ -215,6 +215,14 @@ final class AdminApi {
             return Response.json(200, json.createObjectNode().<ObjectNode>set("items", items)
                     .put("next", next == null ? null : next.toString()), json);
         }
+        if (p.size() == 6 && p.get(0).equals("v1") && p.get(1).equals("namespaces") && p.get(3).equals("entries") && p.get(5).equals("discard")) {
+            String ns = p.get(2);
+            UUID id = uuid(p.get(4));
+            Cid created = Cid.parse(requiredText(body(body), "created"));
+            Cid cid = e.transaction().discardConflict(ns, id, created).commit();
+            audit.record(who, "discard-conflict", ns + "/" + id + " version " + created.id(), "ok");
+            return Response.json(200, json.createObjectNode().put("cid", String.valueOf(cid)), json);
+        }
         if (p.size() == 5 && p.get(0).equals("v1") && p.get(1).equals("namespaces") && p.get(3).equals("entries")) {
             String ns = p.get(2);
             UUID id = uuid(p.get(4));
@@ -440,6 +448,12 @@ final class AdminApi {
                     .put("reason", r.reason());
         }
         o.put("refusalsNotLogged", node.replication().refusals().suppressed());
+        List<ReplicationNode.SessionRecord> steps = node.replication().recentSessions();
+        ArrayNode sessions = o.putArray("sessions");
+        for (ReplicationNode.SessionRecord r : steps.subList(Math.max(0, steps.size() - 20), steps.size())) {
+            sessions.addObject().put("at", r.at().toString()).put("who", r.who()).put("action", r.action()).put("target", r.target())
+                    .put("result", r.result());
+        }
         o.put("certificateNotAfter", node.identity().certificate().getNotAfter().toInstant().toString());
         node.warnings().forEach(o.putArray("warnings")::add);
         return o;
@@ -454,7 +468,8 @@ final class AdminApi {
     }
 
     private ObjectNode entry(Entry x) {
-        ObjectNode o = json.createObjectNode().put("id", x.id().toString()).put("created", String.valueOf(x.created()));
+        ObjectNode o = json.createObjectNode().put("id", x.id().toString()).put("created", String.valueOf(x.created()))
+                .put("createdId", x.created().id());
         ObjectNode attrs = o.putObject("attrs");
         x.attributes().values().forEach((name, values) -> {
             ArrayNode a = attrs.putArray(name);

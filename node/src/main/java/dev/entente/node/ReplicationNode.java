@@ -45,6 +45,12 @@ public final class ReplicationNode implements AutoCloseable {
         this.sessions = new SessionLog() {
             @Override
             public void record(String who, String action, String target, String result) {
+                synchronized (recent) {
+                    if (recent.size() >= RECENT_SESSIONS) {
+                        recent.removeFirst();
+                    }
+                    recent.addLast(new SessionRecord(java.time.Instant.now(), who, action, target, result));
+                }
                 sessions.record(who, action, target, result);
             }
 
@@ -316,6 +322,19 @@ public final class ReplicationNode implements AutoCloseable {
     }
 
     private static final int MAX_ORIGIN_NAMES = 10_000;
+    private static final int RECENT_SESSIONS = 50;
+    private final java.util.ArrayDeque<SessionRecord> recent = new java.util.ArrayDeque<>();
+
+    /** One step of a replication session: a connection, a served refresh, a failure. */
+    public record SessionRecord(java.time.Instant at, String who, String action, String target, String result) {
+    }
+
+    /** The last session steps, oldest first (at most 50). */
+    public List<SessionRecord> recentSessions() {
+        synchronized (recent) {
+            return List.copyOf(recent);
+        }
+    }
     private final java.util.Map<dev.entente.engine.clock.OriginId, String> originNames = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The name of the peer whose Hello last named {@code origin} (its word: for people to read), or null. */

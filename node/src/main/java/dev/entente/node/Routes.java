@@ -43,6 +43,7 @@ final class Routes {
             new Route("GET", "/v1/namespaces/{ns}/entries/{id}"),
             new Route("PATCH", "/v1/namespaces/{ns}/entries/{id}"),
             new Route("DELETE", "/v1/namespaces/{ns}/entries/{id}"),
+            new Route("POST", "/v1/namespaces/{ns}/entries/{id}/discard"),
             new Route("GET", "/v1/changes"),
             new Route("GET", "/v1/changes/stream"),
             new Route("POST", "/v1/replication/sync"),

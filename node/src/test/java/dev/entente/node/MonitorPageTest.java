@@ -53,14 +53,28 @@ class MonitorPageTest {
             a.engine().create("people", Attributes.ofText("name", "alice"));
             String supplier = "127.0.0.1:" + a.replication().address().getPort();
             List<EntenteNode> joined = new ArrayList<>();
+            List<NodeConfig> configs = new ArrayList<>();
             try {
                 for (int i = 1; i < 3; i++) {
                     NodeConfig c = ConfigBuilder.node(names.get(i), dir.resolve(names.get(i))).listen("127.0.0.1:0")
                             .agreement("from-a", supplier, pems.get(0)).setting("agreements[0].interval", "1s").admin("127.0.0.1:0", token).build();
+                    configs.add(c);
                     joined.add(EntenteNode.join(c));
                 }
                 EntenteNode b = joined.get(0);
                 Cluster.await("b and c to join", Duration.ofSeconds(30), () -> joined.stream().allMatch(n -> n.engine().refreshRequired().isEmpty()));
+                // An entry conflict on c: the same id created on a and, while c is down, on c's own store.
+                joined.remove(1).close();
+                java.util.UUID clash = java.util.UUID.randomUUID();
+                a.engine().transaction().create("people", clash, Attributes.ofText("name", "carol on a")).commit();
+                Thread.sleep(5);
+                try (dev.entente.engine.Engine offline = dev.entente.engine.Engine.open(
+                        dev.entente.engine.EngineOptions.builder(EntenteNode.engineDirectory(dir.resolve("site-c"))).build())) {
+                    offline.transaction().create("people", clash, Attributes.ofText("name", "carol on c")).commit();
+                }
+                EntenteNode c = EntenteNode.join(configs.get(1));
+                joined.add(c);
+                Cluster.await("c to pull a's version", Duration.ofSeconds(30), () -> !c.engine().conflicts("people", null, 10).items().isEmpty());
 
                 ChromeOptions options = new ChromeOptions();
                 options.setBinary(CHROMIUM.toFile());
@@ -80,6 +94,7 @@ class MonitorPageTest {
                     // a's origin, by the name a's Hello gave.
                     wait.until(d -> rows(d, "ruv").stream().anyMatch(r -> r.startsWith("site-a ") && r.contains(a.engine().originId().toString())));
                     wait.until(d -> rows(d, "conflicts").stream().anyMatch(r -> r.startsWith("people")));
+                    wait.until(d -> rows(d, "sessions").stream().anyMatch(r -> r.contains("connect") && r.contains("ok")));
 
                     // It follows the node: a write on a shows up in b's RUV row for a, without a reload.
                     String before = row(browser, "ruv", a.engine().originId().toString());
@@ -92,6 +107,15 @@ class MonitorPageTest {
                     // a's page (another origin: the token is asked again) lists its consumers, connected.
                     open(browser, wait, a, token);
                     wait.until(d -> rows(d, "consumers").stream().filter(r -> r.contains("site-") && !r.contains("not connected")).count() == 2);
+
+                    // c's page shows its conflict version, and discarding it resolves the conflict.
+                    open(browser, wait, c, token);
+                    wait.until(d -> rows(d, "versions").stream().anyMatch(r -> r.contains("carol on c")));
+                    Files.write(Path.of("target", "monitor-conflict.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+                    browser.findElement(By.cssSelector("#versions button.discard")).click();
+                    wait.until(d -> rows(d, "versions").equals(List.of("none")));
+                    assertTrue(c.engine().conflicts("people", null, 10).items().isEmpty(), "the conflict is resolved");
+                    assertEquals("carol on a", c.engine().get("people", clash).orElseThrow().text("name"));
                 } finally {
                     browser.quit();
                 }
