@@ -37,7 +37,12 @@ public record RuntimePeers(List<NodeConfig.Peer> addedConsumers, List<NodeConfig
         removedAgreements = Set.copyOf(removedAgreements);
     }
 
-    /** The configuration with these changes: removed names dropped, added peers appended. */
+    /**
+     * The configuration with these changes: removed names dropped, added peers appended.
+     *
+     * @throws ConfigException two peers of one kind would share a name (node.yaml gained one
+     *     that was added at run time)
+     */
     public NodeConfig applyTo(NodeConfig c) {
         List<NodeConfig.Peer> consumers = new ArrayList<>();
         c.consumers().stream().filter(p -> !removedConsumers.contains(p.name())).forEach(consumers::add);
@@ -45,16 +50,34 @@ public record RuntimePeers(List<NodeConfig.Peer> addedConsumers, List<NodeConfig
         List<NodeConfig.AgreementConfig> agreements = new ArrayList<>();
         c.agreements().stream().filter(a -> !removedAgreements.contains(a.name())).forEach(agreements::add);
         agreements.addAll(addedAgreements);
+        List<String> clashes = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>();
+        consumers.forEach(p -> {
+            if (!seen.add("consumer " + p.name())) {
+                clashes.add("consumer '" + p.name() + "' is in node.yaml and was added at run time too");
+            }
+        });
+        agreements.forEach(a -> {
+            if (!seen.add("agreement " + a.name())) {
+                clashes.add("agreement '" + a.name() + "' is in node.yaml and was added at run time too");
+            }
+        });
+        if (!clashes.isEmpty()) {
+            throw new ConfigException(c.dataDirectory().resolve(FILE).toString(), clashes.stream()
+                    .map(x -> x + ": remove one of them (from node.yaml, or with entente consumer/agreement remove)").toList());
+        }
         return new NodeConfig(c.name(), c.dataDirectory(), c.replicationListen(), c.adminListen(), c.adminToken(), c.adminTokenFile(),
                 c.adminLimits(), consumers, agreements, c.engine(), c.backup());
     }
 
+    /**
+     * With {@code p} added. A name of node.yaml's that was removed stays removed: the added peer
+     * replaces it, and the key unpinned then is never trusted again.
+     */
     public RuntimePeers withConsumer(NodeConfig.Peer p) {
         List<NodeConfig.Peer> added = new ArrayList<>(addedConsumers);
         added.add(p);
-        Set<String> removed = new LinkedHashSet<>(removedConsumers);
-        removed.remove(p.name());
-        return new RuntimePeers(added, addedAgreements, removed, removedAgreements);
+        return new RuntimePeers(added, addedAgreements, removedConsumers, removedAgreements);
     }
 
     public RuntimePeers withoutConsumer(String name, boolean fromNodeYaml) {
@@ -66,12 +89,11 @@ public record RuntimePeers(List<NodeConfig.Peer> addedConsumers, List<NodeConfig
         return new RuntimePeers(added, addedAgreements, removed, removedAgreements);
     }
 
+    /** With {@code a} added; as {@link #withConsumer}, a removed name of node.yaml's stays removed. */
     public RuntimePeers withAgreement(NodeConfig.AgreementConfig a) {
         List<NodeConfig.AgreementConfig> added = new ArrayList<>(addedAgreements);
         added.add(a);
-        Set<String> removed = new LinkedHashSet<>(removedAgreements);
-        removed.remove(a.name());
-        return new RuntimePeers(addedConsumers, added, removedConsumers, removed);
+        return new RuntimePeers(addedConsumers, added, removedConsumers, removedAgreements);
     }
 
     public RuntimePeers withoutAgreement(String name, boolean fromNodeYaml) {

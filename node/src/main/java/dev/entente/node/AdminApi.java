@@ -134,7 +134,7 @@ final class AdminApi {
         } catch (dev.entente.engine.StoreException e) {
             // The store failed (a full disk, a broken file): not the request's fault.
             return error(new ApiError(503, "store_failed", e.getMessage()));
-        } catch (EntenteException | IllegalArgumentException e) {
+        } catch (EntenteException | IllegalArgumentException | IdentityException e) {
             return error(new ApiError(400, "bad_request", e.getMessage()));
         } catch (IllegalStateException e) {
             return error(new ApiError(500, "failed", e.getMessage()));

@@ -63,6 +63,8 @@ final class AdminServer implements AutoCloseable {
     static final int MAX_STREAMS = 32;
     /** Events one read of the feed sends a stream. */
     static final int STREAM_PAGE = 200;
+    /** About the most text one read of the feed writes to a stream before it waits for the connection. */
+    static final int STREAM_CHUNK_CHARS = 1 << 20;
     /** A comment line on a quiet stream this often, so that proxies and the idle timeout keep it. */
     static final long HEARTBEAT_SECONDS = 15;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AdminServer.class);
@@ -70,11 +72,26 @@ final class AdminServer implements AutoCloseable {
     static final String OPENAPI = resource("openapi.json").replace("@VERSION@", Cli.Version.version());
     /** The replication monitor page: it holds no data, and reads the API with the token its user gives. */
     static final String MONITOR = resource("monitor.html");
+    /** The page's one inline script, by its hash: the only script the page may run. */
+    static final String MONITOR_SCRIPT_HASH = scriptHash(MONITOR);
+
+    private static String scriptHash(String html) {
+        int start = html.indexOf("<script>") + "<script>".length();
+        int end = html.indexOf("</script>", start);
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(html.substring(start, end).getBytes(StandardCharsets.UTF_8));
+            return "sha256-" + java.util.Base64.getEncoder().encodeToString(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256 in this JVM", e);
+        }
+    }
     private final Channel channel;
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicInteger longRunning = new AtomicInteger();
     private final Set<Handler> parked = ConcurrentHashMap.newKeySet();
+    /** Commits seen: a long poll that read nothing parks only if no commit came since it read. */
+    private final java.util.concurrent.atomic.AtomicLong commitCount = new java.util.concurrent.atomic.AtomicLong();
     private final Set<Handler> streams = ConcurrentHashMap.newKeySet();
     private final AutoCloseable commits;
 
@@ -129,6 +146,7 @@ final class AdminServer implements AutoCloseable {
 
     /** After every commit: wake the long polls, feed the streams (each on its connection's event loop). */
     private void committed() {
+        commitCount.incrementAndGet();
         for (Handler h : parked) {
             h.ctx.executor().execute(h::unpark);
         }
@@ -171,8 +189,8 @@ final class AdminServer implements AutoCloseable {
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType() + "; charset=utf-8");
         if (r.contentType().equals("text/html")) {
             // The monitor page runs its own inline script and talks to this address alone.
-            res.headers().set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                    + "connect-src 'self'; img-src 'self'; frame-ancestors 'none'; form-action 'none'").set("X-Content-Type-Options", "nosniff");
+            res.headers().set("Content-Security-Policy", "default-src 'none'; script-src '" + MONITOR_SCRIPT_HASH + "'; style-src 'unsafe-inline'; "
+                    + "connect-src 'self'; frame-ancestors 'none'; form-action 'none'").set("X-Content-Type-Options", "nosniff");
         }
         HttpUtil.setContentLength(res, res.content().readableBytes());
         HttpUtil.setKeepAlive(res, keepAlive);
@@ -262,6 +280,10 @@ final class AdminServer implements AutoCloseable {
             req.release();
             String who = String.valueOf(ctx.channel().remoteAddress());
             if (path.equals("/_status/check") || path.equals("/metrics") || path.equals("/v1/openapi.json") || path.equals("/")) {
+                if (!method.equals("GET") && !method.equals("HEAD")) {
+                    done(ctx, api.error(new AdminApi.ApiError(405, "method_not_allowed", method + " is not allowed here; use GET")), keepAlive);
+                    return;
+                }
                 // Cheap and never blocking on the store: answered here, behind no other request.
                 done(ctx, guarded(() -> fast(path)), keepAlive);
                 return;
@@ -269,12 +291,12 @@ final class AdminServer implements AutoCloseable {
             boolean isLong = method.equals("POST") && (path.equals("/v1/replication/sync") || path.equals("/v1/replication/refresh")
                     || path.equals("/v1/backup") || path.equals("/v1/peers/agreements"));
             Runnable work = () -> {
+                long seen = commitCount.get();
                 AdminApi.Response r = guarded(() -> api(method, path, query, body, auth, who));
                 ctx.executor().execute(() -> {
                     if (r.waitMillis() > 0) {
-                        java.util.Map<String, java.util.List<String>> now = new java.util.HashMap<>(query);
-                        now.put("wait", java.util.List.of("0"));
-                        park(r.waitMillis(), () -> api(method, path, now, body, auth, who), keepAlive);
+                        Poll poll = new Poll(method, path, query, body, auth, who, keepAlive, System.nanoTime() + r.waitMillis() * 1_000_000);
+                        park(poll, seen);
                     } else if (r.status() == 200 && AdminApi.STREAM.equals(r.contentType())) {
                         startStream(Long.parseLong(r.body()));
                     } else {
@@ -341,23 +363,71 @@ final class AdminServer implements AutoCloseable {
             return problem == null ? new AdminApi.Response(200, "ok\n", "text/plain") : new AdminApi.Response(503, problem + "\n", "text/plain");
         }
 
-        /** Holds a long poll until a commit or {@code millis}, with no thread; then asks again and answers. */
-        private void park(long millis, Supplier<AdminApi.Response> retry, boolean keepAlive) {
+        /** A long poll: what it asks, and until when it may wait. */
+        private final class Poll {
+            private final String method;
+            private final String path;
+            private final java.util.Map<String, java.util.List<String>> query;
+            private final String body;
+            private final String auth;
+            private final String who;
+            private final boolean keepAlive;
+            private final long deadlineNanos;
+
+            Poll(String method, String path, java.util.Map<String, java.util.List<String>> query, String body, String auth, String who,
+                 boolean keepAlive, long deadlineNanos) {
+                this.method = method;
+                this.path = path;
+                this.query = query;
+                this.body = body;
+                this.auth = auth;
+                this.who = who;
+                this.keepAlive = keepAlive;
+                this.deadlineNanos = deadlineNanos;
+            }
+
+            /** On a worker: asks again, waiting what time is left; answers, or parks again when still nothing came. */
+            void ask() {
+                long seen = commitCount.get();
+                java.util.Map<String, java.util.List<String>> now = new java.util.HashMap<>(query);
+                now.put("wait", java.util.List.of(Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toSeconds(deadlineNanos - System.nanoTime())))));
+                AdminApi.Response r = guarded(() -> api(method, path, now, body, auth, who));
+                ctx.executor().execute(() -> {
+                    if (r.waitMillis() > 0) {
+                        park(this, seen);
+                    } else {
+                        done(ctx, r, keepAlive);
+                    }
+                });
+            }
+        }
+
+        /**
+         * Holds a long poll, with no thread, until a commit or its time; then it asks again. A
+         * commit that came after the poll read and before it parked wakes it at once.
+         */
+        private void park(Poll poll, long seen) {
+            if (!ctx.channel().isActive()) {
+                busy = false;
+                return;
+            }
             if (parked.size() >= MAX_PARKED) {
                 done(ctx, api.error(new AdminApi.ApiError(503, "busy", MAX_PARKED + " long polls are waiting already; poll without wait, or try again shortly")),
-                        keepAlive);
+                        poll.keepAlive);
                 return;
             }
             parkedRetry = () -> {
                 waiting.incrementAndGet();
                 submit(ctx, pool, () -> {
                     waiting.decrementAndGet();
-                    AdminApi.Response r = guarded(retry);
-                    ctx.executor().execute(() -> done(ctx, r, keepAlive));
-                }, keepAlive, waiting);
+                    poll.ask();
+                }, poll.keepAlive, waiting);
             };
             parked.add(this);
-            parkTimer = ctx.executor().schedule(this::unpark, millis, TimeUnit.MILLISECONDS);
+            parkTimer = ctx.executor().schedule(this::unpark, Math.max(0, poll.deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (commitCount.get() != seen) {
+                ctx.executor().execute(this::unpark);
+            }
         }
 
         /** On the event loop: a parked long poll asks again, once. */
@@ -375,6 +445,11 @@ final class AdminServer implements AutoCloseable {
 
         /** Answers with an event stream of the change feed from {@code cursor}; the connection is the stream's from now on. */
         private void startStream(long cursor) {
+            if (!ctx.channel().isActive()) {
+                // The client left while the first read ran: its place is not taken.
+                busy = false;
+                return;
+            }
             if (streams.size() >= MAX_STREAMS) {
                 done(ctx, api.error(new AdminApi.ApiError(503, "busy", MAX_STREAMS + " change streams are open already; poll /v1/changes instead")), false);
                 return;
@@ -423,9 +498,14 @@ final class AdminServer implements AutoCloseable {
                         com.fasterxml.jackson.databind.JsonNode page = api.changes(from, STREAM_PAGE);
                         for (com.fasterxml.jackson.databind.JsonNode ev : page.get("events")) {
                             text.append("id: ").append(ev.get("sequence").asLong()).append("\nevent: change\ndata: ").append(api.json(ev)).append("\n\n");
+                            next = ev.get("sequence").asLong();
+                            if (text.length() >= STREAM_CHUNK_CHARS) {
+                                // A page of large commits stops here: the rest when the connection takes more.
+                                more = true;
+                                break;
+                            }
                         }
-                        next = page.get("cursor").asLong();
-                        more = page.get("events").size() == STREAM_PAGE;
+                        more |= page.get("events").size() == STREAM_PAGE;
                     } catch (RuntimeException e) {
                         // A cursor older than the trimmed feed (FeedGapException), or a store that
                         // failed: the client is told and the stream ends; it re-reads and resumes.

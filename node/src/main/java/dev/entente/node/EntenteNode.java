@@ -30,8 +30,8 @@ public final class EntenteNode implements AutoCloseable {
     /** The configuration as given (node.yaml); {@link #config} is it with the peers changed at run time. */
     private final NodeConfig fileConfig;
     private volatile NodeConfig config;
-    /** The peers changed at run time, as peers.json holds them; guarded by {@link #peersLock}. */
-    private RuntimePeers runtime;
+    /** The peers changed at run time, as peers.json holds them; written under {@link #peersLock}. */
+    private volatile RuntimePeers runtime;
     private final Object peersLock = new Object();
     private final Engine engine;
     private final NodeIdentity identity;
@@ -81,13 +81,16 @@ public final class EntenteNode implements AutoCloseable {
         warnings.forEach(w -> LOG.warn(w));
         this.audit = new AuditLog(config.dataDirectory().resolve("audit.log"));
         NodeConfig.EngineSettings s = config.engine();
+        boolean newStore = !java.nio.file.Files.exists(engineDirectory(config.dataDirectory()));
         this.engine = Engine.open(EngineOptions.builder(engineDirectory(config.dataDirectory())).window(s.window())
                 .maxClockSkew(s.maxClockSkew()).syncWrites(s.syncWrites()).blockCacheBytes(s.blockCacheBytes())
                 .writeBufferBytes(s.writeBufferBytes()).maxValueBytes(s.maxValueBytes()).maxTransactionBytes(s.maxTransactionBytes()).build());
         try {
-            if (join && engine.refreshRequired().isEmpty() && engine.ruv().origins().isEmpty() && engine.namespaces().isEmpty()) {
-                // A store that has never held anything: this is the node's first start.
-                engine.markRefreshRequired(JOINING);
+            if (join && newStore) {
+                // The node's first start: it refreshes from its first agreement's supplier (by its
+                // certificate's name, as the agreement knows it) before anything else.
+                NodeConfig.AgreementConfig first = config.agreements().get(0);
+                engine.markRefreshRequired(JOINING, NodeIdentity.nameOf(NodeIdentity.parseCertificate(first.certificatePem(), "agreement '" + first.name() + "'")));
             }
             List<ConsumerPin> consumers = new ArrayList<>();
             for (NodeConfig.Peer p : config.consumers()) {
@@ -338,9 +341,7 @@ public final class EntenteNode implements AutoCloseable {
 
     /** The peers changed at run time (peers.json). */
     public RuntimePeers runtimePeers() {
-        synchronized (peersLock) {
-            return runtime;
-        }
+        return runtime;
     }
 
     /**

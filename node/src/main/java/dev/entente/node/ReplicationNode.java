@@ -83,7 +83,7 @@ public final class ReplicationNode implements AutoCloseable {
         });
         try {
             this.server = new ReplicationServer(engine, identity.name(), Tls.server(identity, pins::containsKey),
-                    listen, boss, workers, pool, options, refusals, new Peers(), sessions);
+                    listen, boss, workers, pool, options, refusals, new Peers(), this.sessions);
             for (Agreement a : agreements) {
                 runners.add(runner(a));
             }
@@ -104,6 +104,11 @@ public final class ReplicationNode implements AutoCloseable {
         @Override
         public ConsumerPin pinOf(X509Certificate presented) {
             return pins.get(NodeIdentity.publicKeyFingerprint(presented));
+        }
+
+        @Override
+        public boolean stillPinned(ConsumerPin pin) {
+            return pins.get(pin.keyHash()) == pin;
         }
 
         @Override
@@ -292,6 +297,14 @@ public final class ReplicationNode implements AutoCloseable {
             pins.remove(p.keyHash());
         }
         server.closeSessionsOf(p.keyHash());
+        // Nor is it pulled from any more, if it had asked for mutual pull.
+        String back = identity.name() + "<-" + p.name() + " (mutual)";
+        synchronized (this) {
+            runners.stream().filter(r -> r.name().equals(back)).findFirst().ifPresent(r -> {
+                runners.remove(r);
+                r.close();
+            });
+        }
         return true;
     }
 

@@ -32,6 +32,11 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
         /** The pin of an authenticated key; null if none (the trust manager let in only pinned keys). */
         ConsumerPin pinOf(X509Certificate presented);
 
+        /** Whether the pin is still in force (it may be removed while its connection authenticates). */
+        default boolean stillPinned(ConsumerPin pin) {
+            return true;
+        }
+
         /** Whether another session of {@code pin} fits its limit; if it does, it is counted until {@link #release}. */
         boolean admit(ConsumerPin pin);
 
@@ -103,8 +108,15 @@ final class SupplierChannel extends SimpleChannelInboundHandler<Frame> {
             ctx.writeAndFlush(Frames.error(SessionMessages.Error.Code.NOT_AUTHORIZED, reason)).addListener(f -> ctx.close());
             return;
         }
-        pin = p;
+        synchronized (this) {
+            pin = p;
+        }
         channel = ctx.channel();
+        if (!peers.stillPinned(p)) {
+            // Unpinned while this connection authenticated: closeSessionsOf may have missed it.
+            ctx.close();
+            return;
+        }
         session = new SupplierSession(engine, nodeName, address, p.name(), new ChannelLink(ctx.channel()), new NettyScheduler(timers, serial),
                 options, new NodeSessionEvents(refusals, sessions, p.keyHash()) {
                     @Override

@@ -68,13 +68,18 @@ class ChangeStreamTest {
             String t = Files.readString(dir.resolve("a/admin.token")).trim();
             long cursor = api.call(n, "GET", "/v1/changes?cursor=0", t, null).json().get("cursor").asLong();
             List<CompletableFuture<AdminApiTest.Reply>> polls = new ArrayList<>();
+            // Paced, so that the requests waiting for a worker stay under that limit (another 503):
+            // the limit met here is the one on waiting polls.
             for (int i = 0; i < AdminServer.MAX_PARKED + 8; i++) {
                 polls.add(CompletableFuture.supplyAsync(() -> call(n, "/v1/changes?cursor=" + cursor + "&wait=20", t), clients));
+                Thread.sleep(3);
             }
             Cluster.await("the polls over the limit to be turned away", java.time.Duration.ofSeconds(15),
                     () -> polls.stream().filter(CompletableFuture::isDone).count() >= 8);
-            long busy = polls.stream().filter(CompletableFuture::isDone).map(CompletableFuture::join).filter(r -> r.status() == 503).count();
-            assertEquals(8, busy, "exactly the polls over the limit are turned away");
+            Thread.sleep(200);
+            List<AdminApiTest.Reply> early = polls.stream().filter(CompletableFuture::isDone).map(CompletableFuture::join).toList();
+            assertTrue(early.stream().allMatch(r -> r.status() == 503 && r.body().contains("long polls are waiting")), "only the polls over the limit answer early: " + early);
+            assertEquals(8, early.size(), "exactly the polls over the limit are turned away");
             n.engine().transaction().defineNamespace("people", Schema.EMPTY).commit();
             for (CompletableFuture<AdminApiTest.Reply> p : polls) {
                 AdminApiTest.Reply r = p.get();
