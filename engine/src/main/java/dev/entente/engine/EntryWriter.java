@@ -37,6 +37,7 @@ final class EntryWriter {
     private final boolean remote;
     /** Other entries whose conflict flags, and so their visibility, a change altered. */
     private final java.util.LinkedHashSet<CommitBatch.EntryKey> alsoChanged = new java.util.LinkedHashSet<>();
+    private final UniquenessConflicts uniqueness;
 
     /** The other entries whose visibility the changes applied since the last call altered. */
     List<CommitBatch.EntryKey> drainAlsoChanged() {
@@ -54,6 +55,7 @@ final class EntryWriter {
         this.pruneBefore = pruneBefore;
         this.validators = validators;
         this.remote = remote;
+        this.uniqueness = new UniquenessConflicts(batch, alsoChanged);
     }
 
     /**
@@ -109,20 +111,7 @@ final class EntryWriter {
         indexForReaping(namespace, id, old, merged);
 
         boolean wasConflicted = batch.flags(namespace, id).any();
-        for (String attribute : schema.uniqueAttributes()) {
-            List<ByteString> oldValues = values(before, attribute);
-            List<ByteString> newValues = values(after, attribute);
-            for (ByteString v : oldValues) {
-                if (!newValues.contains(v)) {
-                    leaveGroup(namespace, attribute, v, id);
-                }
-            }
-            for (ByteString v : newValues) {
-                if (!oldValues.contains(v)) {
-                    joinGroup(namespace, attribute, v, id);
-                }
-            }
-        }
+        uniqueness.update(namespace, id, schema, before, after);
         boolean entryConflict = after.map(ResolvedEntry::hasEntryConflict).orElse(false);
         // Only this method writes the entry's own flags from here on, so f follows them without
         // reading them back from the batch.
@@ -164,46 +153,6 @@ final class EntryWriter {
             return before.isPresent() || newTombstone ? FeedEvent.Kind.DELETED : null;
         }
         return before.equals(after) ? null : FeedEvent.Kind.MODIFIED;
-    }
-
-    private static List<ByteString> values(Optional<ResolvedEntry> r, String attribute) {
-        return r.map(e -> e.attributes().getOrDefault(attribute, List.of())).orElse(List.of());
-    }
-
-    private void leaveGroup(String namespace, String attribute, ByteString value, UUID id) {
-        List<UUID> holders = batch.uniqueHolders(namespace, attribute, value);
-        List<UUID> remaining = new ArrayList<>(holders);
-        remaining.remove(id);
-        batch.putUniqueHolders(namespace, attribute, value, remaining);
-        if (holders.size() >= 2) {
-            batch.putFlags(namespace, id, batch.flags(namespace, id).withClash(attribute, value, false));
-            if (remaining.size() == 1) {
-                UUID last = remaining.get(0);
-                batch.putFlags(namespace, last, batch.flags(namespace, last).withClash(attribute, value, false));
-                alsoChanged.add(new CommitBatch.EntryKey(namespace, last));
-            }
-        }
-    }
-
-    private void joinGroup(String namespace, String attribute, ByteString value, UUID id) {
-        List<UUID> holders = new ArrayList<>(batch.uniqueHolders(namespace, attribute, value));
-        if (!holders.contains(id)) {
-            holders.add(id);
-            holders.sort(null);
-        }
-        batch.putUniqueHolders(namespace, attribute, value, holders);
-        if (holders.size() >= 2) {
-            for (UUID h : holders) {
-                ConflictFlags f = batch.flags(namespace, h);
-                ConflictFlags g = f.withClash(attribute, value, true);
-                if (!g.equals(f)) {
-                    batch.putFlags(namespace, h, g);
-                    if (!h.equals(id)) {
-                        alsoChanged.add(new CommitBatch.EntryKey(namespace, h));
-                    }
-                }
-            }
-        }
     }
 
     private void indexForReaping(String namespace, UUID id, EntryState old, EntryState merged) {
