@@ -437,7 +437,8 @@ final class AdminApi {
         }
         ArrayNode consumers = o.putArray("consumers");
         for (ReplicationNode.ConsumerStatus c : node.replication().consumers()) {
-            consumers.addObject().put("name", c.name()).put("key", c.keyHash()).put("sessions", c.sessions());
+            consumers.addObject().put("name", c.name()).put("key", c.keyHash()).put("sessions", c.sessions())
+                    .put("lastPulled", c.lastPulled() == null ? null : c.lastPulled().toString());
         }
         // The last refusals, both ways, naming the configured peer and its key: what an operator
         // looks at when a peer misbehaves (the log shows them at a bounded rate).

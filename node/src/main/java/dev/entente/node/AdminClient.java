@@ -103,8 +103,8 @@ final class AdminClient {
         sb.append("consumers (pull from this node):").append(s.path("consumers").isEmpty() ? " none" : "").append('\n');
         for (JsonNode c : s.path("consumers")) {
             int n = c.get("sessions").asInt();
-            sb.append(String.format("  %-20s %s  key %s%n", c.get("name").asText(), n == 0 ? "not connected" : n + (n == 1 ? " session" : " sessions"),
-                    c.get("key").asText()));
+            sb.append(String.format("  %-20s %s, %s  key %s%n", c.get("name").asText(), n == 0 ? "not connected" : n + (n == 1 ? " session" : " sessions"),
+                    c.hasNonNull("lastPulled") ? "last pulled " + c.get("lastPulled").asText() : "never pulled", c.get("key").asText()));
         }
         sb.append("RUV (newest change held of each origin):").append(s.path("ruv").isEmpty() ? " empty" : "").append('\n');
         s.path("ruv").fields().forEachRemaining(e -> {

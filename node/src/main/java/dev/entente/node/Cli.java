@@ -37,7 +37,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "entente", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, synopsisSubcommandLabel = "<command>",
         description = "A multi-master replication engine: every node writable, converging over TLS.",
-        footer = "'entente <command> --help' says more.",
+        exitCodeListHeading = "Exit status:%n",
+        exitCodeList = {"0:done", "1:failed: the message says why and what to do", "2:wrong usage: the message says what was wrong",
+            "75:(entente node) stopped for its service manager to start it again: its store could not write"},
+        footer = "%n'entente <command> --help' says more, with examples.",
         subcommands = {Cli.Init.class, Cli.NodeCommand.class, Cli.Cert.class, Cli.ConfigCommand.class, Cli.Status.class, Cli.Sync.class,
             Cli.Refresh.class, Cli.BackupCommand.class, Cli.Restore.class, Cli.Changes.class, Cli.ConsumerCommand.class, Cli.AgreementCommand.class, Cli.DemoCommand.class, Cli.Bench.class})
 public final class Cli implements Callable<Integer> {
@@ -138,7 +141,10 @@ public final class Cli implements Callable<Integer> {
 
     // ---- init
 
-    @Command(name = "init", description = {"Makes a node: its identity, admin token, starting configuration and store.",
+    @Command(name = "init", footerHeading = "%nExamples:%n", footer = {
+        "  entente init --data-dir /var/lib/entente/site-a --name site-a --new-domain",
+        "  entente init --data-dir /var/lib/entente/site-b --name site-b --listen 0.0.0.0:7400 --admin-listen 127.0.0.1:7480"},
+            description = {"Makes a node: its identity, admin token, starting configuration and store.",
         "DIR/identity holds its EC P-256 key and self-signed certificate (DIR/cert.pem, to pin on its peers),",
         "DIR/admin.token the admin API's token, DIR/node.yaml a starting configuration, DIR/data the store."})
     static final class Init implements Callable<Integer> {
@@ -216,7 +222,10 @@ public final class Cli implements Callable<Integer> {
 
     // ---- node
 
-    @Command(name = "node", description = "Runs the node its configuration describes until SIGTERM or Ctrl-C, logging to stdout.")
+    @Command(name = "node", description = "Runs the node its configuration describes until SIGTERM or Ctrl-C, logging to stdout.",
+            footerHeading = "%nExamples:%n", footer = {"  entente node --config /var/lib/entente/site-a/node.yaml",
+                "%nIt exits 0 when stopped, 1 when it cannot start (the message names the setting), and 75 when its store",
+                "could not write for engine.stopAfterStoreFailure (a service manager starts it again)."})
     static final class NodeCommand implements Callable<Integer> {
         @CommandLine.Mixin
         HelpOption help;
@@ -394,7 +403,9 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "status", description = "A running node's status: origin, domain, RUV, agreements, consumers, refusals.")
+    @Command(name = "status", description = "A running node's status: origin, domain, RUV, agreements, consumers, refusals.",
+            footerHeading = "%nExamples:%n", footer = {"  entente status                       # node.yaml in this directory",
+                "  entente status --config /var/lib/entente/site-a/node.yaml --json"})
     static final class Status extends Remote {
         @Override
         AdminClient.Reply call(AdminClient client) {
@@ -469,7 +480,8 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "changes", description = {"Prints a running node's change feed, one line per commit.",
+    @Command(name = "changes", footerHeading = "%nExamples:%n", footer = {"  entente changes --follow",
+        "  entente changes --cursor 1200 --json"}, description = {"Prints a running node's change feed, one line per commit.",
         "From --cursor (default: the start of the feed that is kept); with --follow, then each commit as it happens, until Ctrl-C."})
     static final class Changes implements Callable<Integer> {
         @CommandLine.Mixin
@@ -529,7 +541,8 @@ public final class Cli implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "consumer needs add or remove");
         }
 
-        @Command(name = "add", description = "Pins a consumer: it may pull from this node from now on.")
+        @Command(name = "add", description = "Pins a consumer: it may pull from this node from now on.",
+                footerHeading = "%nExample:%n", footer = "  entente consumer add --name site-d --certificate /tmp/site-d/cert.pem")
         static final class Add extends Remote {
             @Option(names = "--name", required = true, paramLabel = "NAME", description = "the consumer's node name")
             String name;
@@ -580,7 +593,9 @@ public final class Cli implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "agreement needs add or remove");
         }
 
-        @Command(name = "add", description = {"Adds an agreement: this node pulls from a supplier from now on.",
+        @Command(name = "add", footerHeading = "%nExample:%n",
+                footer = "  entente agreement add --name from-d --supplier site-d.example.org:7400 --certificate /tmp/site-d/cert.pem",
+                description = {"Adds an agreement: this node pulls from a supplier from now on.",
             "Refused, with nothing added, when the supplier is unreachable, its certificate is not the one given,",
             "or it does not pin this node yet (pin it there first: entente consumer add)."})
         static final class Add extends Remote {

@@ -28,6 +28,11 @@ class NodeSessionEvents implements SupplierSession.Events {
     }
 
     @Override
+    public void served(String consumer) {
+        sessions.served(key);
+    }
+
+    @Override
     public void peerOrigin(String peer, dev.entente.engine.clock.OriginId origin) {
         sessions.peerOrigin(peer, origin);
     }

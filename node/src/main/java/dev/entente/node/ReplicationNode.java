@@ -55,6 +55,11 @@ public final class ReplicationNode implements AutoCloseable {
             }
 
             @Override
+            public void served(String consumerKey) {
+                lastServed.put(consumerKey, java.time.Instant.now());
+            }
+
+            @Override
             public void peerOrigin(String peer, dev.entente.engine.clock.OriginId origin) {
                 // Bounded: pinned peers are few, but a peer that takes a new origin at each refresh
                 // would grow the map forever.
@@ -335,6 +340,8 @@ public final class ReplicationNode implements AutoCloseable {
     }
 
     private static final int MAX_ORIGIN_NAMES = 10_000;
+    /** When each pinned key's last pull ended (keys are bounded by the pins). */
+    private final java.util.Map<String, java.time.Instant> lastServed = new java.util.concurrent.ConcurrentHashMap<>();
     private static final int RECENT_SESSIONS = 50;
     private final java.util.ArrayDeque<SessionRecord> recent = new java.util.ArrayDeque<>();
 
@@ -356,13 +363,14 @@ public final class ReplicationNode implements AutoCloseable {
     }
 
     /** A consumer pinned on this node, and the sessions it holds now (0: not connected). */
-    public record ConsumerStatus(String name, String keyHash, int sessions) {
+    public record ConsumerStatus(String name, String keyHash, int sessions, java.time.Instant lastPulled) {
     }
 
     /** The consumers this node supplies, by name. */
     public List<ConsumerStatus> consumers() {
         synchronized (sessionsOf) {
-            return pins.values().stream().map(p -> new ConsumerStatus(p.name(), p.keyHash(), sessionsOf.getOrDefault(p.keyHash(), 0)))
+            return pins.values().stream().map(p -> new ConsumerStatus(p.name(), p.keyHash(), sessionsOf.getOrDefault(p.keyHash(), 0),
+                            lastServed.get(p.keyHash())))
                     .sorted(java.util.Comparator.comparing(ConsumerStatus::name)).toList();
         }
     }

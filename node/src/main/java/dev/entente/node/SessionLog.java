@@ -7,6 +7,10 @@ public interface SessionLog {
 
     void record(String who, String action, String target, String result);
 
+    /** A pull of the consumer with this key ended, everything sent. */
+    default void served(String consumerKey) {
+    }
+
     /** A peer's accepted Hello named its origin. */
     default void peerOrigin(String peer, dev.entente.engine.clock.OriginId origin) {
     }

@@ -45,6 +45,10 @@ public final class SupplierSession {
         /** A member consumer with a mutual-pull agreement asks this node to pull from it, at {@code port} of its address. */
         default void mutualPullRequested(String consumer, int port) {
         }
+
+        /** A pull of this consumer's ended: everything it asked for was sent. */
+        default void served(String consumer) {
+        }
     }
 
     private final Engine engine;
@@ -377,6 +381,7 @@ public final class SupplierSession {
     private void endStream() {
         Ruv sent = stream.supplierRuv();
         link.send(Frames.end(sent));
+        events.served(consumer);
         engine.noteContact(consumer);
         stream.close();
         stream = null;
