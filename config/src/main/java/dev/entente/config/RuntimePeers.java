@@ -12,10 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -176,13 +174,5 @@ public record RuntimePeers(List<NodeConfig.Peer> addedConsumers, List<NodeConfig
             throw new IllegalStateException("cannot write " + file + " (the peers changed at run time): " + e.getMessage()
                     + "; the change was not made", e);
         }
-    }
-
-    /** Where each effective peer comes from, by name: "node.yaml" or "run time". */
-    public Map<String, String> sources(NodeConfig effective) {
-        Map<String, String> m = new LinkedHashMap<>();
-        effective.consumers().forEach(p -> m.put("consumer " + p.name(), addedConsumers.contains(p) ? "run time" : "node.yaml"));
-        effective.agreements().forEach(a -> m.put("agreement " + a.name(), addedAgreements.contains(a) ? "run time" : "node.yaml"));
-        return m;
     }
 }

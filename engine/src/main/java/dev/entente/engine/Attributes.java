@@ -2,7 +2,6 @@ package dev.entente.engine;
 
 import com.google.protobuf.ByteString;
 import dev.entente.engine.merge.Values;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -28,7 +27,7 @@ public final class Attributes {
 
     private static TreeMap<String, List<ByteString>> unwrap(java.util.Map<String, ? extends Collection<Value>> values) {
         TreeMap<String, List<ByteString>> m = new TreeMap<>();
-        values.forEach((name, v) -> m.put(name, v.stream().map(x -> x.bytes).toList()));
+        values.forEach((name, v) -> m.put(name, unwrap(v)));
         return m;
     }
 
@@ -140,18 +139,6 @@ public final class Attributes {
         return n;
     }
 
-    static ByteString utf8(String s) {
-        return ByteString.copyFrom(s, StandardCharsets.UTF_8);
-    }
-
-    static List<ByteString> utf8(Collection<String> values) {
-        List<ByteString> out = new ArrayList<>(values.size());
-        for (String s : values) {
-            out.add(utf8(s));
-        }
-        return out;
-    }
-
     static List<ByteString> unwrap(Collection<Value> values) {
         List<ByteString> out = new ArrayList<>(values.size());
         for (Value v : values) {
@@ -164,7 +151,10 @@ public final class Attributes {
         private final TreeMap<String, List<ByteString>> values = new TreeMap<>();
 
         public Builder text(String name, String... values) {
-            this.values.computeIfAbsent(name, n -> new ArrayList<>()).addAll(utf8(List.of(values)));
+            List<ByteString> l = this.values.computeIfAbsent(name, n -> new ArrayList<>());
+            for (String v : values) {
+                l.add(ByteString.copyFromUtf8(v));
+            }
             return this;
         }
 

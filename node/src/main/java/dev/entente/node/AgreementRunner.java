@@ -98,11 +98,6 @@ final class AgreementRunner implements AutoCloseable {
         return agreement.supplier();
     }
 
-    /** The supplier's node name from its last Hello, or null before one. */
-    String supplierName() {
-        return consumer.supplierName();
-    }
-
     AgreementStatus status() {
         return consumer.status();
     }

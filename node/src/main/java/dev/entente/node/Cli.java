@@ -129,6 +129,29 @@ public final class Cli implements Callable<Integer> {
         boolean help;
     }
 
+    /** A command that only holds subcommands: alone, it is wrong usage, and says which it needs. */
+    abstract static class Group implements Callable<Integer> {
+        @CommandLine.Mixin
+        HelpOption help;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            throw new ParameterException(spec.commandLine(), spec.name() + " needs "
+                    + spec.usageMessage().synopsisSubcommandLabel().replace("|", " or "));
+        }
+    }
+
+    /** The top command, whose streams every command writes to, from any command below it. */
+    static Cli of(CommandLine.Model.CommandSpec spec) {
+        CommandLine.Model.CommandSpec at = spec;
+        while (!(at.userObject() instanceof Cli top)) {
+            at = at.parent();
+        }
+        return top;
+    }
+
     /** Where a command that reads a node's configuration finds it. */
     static final class ConfigFile {
         @Option(names = "--config", paramLabel = "FILE", description = "the node's configuration (default: ${DEFAULT-VALUE})", defaultValue = "node.yaml")
@@ -347,13 +370,8 @@ public final class Cli implements Callable<Integer> {
             return null;
         }
 
-        /** The top command, whose streams the command writes to. */
         Cli cli() {
-            CommandLine.Model.CommandSpec at = spec;
-            while (!(at.userObject() instanceof Cli top)) {
-                at = at.parent();
-            }
-            return top;
+            return of(spec);
         }
 
         @Override
@@ -425,7 +443,7 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         AdminClient.Reply call(AdminClient client) {
-            return client.call("POST", "/v1/replication/sync" + (agreement == null ? "" : "?agreement=" + query(agreement)), null);
+            return client.call("POST", "/v1/replication/sync" + (agreement == null ? "" : "?agreement=" + encode(agreement)), null);
         }
 
         @Override
@@ -442,7 +460,7 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         AdminClient.Reply call(AdminClient client) {
-            return client.call("POST", "/v1/replication/refresh?from=" + query(from), null);
+            return client.call("POST", "/v1/replication/refresh?from=" + encode(from), null);
         }
 
         @Override
@@ -530,16 +548,7 @@ public final class Cli implements Callable<Integer> {
 
     @Command(name = "consumer", description = "Pins or unpins a consumer of a running node, kept across restarts.",
             synopsisSubcommandLabel = "add|remove", subcommands = {ConsumerCommand.Add.class, ConsumerCommand.Remove.class})
-    static final class ConsumerCommand implements Callable<Integer> {
-        @CommandLine.Mixin
-        HelpOption help;
-        @Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            throw new ParameterException(spec.commandLine(), "consumer needs add or remove");
-        }
+    static final class ConsumerCommand extends Group {
 
         @Command(name = "add", description = "Pins a consumer: it may pull from this node from now on.",
                 footerHeading = "%nExample:%n", footer = "  entente consumer add --name site-d --certificate /tmp/site-d/cert.pem")
@@ -564,34 +573,16 @@ public final class Cli implements Callable<Integer> {
         }
 
         @Command(name = "remove", description = "Unpins a consumer: its connections end.")
-        static final class Remove extends Remote {
-            @Option(names = "--name", required = true, paramLabel = "NAME")
-            String name;
-
-            @Override
-            AdminClient.Reply call(AdminClient client) {
-                return client.call("DELETE", "/v1/peers/consumers/" + path(name), null);
-            }
-
-            @Override
-            String describe(String body) {
-                return "consumer '" + name + "' unpinned\n" + AdminClient.describePeers(body);
+        static final class Remove extends RemovePeer {
+            Remove() {
+                super("consumers", "consumer '%s' unpinned");
             }
         }
     }
 
     @Command(name = "agreement", description = "Adds or removes an agreement of a running node, kept across restarts.",
             synopsisSubcommandLabel = "add|remove", subcommands = {AgreementCommand.Add.class, AgreementCommand.Remove.class})
-    static final class AgreementCommand implements Callable<Integer> {
-        @CommandLine.Mixin
-        HelpOption help;
-        @Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            throw new ParameterException(spec.commandLine(), "agreement needs add or remove");
-        }
+    static final class AgreementCommand extends Group {
 
         @Command(name = "add", footerHeading = "%nExample:%n",
                 footer = "  entente agreement add --name from-d --supplier site-d.example.org:7400 --certificate /tmp/site-d/cert.pem",
@@ -624,29 +615,39 @@ public final class Cli implements Callable<Integer> {
         }
 
         @Command(name = "remove", description = "Stops and removes an agreement.")
-        static final class Remove extends Remote {
-            @Option(names = "--name", required = true, paramLabel = "NAME")
-            String name;
-
-            @Override
-            AdminClient.Reply call(AdminClient client) {
-                return client.call("DELETE", "/v1/peers/agreements/" + path(name), null);
-            }
-
-            @Override
-            String describe(String body) {
-                return "agreement '" + name + "' removed\n" + AdminClient.describePeers(body);
+        static final class Remove extends RemovePeer {
+            Remove() {
+                super("agreements", "agreement '%s' removed");
             }
         }
     }
 
-    /** A path segment, encoded. */
-    static String path(String segment) {
-        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    /** Removes a consumer or an agreement by name. */
+    abstract static class RemovePeer extends Remote {
+        private final String kind;
+        private final String done;
+        @Option(names = "--name", required = true, paramLabel = "NAME")
+        String name;
+
+        RemovePeer(String kind, String done) {
+            this.kind = kind;
+            this.done = done;
+        }
+
+        @Override
+        AdminClient.Reply call(AdminClient client) {
+            return client.call("DELETE", "/v1/peers/" + kind + "/" + encode(name), null);
+        }
+
+        @Override
+        String describe(String body) {
+            return done.formatted(name) + "\n" + AdminClient.describePeers(body);
+        }
     }
 
-    static String query(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    /** A query value or a path segment, percent-encoded. */
+    static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     // ---- restore
@@ -691,16 +692,7 @@ public final class Cli implements Callable<Integer> {
 
     @Command(name = "cert", description = "Shows or renews this node's certificate.",
             synopsisSubcommandLabel = "show|renew", subcommands = {Cert.Show.class, Cert.Renew.class})
-    static final class Cert implements Callable<Integer> {
-        @CommandLine.Mixin
-        HelpOption help;
-        @Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            throw new ParameterException(spec.commandLine(), "cert needs show or renew");
-        }
+    static final class Cert extends Group {
 
         /** Whose certificate: the node of a configuration, or of a data directory. */
         static final class Which {
@@ -725,7 +717,7 @@ public final class Cli implements Callable<Integer> {
 
             @Override
             public Integer call() {
-                Cli cli = (Cli) cert.spec.parent().userObject();
+                Cli cli = of(cert.spec);
                 NodeIdentity id = NodeIdentity.load(EntenteNode.identityDirectory(which.directory()));
                 cli.out.print(id.certificatePem());
                 cli.err.println("node '" + id.name() + "', valid until " + id.notAfter() + ", public key SHA-256 " + id.publicKeyFingerprint());
@@ -748,7 +740,7 @@ public final class Cli implements Callable<Integer> {
 
             @Override
             public Integer call() {
-                Cli cli = (Cli) cert.spec.parent().userObject();
+                Cli cli = of(cert.spec);
                 Duration v;
                 try {
                     v = validity != null ? ConfigLoader.duration(validity) : NodeIdentity.DEFAULT_VALIDITY;
@@ -776,19 +768,10 @@ public final class Cli implements Callable<Integer> {
 
     @Command(name = "config", description = "Checks, exports or hashes a configuration.",
             synopsisSubcommandLabel = "check|export|hash", subcommands = {ConfigCommand.Check.class, ConfigCommand.Export.class, ConfigCommand.Hash.class})
-    static final class ConfigCommand implements Callable<Integer> {
-        @CommandLine.Mixin
-        HelpOption help;
-        @Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            throw new ParameterException(spec.commandLine(), "config needs check, export or hash");
-        }
+    static final class ConfigCommand extends Group {
 
         PrintStream out() {
-            return ((Cli) spec.parent().userObject()).out;
+            return of(spec).out;
         }
 
         @Command(name = "check", description = "Loads and validates the configuration; lists every problem with its path.")
