@@ -38,7 +38,8 @@ public final class SnapshotExport implements AutoCloseable {
         this.readOptions = new ReadOptions().setSnapshot(snapshot).setFillCache(false);
         this.header = Wire.SnapshotHeader.newBuilder().setFormat(FORMAT).setDomain(Ids.byteString(store.domain))
                 .setRuv(store.ruv.toWire()).setMaxHlc(Math.max(store.hlc, store.ruv.maxHlc()))
-                .setReapedHorizon(store.reapedHorizon).build();
+                .setReapedHorizon(store.reapedHorizon)
+                .setEstimatedEntries(store.estimatedKeys(store.entries)).setEstimatedChanges(store.estimatedKeys(store.changelog)).build();
         this.entries = store.iterator(store.entries, readOptions);
         this.changes = store.iterator(store.changelog, readOptions);
         entries.seekToFirst();

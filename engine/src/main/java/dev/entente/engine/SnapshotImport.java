@@ -33,6 +33,19 @@ public final class SnapshotImport implements AutoCloseable {
         this.path = path;
     }
 
+    /** Entries and changelog records imported so far. */
+    public long records() {
+        return entries + changes;
+    }
+
+    /**
+     * The entries and changelog records the supplier estimated its snapshot holds (0 before its
+     * header, or when it gave none): for progress only, as the supplier's word is never checked.
+     */
+    public long estimatedRecords() {
+        return header == null ? 0 : header.getEstimatedEntries() + header.getEstimatedChanges();
+    }
+
     /** Adds one chunk, in the order the supplier produced them. */
     public void accept(ByteString chunkBytes) {
         if (done || trailerSeen) {

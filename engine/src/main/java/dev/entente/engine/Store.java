@@ -285,6 +285,18 @@ final class Store implements AutoCloseable {
         }
     }
 
+    /**
+     * RocksDB's estimate of the keys in a column family, for a refresh's progress; 0 when it cannot
+     * tell (an estimate that fails must not fail the refresh it describes).
+     */
+    long estimatedKeys(org.rocksdb.ColumnFamilyHandle family) {
+        try {
+            return Math.max(0, db.getLongProperty(family, "rocksdb.estimate-num-keys"));
+        } catch (RocksDBException e) {
+            return 0;
+        }
+    }
+
     /** Background errors counted so far, as last checked by the engine's store probe. */
     volatile long backgroundErrorsSeen;
 

@@ -349,4 +349,42 @@ class SessionStateMachineTest extends TwoNodes {
         assertEquals(1, ag.status().refreshes(), "the interval's turn refreshed instead of pulling");
         assertTrue(b.refreshRequired().isEmpty());
     }
+
+    @Test
+    void aRefreshInProgressReportsRecordsAndBytesAgainstTheSuppliersEstimateAndTheTimeLeft() {
+        for (int i = 0; i < 300; i++) {
+            a.create("people", Attributes.ofText("name", "p" + i));
+        }
+        b.markRefreshRequired("joining");
+        ConsumerAgreement ag = agreement(true);
+        ag.start();
+        RecordingLink toSupplier = new RecordingLink();
+        ag.connected(attempts, toSupplier);
+        ag.receive(attempts, Frames.hello("a", a.originId(), a.domainId(), false));
+        assertEquals(AgreementStatus.State.REFRESHING, ag.state(), "a joining node asks for a refresh at once");
+        assertTrue(toSupplier.sent.get(toSupplier.sent.size() - 1).hasRefresh());
+        assertEquals(0, ag.status().refresh().done());
+        long sent = 0;
+        try (SnapshotExport x = a.exportSnapshot("b")) {
+            for (int i = 0; i < 4; i++) {
+                com.google.protobuf.ByteString chunk = x.nextChunk(4096);
+                ag.receive(attempts, Frame.newBuilder().setChunk(SessionMessages.RefreshChunk.newBuilder().setChunk(chunk)).build());
+                sent += chunk.size();
+            }
+            clock.advance(500); // within the silence timeout
+            AgreementStatus s = ag.status();
+            assertEquals(AgreementStatus.State.REFRESHING, s.state(), s.lastError());
+            Progress p = s.refresh();
+            assertEquals("records", p.unit());
+            assertEquals(sent, p.bytes());
+            // 300 entries and 300 changelog records (and the namespace's own), as RocksDB estimates them
+            assertTrue(p.total() >= 500 && p.total() <= 800, "estimate " + p.total());
+            assertTrue(p.done() > 0 && p.done() < p.total(), p.toString());
+            assertEquals(Duration.ofMillis(500), p.elapsed());
+            assertEquals(2.0 * p.done(), p.perSecond(), 1e-9);
+            assertEquals((long) Math.ceil((p.total() - p.done()) / (2.0 * p.done())), p.secondsLeft().getAsLong());
+        }
+        ag.disconnected(attempts);
+        assertNull(ag.status().refresh(), "a refresh cut off shows no progress (state " + ag.state() + ")");
+    }
 }

@@ -23,6 +23,7 @@ import dev.entente.engine.InvalidWriteException;
 import dev.entente.engine.LimitExceededException;
 import dev.entente.engine.Namespace;
 import dev.entente.engine.Page;
+import dev.entente.engine.Progress;
 import dev.entente.engine.RefreshRequiredException;
 import dev.entente.engine.Schema;
 import dev.entente.engine.SchemaViolationException;
@@ -411,6 +412,12 @@ final class AdminApi {
         return o;
     }
 
+    private ObjectNode progress(Progress p) {
+        return json.createObjectNode().put("unit", p.unit()).put("done", p.done()).put("total", p.total()).put("bytes", p.bytes())
+                .put("elapsedMillis", p.elapsed().toMillis()).put("perSecond", Math.round(p.perSecond()))
+                .put("secondsLeft", p.secondsLeft().isPresent() ? p.secondsLeft().getAsLong() : null);
+    }
+
     private static String requiredText(JsonNode b, String key) {
         JsonNode v = b.get(key);
         if (v == null || !v.isTextual() || v.asText().isBlank()) {
@@ -433,7 +440,12 @@ final class AdminApi {
         for (AgreementStatus s : node.replication().status()) {
             agreements.addObject().put("name", s.name()).put("supplier", s.supplier()).put("state", s.state().name())
                     .put("lastSuccess", s.lastSuccess() == null ? null : s.lastSuccess().toString()).put("lastError", s.lastError())
-                    .put("lagMillis", s.lagMillis()).put("changesApplied", s.changesApplied()).put("bytes", s.bytes()).put("refreshes", s.refreshes());
+                    .put("lagMillis", s.lagMillis()).put("changesApplied", s.changesApplied()).put("bytes", s.bytes()).put("refreshes", s.refreshes())
+                    .set("refresh", s.refresh() == null ? null : progress(s.refresh()));
+        }
+        ArrayNode backups = o.putArray("backups");
+        for (Backup.Running b : node.runningBackups()) {
+            backups.addObject().put("name", b.name).set("progress", progress(b.progress()));
         }
         ArrayNode consumers = o.putArray("consumers");
         for (ReplicationNode.ConsumerStatus c : node.replication().consumers()) {

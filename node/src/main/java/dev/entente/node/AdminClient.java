@@ -3,6 +3,7 @@ package dev.entente.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.entente.config.NodeConfig;
+import dev.entente.engine.Progress;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,14 +45,6 @@ final class AdminClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
-        }
-    }
-
-    static String quote(String s) {
-        try {
-            return new ObjectMapper().writeValueAsString(s);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -172,12 +165,53 @@ final class AdminClient {
         for (JsonNode a : s.path("agreements")) {
             if (a.get("name").asText().equals(agreement)) {
                 return a.get("state").asText().equals("REFRESHING")
-                        ? "refreshing: " + size(a.path("bytes").asLong()) + " of the snapshot received"
+                        ? "refreshing: " + (a.path("refresh").isObject() ? describe(progress(a.get("refresh"))) : "connecting to the supplier")
                         : "agreement '" + agreement + "' is " + a.get("state").asText()
                         + (a.hasNonNull("lastError") ? ": " + a.get("lastError").asText() : "");
             }
         }
         return null;
+    }
+
+    /** How far the backup of that name (or the only one, when none is given) is, from a status reply; null: none running. */
+    static String describeBackupProgress(String statusBody, String name) {
+        JsonNode s = parse(statusBody);
+        if (s == null) {
+            return null;
+        }
+        List<JsonNode> running = new ArrayList<>();
+        s.path("backups").forEach(running::add);
+        for (JsonNode b : running) {
+            if (name != null ? b.path("name").asText().equals(name) : running.size() == 1) {
+                return "writing " + b.path("name").asText() + ": " + describe(progress(b.get("progress")));
+            }
+        }
+        return null;
+    }
+
+    /** A progress as a status reply gives it. */
+    static Progress progress(JsonNode p) {
+        return new Progress(p.path("unit").asText(), p.path("done").asLong(), p.path("total").asLong(), p.path("bytes").asLong(),
+                java.time.Duration.ofMillis(p.path("elapsedMillis").asLong()));
+    }
+
+    /** A progress for people: how much of how much, the rate, and the time left when it can be told. */
+    static String describe(Progress p) {
+        boolean bytes = p.unit().equals("bytes");
+        java.util.function.LongFunction<String> amount = n -> bytes ? size(n) : String.format(java.util.Locale.ROOT, "%,d", n);
+        StringBuilder b = new StringBuilder(amount.apply(p.done()));
+        if (p.total() > 0 && p.done() <= p.total()) {
+            b.append(" of ").append(bytes ? "" : "about ").append(amount.apply(p.total())).append(bytes ? "" : " " + p.unit())
+                    .append(String.format(java.util.Locale.ROOT, " (%d%%)", p.done() * 100 / p.total()));
+        } else if (!bytes) {
+            b.append(' ').append(p.unit());
+        }
+        if (!bytes) {
+            b.append(", ").append(size(p.bytes()));
+        }
+        b.append(", ").append(bytes ? size((long) p.perSecond()) + "/s" : String.format(java.util.Locale.ROOT, "%,.0f %s/s", p.perSecond(), p.unit()));
+        p.secondsLeft().ifPresent(left -> b.append(", about ").append(left < 120 ? left + " s" : (left + 59) / 60 + " min").append(" left"));
+        return b.toString();
     }
 
     /** A backup reply, for people. */

@@ -4,6 +4,7 @@ import dev.entente.config.NodeConfig;
 import dev.entente.config.RuntimePeers;
 import dev.entente.engine.Engine;
 import dev.entente.engine.EngineOptions;
+import dev.entente.engine.Progress;
 import dev.entente.engine.clock.OriginId;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -43,6 +44,22 @@ public final class Backup {
     public record Result(Path file, long bytes) {
     }
 
+    /** A backup being written, as status shows it: the checkpoint's bytes packed of all of them. */
+    static final class Running {
+        final String name;
+        private final long startNanos = System.nanoTime();
+        private volatile long total;
+        private final java.util.concurrent.atomic.AtomicLong packed = new java.util.concurrent.atomic.AtomicLong();
+
+        Running(String name) {
+            this.name = name;
+        }
+
+        Progress progress() {
+            return new Progress("bytes", packed.get(), total, packed.get(), java.time.Duration.ofNanos(System.nanoTime() - startNanos));
+        }
+    }
+
     /** The name of a backup taken now, when none is given. */
     static String defaultName(String node, Instant now) {
         return node + "-" + STAMP.format(now) + ".tar.gz";
@@ -65,6 +82,8 @@ public final class Backup {
         Path dataDir = node.config().dataDirectory();
         Path staging = null;
         Path partial = null;
+        Running running = new Running(name);
+        node.runningBackups().add(running);
         try {
             if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 FileModes.ownerOnlyDirectory(dir);
@@ -91,8 +110,9 @@ public final class Backup {
             for (NodeConfig.AgreementConfig a : node.config().agreements()) {
                 Files.writeString(pinned.resolve("agreement-" + a.name().replaceAll("[^A-Za-z0-9_.-]", "_") + ".pem"), a.certificatePem());
             }
+            running.total = size(staging);
             partial = Files.createTempFile(dir, ".partial-", ".tar.gz", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            TarGz.pack(staging, partial);
+            TarGz.pack(staging, partial, running.packed::addAndGet);
             if (replace) {
                 Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } else {
@@ -107,7 +127,18 @@ public final class Backup {
         } catch (IOException e) {
             throw new IllegalStateException("backup to " + target + " failed: " + e.getMessage() + "; nothing was changed on the node", e);
         } finally {
+            node.runningBackups().remove(running);
             cleanUp(staging, partial);
+        }
+    }
+
+    private static long size(Path tree) throws IOException {
+        try (Stream<Path> walk = Files.walk(tree)) {
+            long total = 0;
+            for (Path p : walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList()) {
+                total += Files.size(p);
+            }
+            return total;
         }
     }
 
@@ -146,9 +177,10 @@ public final class Backup {
      * renamed into place at the end: a failure leaves nothing behind.
      *
      * @param maxBytes the most the archive may unpack to
+     * @param read told of each run of bytes of the archive read
      * @return the restored node's new origin id
      */
-    public static OriginId restore(Path archive, Path dataDir, long maxBytes) {
+    public static OriginId restore(Path archive, Path dataDir, long maxBytes, java.util.function.LongConsumer read) {
         Path aside = null;
         try {
             if (Files.exists(dataDir)) {
@@ -165,7 +197,7 @@ public final class Backup {
             Files.createDirectories(parent);
             aside = Files.createTempDirectory(parent, "." + dataDir.getFileName() + ".restoring-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            TarGz.unpack(archive, aside, maxBytes);
+            TarGz.unpack(archive, aside, maxBytes, read);
             if (!Files.exists(aside.resolve("data").resolve("STORE")) || !Files.exists(EntenteNode.identityDirectory(aside))) {
                 throw new IllegalStateException(archive + " is not an Entente backup (no data/STORE or identity/ inside)");
             }

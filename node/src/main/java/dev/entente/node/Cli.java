@@ -20,6 +20,9 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -42,7 +45,7 @@ import picocli.CommandLine.Spec;
             "75:(entente node) stopped for its service manager to start it again: its store could not write"},
         footer = "%n'entente <command> --help' says more, with examples.",
         subcommands = {Cli.Init.class, Cli.NodeCommand.class, Cli.Cert.class, Cli.ConfigCommand.class, Cli.Status.class, Cli.Sync.class,
-            Cli.Refresh.class, Cli.BackupCommand.class, Cli.Restore.class, Cli.Changes.class, Cli.ConsumerCommand.class, Cli.AgreementCommand.class, Cli.DemoCommand.class, Cli.Bench.class})
+            Cli.Refresh.class, Cli.BackupCommand.class, Cli.Restore.class, Cli.Changes.class, Cli.ConsumerCommand.class, Cli.AgreementCommand.class, Cli.DemoCommand.class})
 public final class Cli implements Callable<Integer> {
     private final PrintStream out;
     private final PrintStream err;
@@ -60,13 +63,54 @@ public final class Cli implements Callable<Integer> {
 
     /** Runs one command as {@code entente} would, writing to the given streams; returns its exit code. */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
-        return new Cli(out, err).run(args);
+        return execute(args, out, err, List.of());
     }
 
-    int run(String[] args) {
+    /**
+     * The commands the testkit jar carries, and what each does. They belong to the same command
+     * tree; in this jar each says where it runs.
+     */
+    private static final Map<String, String> TESTKIT_COMMANDS = new LinkedHashMap<>();
+
+    static {
+        TESTKIT_COMMANDS.put("bench", "The benchmark workloads on real node processes over TLS, with the machine's raw limits.");
+        TESTKIT_COMMANDS.put("bench-engine", "The engine alone: RocksDB's raw rate, local commits and remote apply.");
+        TESTKIT_COMMANDS.put("simulate", "Replays a simulated scenario from its seed, or explores random ones.");
+        TESTKIT_COMMANDS.put("chaos", "Node processes under kill -9, SIGSTOP, cut links, full disks and taken ports; then every check.");
+    }
+
+    /**
+     * Runs one command of the tree that has {@code more} in it: the testkit's commands (each an
+     * annotated command object or a {@link CommandLine}) take the place of those of the same name
+     * that say where they run.
+     */
+    public static int execute(String[] args, PrintStream out, PrintStream err, List<Object> more) {
+        return new Cli(out, err).run(args, more);
+    }
+
+    /** The standard output of the {@code entente} command that {@code spec} is part of. */
+    public static PrintStream out(CommandLine.Model.CommandSpec spec) {
+        return of(spec).out;
+    }
+
+    /** The standard error of the {@code entente} command that {@code spec} is part of. */
+    public static PrintStream err(CommandLine.Model.CommandSpec spec) {
+        return of(spec).err;
+    }
+
+    int run(String[] args, List<Object> more) {
         // Commands print their results; what they log is only for when something goes wrong.
         Logging.configure(err, ch.qos.logback.classic.Level.WARN);
         CommandLine cl = new CommandLine(this);
+        Map<String, CommandLine> given = new LinkedHashMap<>();
+        for (Object o : more) {
+            CommandLine c = o instanceof CommandLine line ? line : new CommandLine(o);
+            given.put(c.getCommandName(), c);
+        }
+        TESTKIT_COMMANDS.forEach((name, what) -> cl.addSubcommand(name, given.containsKey(name) ? given.remove(name) : elsewhere(what)));
+        given.forEach(cl::addSubcommand);
+        // Wide enough for the examples and the tables in the help on one line each.
+        cl.setUsageHelpWidth(120);
         usageHeading(cl);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
@@ -123,8 +167,8 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    /** {@code -h}/{@code --help} on every command ({@code --version} is the top command's). */
-    static final class HelpOption {
+    /** {@code -h}/{@code --help} on every command ({@code --version} is the top command's); testkit commands mix it in too. */
+    public static final class HelpOption {
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
         boolean help;
     }
@@ -187,6 +231,8 @@ public final class Cli implements Callable<Integer> {
         String listen;
         @Option(names = "--admin-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7480", description = "REST admin address (default: ${DEFAULT-VALUE})")
         String adminListen;
+        @Option(names = "--json", description = "print what was made as JSON")
+        boolean json;
 
         @Override
         public Integer call() {
@@ -222,6 +268,12 @@ public final class Cli implements Callable<Integer> {
                 try (Engine e = Engine.open(EngineOptions.builder(EntenteNode.engineDirectory(dir)).build())) {
                     if (!newDomain) {
                         e.markRefreshRequired(EntenteNode.JOINING);
+                    }
+                    if (json) {
+                        out.println(json(object("node", name, "dataDirectory", dir.toString(), "origin", e.originId().toString(),
+                                "domain", newDomain ? e.domainId().toString() : null, "joining", !newDomain, "certificate", dir.resolve("cert.pem").toString(),
+                                "publicKeySha256", id.publicKeyFingerprint(), "config", dir.resolve("node.yaml").toString())));
+                        return 0;
                     }
                     out.println("node '" + name + "' made in " + dir);
                     out.println("  origin id   " + e.originId());
@@ -379,7 +431,7 @@ public final class Cli implements Callable<Integer> {
             Cli cli = cli();
             NodeConfig c = config.load();
             AdminClient client = new AdminClient(c);
-            AdminClient.Reply r = withProgress(client, () -> call(client));
+            AdminClient.Reply r = withProgress(cli.err, name(), () -> progress(client), () -> call(client));
             if (r.status() >= 300) {
                 cli.err.println(name() + ": node '" + c.name() + "' answered " + r.status() + ": " + AdminClient.errorText(r.body()));
                 return 1;
@@ -392,32 +444,36 @@ public final class Cli implements Callable<Integer> {
             return spec.qualifiedName();
         }
 
-        /** Runs the request, printing a progress line to stderr every few seconds while it lasts. */
-        private AdminClient.Reply withProgress(AdminClient client, java.util.function.Supplier<AdminClient.Reply> request) {
-            Thread t = new Thread(() -> {
-                long start = System.nanoTime();
-                try {
-                    while (true) {
-                        Thread.sleep(3000);
-                        String p = progress(client);
-                        if (p != null) {
-                            cli().err.println(name() + ": " + p + " (" + (System.nanoTime() - start) / 1_000_000_000 + " s)");
-                        }
-                    }
-                } catch (InterruptedException done) {
-                    // the request ended
-                } catch (RuntimeException e) {
-                    // Progress is a courtesy: the request's own reply says whether it worked.
-                    cli().err.println(name() + ": no progress to show: " + e.getMessage());
-                }
-            }, "entente-progress");
-            t.setDaemon(true);
-            t.start();
+    }
+
+    /**
+     * Runs {@code work}, printing {@code progress} to {@code err} every few seconds while it
+     * lasts (when it has something to say).
+     */
+    static <T> T withProgress(PrintStream err, String command, java.util.function.Supplier<String> progress, java.util.function.Supplier<T> work) {
+        Thread t = new Thread(() -> {
+            long start = System.nanoTime();
             try {
-                return request.get();
-            } finally {
-                t.interrupt();
+                while (true) {
+                    Thread.sleep(3000);
+                    String p = progress.get();
+                    if (p != null) {
+                        err.println(command + ": " + p + " (" + (System.nanoTime() - start) / 1_000_000_000 + " s so far)");
+                    }
+                }
+            } catch (InterruptedException done) {
+                // the work ended
+            } catch (RuntimeException e) {
+                // Progress is a courtesy: the work's own result says whether it worked.
+                err.println(command + ": no progress to show: " + e.getMessage());
             }
+        }, "entente-progress");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return work.get();
+        } finally {
+            t.interrupt();
         }
     }
 
@@ -436,7 +492,8 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "sync", description = "Makes a running node pull now, and reports each session.")
+    @Command(name = "sync", description = "Makes a running node pull now, and reports each session.",
+            footerHeading = "%nExamples:%n", footer = {"  entente sync", "  entente sync --agreement 'from site-b' --json"})
     static final class Sync extends Remote {
         @Option(names = "--agreement", paramLabel = "NAME", description = "only this agreement (default: all)")
         String agreement;
@@ -453,7 +510,9 @@ public final class Cli implements Callable<Integer> {
     }
 
     @Command(name = "refresh", description = {"Replaces a running node's content by a snapshot from an agreement's supplier.",
-        "The node's changes that no other node holds are lost; it takes a new origin id."})
+        "The node's changes that no other node holds are lost; it takes a new origin id.",
+        "While it runs, a line on stderr every few seconds says how far it is: records and bytes, rate, time left."},
+            footerHeading = "%nExamples:%n", footer = {"  entente refresh --from 'from site-b'", "  entente refresh --from from-b --json 2>/dev/null"})
     static final class Refresh extends Remote {
         @Option(names = "--from", paramLabel = "AGREEMENT", required = true, description = "the agreement whose supplier to refresh from")
         String from;
@@ -474,7 +533,9 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "backup", description = {"Writes a running node's consistent backup (.tar.gz) to its backup directory (backup.directory)."})
+    @Command(name = "backup", description = {"Writes a running node's consistent backup (.tar.gz) to its backup directory (backup.directory).",
+        "While it runs, a line on stderr every few seconds says how far it is: bytes, rate, time left."},
+            footerHeading = "%nExamples:%n", footer = {"  entente backup", "  entente backup --name before-upgrade.tar.gz --replace --json"})
     static final class BackupCommand extends Remote {
         @Option(names = "--name", paramLabel = "NAME.tar.gz", description = "the file name (default: NODE-TIME.tar.gz)")
         String name;
@@ -483,13 +544,17 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         AdminClient.Reply call(AdminClient client) {
-            return client.call("POST", "/v1/backup", "{" + (name != null ? "\"name\": " + AdminClient.quote(name) + ", " : "")
-                    + "\"replace\": " + replace + "}");
+            Map<String, Object> body = object("replace", replace);
+            if (name != null) {
+                body.put("name", name);
+            }
+            return client.call("POST", "/v1/backup", json(body));
         }
 
         @Override
         String progress(AdminClient client) {
-            return "writing the backup";
+            String p = AdminClient.describeBackupProgress(client.call("GET", "/v1/status", null).body(), name);
+            return p != null ? p : "writing the backup";
         }
 
         @Override
@@ -562,8 +627,7 @@ public final class Cli implements Callable<Integer> {
 
             @Override
             AdminClient.Reply call(AdminClient client) {
-                return client.call("POST", "/v1/peers/consumers", "{\"name\": " + AdminClient.quote(name) + ", \"certificate\": "
-                        + AdminClient.quote(pem(certificate)) + ", \"mutual\": " + mutual + "}");
+                return client.call("POST", "/v1/peers/consumers", json(object("name", name, "certificate", pem(certificate), "mutual", mutual)));
             }
 
             @Override
@@ -572,7 +636,8 @@ public final class Cli implements Callable<Integer> {
             }
         }
 
-        @Command(name = "remove", description = "Unpins a consumer: its connections end.")
+        @Command(name = "remove", description = "Unpins a consumer: its connections end.", footerHeading = "%nExample:%n",
+                footer = "  entente consumer remove --name site-d")
         static final class Remove extends RemovePeer {
             Remove() {
                 super("consumers", "consumer '%s' unpinned");
@@ -603,9 +668,8 @@ public final class Cli implements Callable<Integer> {
 
             @Override
             AdminClient.Reply call(AdminClient client) {
-                return client.call("POST", "/v1/peers/agreements", "{\"name\": " + AdminClient.quote(name) + ", \"supplier\": " + AdminClient.quote(supplier)
-                        + ", \"certificate\": " + AdminClient.quote(pem(certificate)) + ", \"interval\": " + AdminClient.quote(interval)
-                        + ", \"mode\": \"" + (mutualPull ? "mutual-pull" : "pull") + "\"}");
+                return client.call("POST", "/v1/peers/agreements", json(object("name", name, "supplier", supplier, "certificate", pem(certificate),
+                        "interval", interval, "mode", mutualPull ? "mutual-pull" : "pull")));
             }
 
             @Override
@@ -614,7 +678,8 @@ public final class Cli implements Callable<Integer> {
             }
         }
 
-        @Command(name = "remove", description = "Stops and removes an agreement.")
+        @Command(name = "remove", description = "Stops and removes an agreement.", footerHeading = "%nExample:%n",
+                footer = "  entente agreement remove --name from-d")
         static final class Remove extends RemovePeer {
             Remove() {
                 super("agreements", "agreement '%s' removed");
@@ -645,6 +710,26 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** A map (in its order) or a list as one line of JSON: a request body, or a command's --json output. */
+    static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** A JSON object of these keys and values, in this order (values may be null). */
+    static Map<String, Object> object(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
     /** A query value or a path segment, percent-encoded. */
     static String encode(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
@@ -655,7 +740,9 @@ public final class Cli implements Callable<Integer> {
     @Command(name = "restore", description = {"Restores a backup into a new or empty data directory.",
         "The restored node takes a new origin id (its peers may hold changes it made after the backup) and",
         "catches up from its agreements' suppliers when it runs; the certificates its configuration pinned",
-        "are in DIR/pinned."})
+        "are in DIR/pinned."}, footerHeading = "%nExamples:%n",
+            footer = {"  entente restore --from /var/backups/entente/site-a-20261207T101500Z.tar.gz --data-dir /var/lib/entente/site-a",
+                "  entente restore --from big.tar.gz --data-dir /srv/site-a --max-size 200GiB --json"})
     static final class Restore implements Callable<Integer> {
         @CommandLine.Mixin
         HelpOption help;
@@ -669,6 +756,8 @@ public final class Cli implements Callable<Integer> {
         Path dir;
         @Option(names = "--max-size", paramLabel = "SIZE", description = "the most the archive may unpack to (default: 64 times its size, at least 1GiB)")
         String maxSize;
+        @Option(names = "--json", description = "print what was restored as JSON")
+        boolean json;
 
         @Override
         public Integer call() {
@@ -682,8 +771,15 @@ public final class Cli implements Callable<Integer> {
             } catch (IOException e) {
                 throw new IllegalStateException("cannot read " + archive + ": " + e.getMessage(), e);
             }
-            var origin = Backup.restore(archive, dir, maxBytes);
-            cli.out.println("restored " + archive + " into " + dir + "; new origin id " + origin + "; run: entente node --config " + dir.resolve("node.yaml"));
+            long size = archive.toFile().length();
+            long start = System.nanoTime();
+            java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+            var origin = withProgress(cli.err, "entente restore", () -> "read " + AdminClient.describe(new dev.entente.engine.Progress("bytes", read.get(),
+                    size, read.get(), Duration.ofNanos(System.nanoTime() - start))) + " of the archive",
+                    () -> Backup.restore(archive, dir, maxBytes, read::addAndGet));
+            cli.out.println(json ? json(object("archive", archive.toString(), "dataDirectory", dir.toString(), "origin", origin.toString(),
+                    "config", dir.resolve("node.yaml").toString()))
+                    : "restored " + archive + " into " + dir + "; new origin id " + origin + "; run: entente node --config " + dir.resolve("node.yaml"));
             return 0;
         }
     }
@@ -706,7 +802,9 @@ public final class Cli implements Callable<Integer> {
             }
         }
 
-        @Command(name = "show", description = "Prints the node's certificate (PEM), to pin on its peers.")
+        @Command(name = "show", description = "Prints the node's certificate (PEM), to pin on its peers.",
+                footerHeading = "%nExamples:%n", footer = {"  entente cert show --config /var/lib/entente/site-a/node.yaml > site-a.pem",
+                    "  entente cert show --data-dir /var/lib/entente/site-a --json"})
         static final class Show implements Callable<Integer> {
             @CommandLine.Mixin
             HelpOption help;
@@ -714,18 +812,27 @@ public final class Cli implements Callable<Integer> {
             Cert cert;
             @CommandLine.Mixin
             Which which;
+            @Option(names = "--json", description = "the certificate and what it says, as JSON")
+            boolean json;
 
             @Override
             public Integer call() {
                 Cli cli = of(cert.spec);
                 NodeIdentity id = NodeIdentity.load(EntenteNode.identityDirectory(which.directory()));
+                if (json) {
+                    cli.out.println(json(object("node", id.name(), "notAfter", id.notAfter().toString(), "publicKeySha256", id.publicKeyFingerprint(),
+                            "pem", id.certificatePem())));
+                    return 0;
+                }
                 cli.out.print(id.certificatePem());
                 cli.err.println("node '" + id.name() + "', valid until " + id.notAfter() + ", public key SHA-256 " + id.publicKeyFingerprint());
                 return 0;
             }
         }
 
-        @Command(name = "renew",     description = "Issues a new certificate for the same key (peers' pins stay valid); restart the node to use it.")
+        @Command(name = "renew", description = "Issues a new certificate for the same key (peers' pins stay valid); restart the node to use it.",
+                footerHeading = "%nExamples:%n", footer = {"  entente cert renew --config /var/lib/entente/site-a/node.yaml",
+                    "  entente cert renew --data-dir /var/lib/entente/site-a --validity 365d --json"})
         static final class Renew implements Callable<Integer> {
             @CommandLine.Mixin
             HelpOption help;
@@ -737,6 +844,8 @@ public final class Cli implements Callable<Integer> {
             Which which;
             @Option(names = "--validity", paramLabel = "DURATION", description = "from 1d to 3650d (default: 180d)")
             String validity;
+            @Option(names = "--json", description = "print the renewed certificate's dates and key as JSON")
+            boolean json;
 
             @Override
             public Integer call() {
@@ -758,7 +867,9 @@ public final class Cli implements Callable<Integer> {
                 } catch (IOException e) {
                     throw new IllegalStateException("cannot write " + dir.resolve("cert.pem") + ": " + e.getMessage(), e);
                 }
-                cli.out.println("renewed: valid until " + renewed.notAfter() + "; same key, so peers' pins stay valid; restart the node to use it");
+                cli.out.println(json ? json(object("node", renewed.name(), "notAfter", renewed.notAfter().toString(), "publicKeySha256",
+                        renewed.publicKeyFingerprint(), "certificate", dir.resolve("cert.pem").toString()))
+                        : "renewed: valid until " + renewed.notAfter() + "; same key, so peers' pins stay valid; restart the node to use it");
                 return 0;
             }
         }
@@ -774,7 +885,9 @@ public final class Cli implements Callable<Integer> {
             return of(spec).out;
         }
 
-        @Command(name = "check", description = "Loads and validates the configuration; lists every problem with its path.")
+        @Command(name = "check", description = "Loads and validates the configuration; lists every problem with its path.",
+                footerHeading = "%nExamples:%n", footer = {"  entente config check --config /var/lib/entente/site-a/node.yaml",
+                    "  entente config check --json    # {\"ok\": false, \"problems\": [...]} and exit 1 when it has problems"})
         static final class Check implements Callable<Integer> {
             @CommandLine.Mixin
             HelpOption help;
@@ -782,16 +895,30 @@ public final class Cli implements Callable<Integer> {
             ConfigCommand parent;
             @CommandLine.Mixin
             ConfigFile config;
+            @Option(names = "--json", description = "the verdict, and every problem, as JSON")
+            boolean json;
 
             @Override
             public Integer call() {
-                NodeConfig c = config.load();
-                parent.out().println("ok: node '" + c.name() + "', " + c.agreements().size() + " agreements, " + c.consumers().size() + " consumers");
+                NodeConfig c;
+                try {
+                    c = config.load();
+                } catch (ConfigException e) {
+                    if (!json) {
+                        throw e;
+                    }
+                    parent.out().println(json(object("ok", false, "config", config.file.toString(), "problems", e.problems())));
+                    return 1;
+                }
+                parent.out().println(json ? json(object("ok", true, "config", config.file.toString(), "node", c.name(), "agreements", c.agreements().size(),
+                        "consumers", c.consumers().size()))
+                        : "ok: node '" + c.name() + "', " + c.agreements().size() + " agreements, " + c.consumers().size() + " consumers");
                 return 0;
             }
         }
 
-        @Command(name = "export", description = "Prints the effective configuration (defaults filled in, secrets redacted).")
+        @Command(name = "export", description = "Prints the effective configuration (defaults filled in, secrets redacted).",
+                footerHeading = "%nExamples:%n", footer = {"  entente config export --config /var/lib/entente/site-a/node.yaml", "  entente config export --json"})
         static final class Export implements Callable<Integer> {
             @CommandLine.Mixin
             HelpOption help;
@@ -810,7 +937,9 @@ public final class Cli implements Callable<Integer> {
             }
         }
 
-        @Command(name = "hash", description = "Prints a stable SHA-256 of the effective configuration.")
+        @Command(name = "hash", description = {"Prints a stable SHA-256 of the effective configuration.",
+            "It is the hash of the effective configuration: comments, and defaults written out or left out, do not change it."},
+                footerHeading = "%nExamples:%n", footer = {"  entente config hash --config /var/lib/entente/site-a/node.yaml", "  entente config hash --json"})
         static final class Hash implements Callable<Integer> {
             @CommandLine.Mixin
             HelpOption help;
@@ -818,18 +947,23 @@ public final class Cli implements Callable<Integer> {
             ConfigCommand parent;
             @CommandLine.Mixin
             ConfigFile config;
+            @Option(names = "--json", description = "as JSON")
+            boolean json;
 
             @Override
             public Integer call() {
-                parent.out().println(ConfigExport.hash(config.load()));
+                String hash = ConfigExport.hash(config.load());
+                parent.out().println(json ? json(object("sha256", hash)) : hash);
                 return 0;
             }
         }
     }
 
-    // ---- demo and bench
+    // ---- demo, and the testkit's commands
 
-    @Command(name = "demo", description = "Three nodes on loopback, with TLS, writing and converging.")
+    @Command(name = "demo", description = {"Three nodes on loopback, with TLS, writing and converging.",
+        "Each node writes; they pull from each other until their digests are equal, and the demo prints the digest."},
+            footerHeading = "%nExamples:%n", footer = {"  entente demo", "  entente demo --entries 20000"})
     static final class DemoCommand implements Callable<Integer> {
         @CommandLine.Mixin
         HelpOption help;
@@ -845,18 +979,26 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "bench", description = {"The benchmark workloads on real node processes (from the testkit jar).",
-            "bin/entente bench runs them."})
-    static final class Bench implements Callable<Integer> {
+    private static CommandLine elsewhere(String what) {
+        CommandLine c = new CommandLine(new Elsewhere());
+        c.getCommandSpec().usageMessage().description(what, "It runs from a source checkout, whose testkit jar holds it: bin/entente <command>.");
+        return c;
+    }
+
+    /** A testkit command in a jar without the testkit: it says where it runs. */
+    @Command
+    static final class Elsewhere implements Callable<Integer> {
         @CommandLine.Mixin
         HelpOption help;
         @Spec
         CommandLine.Model.CommandSpec spec;
+        @CommandLine.Unmatched
+        List<String> arguments;
 
         @Override
         public Integer call() {
-            throw new ParameterException(spec.commandLine(), "the bench lives in the testkit jar: run 'bin/entente bench', or "
-                    + "'java -jar testkit/target/entente-testkit.jar bench'");
+            throw new IllegalStateException("this jar holds the node's commands only; '" + spec.name() + "' runs from a source checkout, whose testkit"
+                    + " jar holds it: bin/entente " + spec.name() + " (build it first: mvn -B -q install -DskipTests)");
         }
     }
 }

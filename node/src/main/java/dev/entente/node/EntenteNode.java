@@ -47,6 +47,8 @@ public final class EntenteNode implements AutoCloseable {
 
     /** What an operator should fix, found at start: shown in the log and in status. */
     private final List<String> warnings = new ArrayList<>();
+    /** Backups being written now (scheduled or asked for), for status. */
+    private final java.util.Set<Backup.Running> runningBackups = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Told once when the store has failed for engine.stopAfterStoreFailure (not a full disk). */
     private final java.util.function.Consumer<String> onStoreStuck;
@@ -190,6 +192,10 @@ public final class EntenteNode implements AutoCloseable {
     }
 
     /** What an operator should fix, found at start. */
+    java.util.Set<Backup.Running> runningBackups() {
+        return runningBackups;
+    }
+
     public List<String> warnings() {
         return List.copyOf(warnings);
     }

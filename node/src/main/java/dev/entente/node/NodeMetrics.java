@@ -69,7 +69,7 @@ final class NodeMetrics implements AutoCloseable {
 
     private static AgreementStatus find(ReplicationNode r, String agreement) {
         return r.status().stream().filter(s -> s.name().equals(agreement)).findFirst()
-                .orElse(new AgreementStatus(agreement, "", AgreementStatus.State.STOPPED, null, null, 0, 0, 0, 0, 0, 0, 0));
+                .orElse(new AgreementStatus(agreement, "", AgreementStatus.State.STOPPED, null, null, 0, 0, 0, 0, 0, 0, 0, null));
     }
 
     private Digest digest() {

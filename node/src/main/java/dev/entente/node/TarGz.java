@@ -31,8 +31,12 @@ final class TarGz {
     private TarGz() {
     }
 
-    /** Packs everything below {@code root} into {@code target}, an existing file this process created (truncated, never followed if a link). */
-    static void pack(Path root, Path target) throws IOException {
+    /**
+     * Packs everything below {@code root} into {@code target}, an existing file this process
+     * created (truncated, never followed if a link), telling {@code packed} of each run of bytes
+     * of the files it has read.
+     */
+    static void pack(Path root, Path target, java.util.function.LongConsumer packed) throws IOException {
         try (OutputStream file = Files.newOutputStream(target, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
              TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(new BufferedOutputStream(file), 1 << 16));
              Stream<Path> walk = Files.walk(root)) {
@@ -50,7 +54,7 @@ final class TarGz {
                 tar.putArchiveEntry(e);
                 if (!dir) {
                     try (InputStream in = Files.newInputStream(p)) {
-                        long copied = in.transferTo(tar);
+                        long copied = copy(in, tar, packed);
                         if (copied != e.getSize()) {
                             throw new IOException(p + " changed while it was packed");
                         }
@@ -62,14 +66,36 @@ final class TarGz {
         }
     }
 
+    private static long copy(InputStream in, OutputStream out, java.util.function.LongConsumer copied) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        long total = 0;
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+            out.write(buffer, 0, n);
+            total += n;
+            copied.accept(n);
+        }
+        return total;
+    }
+
     /**
      * Unpacks {@code archive} into {@code target}, a new empty directory: files owner-only, never
-     * through a link, at most {@code maxBytes} in all.
+     * through a link, at most {@code maxBytes} in all; tells {@code read} of each run of bytes of
+     * the archive (compressed) it has read.
      */
-    static void unpack(Path archive, Path target, long maxBytes) throws IOException {
+    static void unpack(Path archive, Path target, long maxBytes, java.util.function.LongConsumer read) throws IOException {
         Path root = target.toAbsolutePath().normalize();
         long total = 0;
-        try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(new BufferedInputStream(Files.newInputStream(archive)), 1 << 16))) {
+        InputStream file = new java.io.FilterInputStream(Files.newInputStream(archive)) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    read.accept(n);
+                }
+                return n;
+            }
+        };
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(new BufferedInputStream(file), 1 << 16))) {
             TarArchiveEntry e;
             while ((e = nextEntry(tar, archive)) != null) {
                 String name = e.getName();

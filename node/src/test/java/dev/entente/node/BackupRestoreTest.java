@@ -51,11 +51,13 @@ class BackupRestoreTest {
             assertTrue(sync.err().contains("no agreements"), sync.err());
         }
         Path restored = dir.resolve("restored");
-        CliTest.Run r = CliTest.cli("restore", "--from", dir.resolve("a.tar.gz").toString(), "--data-dir", restored.toString());
+        CliTest.Run r = CliTest.cli("restore", "--from", dir.resolve("a.tar.gz").toString(), "--data-dir", restored.toString(), "--json");
         assertEquals(0, r.code(), r.err());
+        String newOrigin = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("origin").asText();
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(restored.resolve("identity/key.pem"))));
         try (Engine e = Engine.open(EngineOptions.builder(restored.resolve("data")).build())) {
             assertNotEquals(oldOrigin, e.originId(), "a restored node takes a new origin id");
+            assertEquals(newOrigin, e.originId().toString(), "the one restore printed");
             assertTrue(e.ruv().origins().containsKey(oldOrigin), "the old origin stays in the RUV");
             assertEquals(500, e.digest().entries(), "the backup's content, without what came after it");
             assertNotEquals(before, e.digest());

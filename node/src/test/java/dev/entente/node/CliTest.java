@@ -23,7 +23,7 @@ class CliTest {
     static Run cli(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new Cli(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
+        int code = Cli.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -76,14 +76,59 @@ class CliTest {
         assertTrue(cli("init", "--name", "x").err().contains("--data-dir"));
         assertTrue(cli("statsu").err().contains("status"), "a misspelt command gets a suggestion");
         for (String c : new String[] {"init", "node", "cert", "config", "demo", "status", "sync", "refresh", "backup", "restore", "changes",
-            "cert show", "cert renew", "config check", "config export", "config hash"}) {
+            "cert show", "cert renew", "config check", "config export", "config hash", "consumer add", "consumer remove", "agreement add",
+            "agreement remove"}) {
             Run help = cli((c + " --help").split(" "));
             assertEquals(0, help.code(), c);
             assertTrue(help.out().startsWith("usage: entente " + c), help.out());
+            if (!c.equals("cert") && !c.equals("config")) {
+                assertTrue(help.out().contains("Example"), "every command's help shows an example: " + help.out());
+            }
+        }
+        for (String c : new String[] {"init", "cert show", "cert renew", "config check", "config export", "config hash", "status", "sync", "refresh",
+            "backup", "restore", "changes", "consumer add", "consumer remove", "agreement add", "agreement remove"}) {
+            assertTrue(cli((c + " --help").split(" ")).out().contains("--json"), "every command that answers has --json: " + c);
         }
         Run missing = cli("config", "check", "--config", dir.resolve("absent.yaml").toString());
         assertEquals(1, missing.code(), "a configuration that is not there is a failure, not wrong usage");
         assertTrue(missing.err().contains("absent.yaml"), missing.err());
+    }
+
+    @Test
+    void everyCommandThatAnswersHasAJsonFormAProgramCanRead(@TempDir Path dir) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Path a = dir.resolve("a");
+        var init = json.readTree(cli("init", "--data-dir", a.toString(), "--name", "site-a", "--new-domain", "--json").out());
+        String key = NodeIdentity.load(a.resolve("identity")).publicKeyFingerprint();
+        assertEquals("site-a", init.get("node").asText());
+        assertEquals(key, init.get("publicKeySha256").asText());
+        assertTrue(init.get("origin").asText().matches("[0-9a-f]{32}") && !init.get("joining").asBoolean(), init.toString());
+        var show = json.readTree(cli("cert", "show", "--data-dir", a.toString(), "--json").out());
+        assertEquals(key, show.get("publicKeySha256").asText());
+        assertTrue(show.get("pem").asText().startsWith("-----BEGIN CERTIFICATE-----"));
+        var renew = json.readTree(cli("cert", "renew", "--data-dir", a.toString(), "--json").out());
+        assertEquals(key, renew.get("publicKeySha256").asText(), "same key");
+        String config = a.resolve("node.yaml").toString();
+        var check = json.readTree(cli("config", "check", "--config", config, "--json").out());
+        assertTrue(check.get("ok").asBoolean() && check.get("node").asText().equals("site-a"), check.toString());
+        assertEquals(cli("config", "hash", "--config", config).out().trim(),
+                json.readTree(cli("config", "hash", "--config", config, "--json").out()).get("sha256").asText());
+        Files.writeString(a.resolve("node.yaml"), Files.readString(a.resolve("node.yaml")).replace("name: site-a", "name: 'bad name'"));
+        Run bad = cli("config", "check", "--config", config, "--json");
+        assertEquals(1, bad.code());
+        var problems = json.readTree(bad.out());
+        assertFalse(problems.get("ok").asBoolean());
+        assertTrue(problems.get("problems").toString().contains("name"), problems.toString());
+    }
+
+    @Test
+    void theTestkitsCommandsAreInTheTreeAndSayWhereTheyRun() {
+        for (String c : List.of("bench", "bench-engine", "simulate", "chaos")) {
+            assertTrue(cli("--help").out().contains("  " + c + " "), c);
+            Run r = cli(c, "--quick");
+            assertEquals(1, r.code(), c);
+            assertTrue(r.err().contains("runs from a source checkout") && r.err().contains("bin/entente " + c), r.err());
+        }
     }
 
     @Test

@@ -62,16 +62,16 @@ class PeersAtRunTimeTest {
 
                 // Refused, nothing added: the wrong certificate, an address nobody serves.
                 AdminApiTest.Reply wrongKey = api.call(na, "POST", "/v1/peers/agreements", ta, "{\"name\": \"from-d-again\", \"supplier\": \"127.0.0.1:"
-                        + nd.replication().address().getPort() + "\", \"certificate\": " + AdminClient.quote(Files.readString(a.resolve("cert.pem"))) + "}");
+                        + nd.replication().address().getPort() + "\", \"certificate\": " + Cli.json(Files.readString(a.resolve("cert.pem"))) + "}");
                 assertEquals(502, wrongKey.status(), wrongKey.body());
                 AdminApiTest.Reply nobody = api.call(na, "POST", "/v1/peers/agreements", ta, "{\"name\": \"from-nowhere\", \"supplier\": \"127.0.0.1:"
-                        + free() + "\", \"certificate\": " + AdminClient.quote(Files.readString(d.resolve("cert.pem"))) + "}");
+                        + free() + "\", \"certificate\": " + Cli.json(Files.readString(d.resolve("cert.pem"))) + "}");
                 assertEquals(502, nobody.status(), nobody.body());
                 assertTrue(nobody.json().get("detail").asText().contains("from-nowhere"), nobody.body());
                 JsonNode peers = api.call(na, "GET", "/v1/peers", ta, null).json();
                 assertEquals(1, peers.get("agreements").size(), "nothing added by a refused request: " + peers);
                 AdminApiTest.Reply twice = api.call(na, "POST", "/v1/peers/consumers", ta, "{\"name\": \"d\", \"certificate\": "
-                        + AdminClient.quote(Files.readString(d.resolve("cert.pem"))) + "}");
+                        + Cli.json(Files.readString(d.resolve("cert.pem"))) + "}");
                 assertEquals(409, twice.status(), twice.body());
             }
             String audit = Files.readString(a.resolve("audit.log"));

@@ -50,53 +50,24 @@ public final class EngineBench {
     private EngineBench() {
     }
 
-    static int run(String[] args) throws Exception {
-        int entries = 200_000;
-        int singles = 50_000;
-        int rounds = 5;
-        boolean json = false;
-        Path dir = null;
-        String jvm = DEFAULT_JVM_OPTIONS;
-        boolean inProcess = ForkedJvm.forkedWith() != null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--jvm" -> jvm = args[++i];
-                case "--in-process" -> inProcess = true;
-                case "--entries" -> entries = Integer.parseInt(args[++i]);
-                case "--single-commits" -> singles = Integer.parseInt(args[++i]);
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--json" -> json = true;
-                case "--dir" -> dir = Path.of(args[++i]);
-                default -> {
-                    System.err.println("""
-                            usage: bench-engine [--entries N] [--single-commits N] [--rounds R] [--json] [--dir D]
-                                                [--jvm "OPTIONS"] [--in-process]
-                              raw          RocksDB: entry + changelog record per entry, two column families,
-                                           batches of 100, WAL on, no fsync (the machine's limit)
-                              single       local commits of one entry each (WAL on, no fsync per commit)
-                              batched      local commits of 100 entries each
-                              apply        applying remote batches of 100 records of 100 entries each
-                              apply-pipelined  the same, each batch decoded on a second thread while the
-                                           previous one commits, as a node does
-                              apply-single applying remote batches of 100 single-entry records
-                              apply-cold   applying min(N, 100,000) entries, written in transactions of 1,000
-                                           and sent in 1 MiB batches, decoded on a second thread, in a new
-                                           JVM each round: the JIT's warm-up included (W1's cold catch-up
-                                           without the network)
-                            Each figure comes with the CPU time the process spent per entry (all threads).
-                            R rounds (default 5) run every workload in turn on fresh directories; the median is
-                            reported, with the lowest and highest rate seen.
-                            The benchmark runs in a JVM of its own with a fixed and
-                            pre-touched heap (--jvm, default "%s"); --in-process runs it in this JVM
-                            instead, with whatever heap the launcher gave it.""".formatted(DEFAULT_JVM_OPTIONS));
-                    return args[i].equals("--help") ? 0 : 2;
-                }
-            }
-        }
-        if (!inProcess) {
+    /** What {@code bench-engine} runs: see its command's help. */
+    record Settings(int entries, int singles, int rounds, boolean json, Path dir, String jvm, boolean inProcess) {
+    }
+
+    /**
+     * Runs the engine bench in a JVM of its own with {@code jvm} options, unless asked to run in
+     * this one or this is that JVM already; {@code args} are the command's own, for the child.
+     */
+    static int run(Settings s, List<String> args) throws Exception {
+        if (!s.inProcess() && ForkedJvm.forkedWith() == null) {
             // The child gets the same arguments: being forked, it ignores --jvm and runs in-process.
-            return ForkedJvm.run(ForkedJvm.split(jvm), "bench-engine", List.of(args));
+            return ForkedJvm.run(ForkedJvm.split(s.jvm()), "bench-engine", args);
         }
+        int entries = s.entries();
+        int singles = s.singles();
+        int rounds = s.rounds();
+        boolean json = s.json();
+        Path dir = s.dir();
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("entente-bench");
         try {
             // Warm the JIT on a small run of every workload, then measure.

@@ -4,37 +4,31 @@ import dev.entente.testkit.sim.InvariantViolation;
 import dev.entente.testkit.sim.Scenario;
 import dev.entente.testkit.sim.Simulation;
 import dev.entente.testkit.sim.Topology;
+import java.io.PrintStream;
 import java.util.EnumSet;
 import java.util.Random;
 import java.util.Set;
 
-/** {@code simulate}: replays a scenario from its spec, or explores random scenarios. */
+/** {@code entente simulate}: replays a scenario from its spec, or explores random scenarios. */
 final class Simulate {
     private Simulate() {
     }
 
-    static int run(String[] args) {
-        if (args.length == 0 || args[0].equals("--help")) {
-            System.err.println("""
-                    usage: simulate seed=S nodes=N topology=chain|star|ring|full-mesh hub=true|false writes=W faults=drop,duplicate,reorder,cut,partition,crash,clock_skew,trim|none
-                           simulate --explore COUNT [--seed S]
-                      The first form replays one scenario exactly (a failing property prints this line).
-                      The second runs COUNT random scenarios and stops at the first violation.""");
-            return args.length == 0 ? 2 : 0;
-        }
-        if (args[0].equals("--explore")) {
-            int count = Integer.parseInt(args[1]);
-            long seed = args.length > 3 && args[2].equals("--seed") ? Long.parseLong(args[3]) : System.nanoTime();
-            Random random = new Random(seed);
-            System.out.println("exploring " + count + " scenarios from seed " + seed);
-            for (int i = 0; i < count; i++) {
-                if (!runOne(randomScenario(random))) {
-                    return 1;
-                }
+    /** Replays the scenario {@code spec} describes; answers the exit code. */
+    static int replay(String spec, PrintStream out) {
+        return runOne(Scenario.parse(spec), out) ? 0 : 1;
+    }
+
+    /** Runs {@code count} random scenarios from {@code seed}, stopping at the first violation; answers the exit code. */
+    static int explore(int count, long seed, PrintStream out) {
+        Random random = new Random(seed);
+        out.println("exploring " + count + " scenarios from seed " + seed);
+        for (int i = 0; i < count; i++) {
+            if (!runOne(randomScenario(random), out)) {
+                return 1;
             }
-            return 0;
         }
-        return runOne(Scenario.parse(String.join(" ", args))) ? 0 : 1;
+        return 0;
     }
 
     static Scenario randomScenario(Random random) {
@@ -48,16 +42,16 @@ final class Simulate {
                 random.nextInt(4) == 0, 5 + random.nextInt(40), faults);
     }
 
-    private static boolean runOne(Scenario s) {
+    private static boolean runOne(Scenario s, PrintStream out) {
         long start = System.nanoTime();
         try {
             Simulation.Result r = Simulation.run(s);
-            System.out.printf("ok   %s: %d events, %d acknowledged, %d lost to refreshes, %d refreshes, %d dropped, %d duplicated, %s (%d ms)%n",
+            out.printf("ok   %s: %d events, %d acknowledged, %d lost to refreshes, %d refreshes, %d dropped, %d duplicated, %s (%d ms)%n",
                     s.spec(), r.events(), r.acknowledged(), r.lost(), r.refreshes(), r.dropped(), r.duplicated(), r.digest(),
                     (System.nanoTime() - start) / 1_000_000);
             return true;
         } catch (InvariantViolation v) {
-            System.out.println("FAIL " + v.getMessage());
+            out.println("FAIL " + v.getMessage());
             return false;
         }
     }

@@ -27,8 +27,8 @@ class EngineBenchTest {
         int code;
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            code = EngineBench.run(new String[] {"--entries", "2000", "--single-commits", "300", "--rounds", "1", "--json", "--dir", dir.toString(),
-                    "--jvm", "-Xms256m -Xmx256m"});
+            code = Main.execute(new String[] {"bench-engine", "--entries", "2000", "--single-commits", "300", "--rounds", "1", "--json", "--dir", dir.toString(),
+                    "--jvm", "-Xms256m -Xmx256m"}, System.out, System.err);
         } finally {
             System.setOut(saved);
         }
@@ -46,8 +46,14 @@ class EngineBenchTest {
 
     @Test
     void anUnknownOptionIsRefusedWithTheUsageBeforeAnyJvmIsStarted() throws Exception {
-        assertEquals(2, EngineBench.run(new String[] {"--entires", "10"}));
-        assertEquals(0, EngineBench.run(new String[] {"--help"}));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertEquals(2, Main.execute(new String[] {"bench-engine", "--entires", "10"}, o, e));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("'--entires'"), err.toString(StandardCharsets.UTF_8));
+        assertEquals(0, Main.execute(new String[] {"bench-engine", "--help"}, o, e));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("apply-cold"), out.toString(StandardCharsets.UTF_8));
     }
 
     private static JsonNode json(String line) {

@@ -2,6 +2,7 @@ package dev.entente.engine.session;
 
 import dev.entente.engine.ApplyResult;
 import dev.entente.engine.Engine;
+import dev.entente.engine.Progress;
 import dev.entente.engine.clock.HybridClock;
 import dev.entente.engine.session.AgreementStatus.State;
 import dev.entente.protocol.SessionMessages.Error.Code;
@@ -91,6 +92,11 @@ public final class ConsumerAgreement {
     private long refreshes;
     private long pulls;
     private long pullNanos;
+    /** The refresh in progress: when it started (the scheduler's nanoTime), and how far it is. */
+    private long refreshStartNanos;
+    private long refreshBytes;
+    private long refreshRecords;
+    private long refreshEstimate;
 
     /**
      * Why the last session failed.
@@ -306,8 +312,10 @@ public final class ConsumerAgreement {
     // ---- what it reports
 
     public synchronized AgreementStatus status() {
+        Progress refresh = state != State.REFRESHING ? null : new Progress("records", refreshRecords, refreshEstimate, refreshBytes,
+                java.time.Duration.ofNanos(Math.max(0, scheduler.nanoTime() - refreshStartNanos)));
         return new AgreementStatus(settings.name(), settings.supplier(), state, lastSuccess, lastError, changesApplied, batches, bytes,
-                lagMillis, refreshes, pulls, pullNanos / 1_000_000);
+                lagMillis, refreshes, pulls, pullNanos / 1_000_000, refresh);
     }
 
     public synchronized State state() {
@@ -351,6 +359,12 @@ public final class ConsumerAgreement {
     // ---- the schedule
 
     private synchronized void setState(State s) {
+        if (s == State.REFRESHING && state != State.REFRESHING) {
+            refreshStartNanos = scheduler.nanoTime();
+            refreshBytes = 0;
+            refreshRecords = 0;
+            refreshEstimate = 0;
+        }
         state = s;
     }
 
@@ -598,9 +612,12 @@ public final class ConsumerAgreement {
         }
 
         @Override
-        public void chunk(long chunkBytes) {
+        public void chunk(long chunkBytes, long records, long estimatedRecords) {
             synchronized (ConsumerAgreement.this) {
                 bytes += chunkBytes;
+                refreshBytes += chunkBytes;
+                refreshRecords = records;
+                refreshEstimate = estimatedRecords;
             }
         }
 

@@ -47,7 +47,7 @@ public final class ConsumerSession {
         void applied(ApplyResult result, long bytes);
 
         /** A snapshot chunk was taken in. */
-        void chunk(long bytes);
+        void chunk(long bytes, long records, long estimatedRecords);
 
         /** The stream ended and this node covers the supplier's RUV. */
         void pulled();
@@ -292,7 +292,7 @@ public final class ConsumerSession {
             fail(Code.MALFORMED_FRAME, "refresh from " + supplierAddress + " failed: " + e.getMessage(), true);
             return;
         }
-        owner.chunk(c.getChunk().size());
+        owner.chunk(c.getChunk().size(), imp.records(), imp.estimatedRecords());
         outstanding++;
         link.send(Frames.credit(1));
     }

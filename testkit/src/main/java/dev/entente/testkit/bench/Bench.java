@@ -22,71 +22,45 @@ public final class Bench {
     private Bench() {
     }
 
-    private static String usage() {
-        StringBuilder b = new StringBuilder("""
-                usage: entente bench [--workload W1,W2,...] [--quick] [--json] [--dir DIR] [--keep]
-                  Runs the standard workloads on real node processes (one JVM per node, TLS 1.3 on
-                  loopback, each node with its own RocksDB directory) and prints a table, or with
-                  --json one JSON object per workload on its own line. The machine's raw limits are
-                  measured first, in the same run, and every figure is given with its ratio to them.
-                  Every workload checks its result (equal digests) before printing a figure.
-                  --workload  the workloads to run (default: all)
-                  --quick     reduced sizes, for a smoke test (figures are not comparable)
-                  --dir       where the nodes' directories go, kept afterwards (default: a temporary
-                              directory, deleted afterwards)
-                  --keep      keep the temporary directory (node logs, configurations)
-                  ENTENTE_BENCH_NODE_OPTS  extra JVM options for every node process (say, to record
-                              a flight recording: -XX:StartFlightRecording=filename=node.jfr lands
-                              in each node's directory)
-                workloads:
-                """);
-        for (Workload w : WORKLOADS) {
-            b.append("  ").append(w.id()).append("  ").append(w.description()).append('\n');
-        }
-        return b.toString().stripTrailing();
+    /** The workloads, one line each, for the command's help. */
+    public static List<String> workloadLines() {
+        return WORKLOADS.stream().map(w -> "  " + w.id() + "  " + w.description()).toList();
     }
 
-    /** Runs the bench as the command line asks; answers the exit code. */
-    public static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        List<Workload> chosen = new ArrayList<>(WORKLOADS);
-        boolean quick = false;
-        boolean json = false;
-        boolean keep = false;
-        Path dir = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--quick" -> quick = true;
-                case "--json" -> json = true;
-                case "--keep" -> keep = true;
-                case "--help", "-h" -> {
-                    out.println(usage());
-                    return 0;
-                }
-                case "--dir", "--workload" -> {
-                    if (i + 1 >= args.length) {
-                        err.println("entente bench: " + args[i] + " needs a value\n" + usage());
-                        return 2;
-                    }
-                    if (args[i].equals("--dir")) {
-                        dir = Path.of(args[++i]);
-                    } else {
-                        chosen = new ArrayList<>();
-                        for (String id : args[++i].split(",")) {
-                            Workload w = WORKLOADS.stream().filter(x -> x.id().equalsIgnoreCase(id.trim())).findFirst().orElse(null);
-                            if (w == null) {
-                                err.println("entente bench: unknown workload '" + id + "'; choose among W1, W2, W3, W4, W5\n" + usage());
-                                return 2;
-                            }
-                            chosen.add(w);
-                        }
-                    }
-                }
-                default -> {
-                    err.println("entente bench: unknown option '" + args[i] + "'\n" + usage());
-                    return 2;
-                }
+    /**
+     * What to run and where.
+     *
+     * @param workloads the workloads' ids (W1 to W5); empty: all
+     * @param quick reduced sizes, for a smoke test (figures are not comparable)
+     * @param dir where the nodes' directories go, kept afterwards; null: a temporary directory
+     * @param keep keep the temporary directory
+     */
+    public record Settings(List<String> workloads, boolean quick, boolean json, Path dir, boolean keep) {
+        List<Workload> chosen() {
+            if (workloads.isEmpty()) {
+                return WORKLOADS;
             }
+            List<Workload> chosen = new ArrayList<>();
+            for (String id : workloads) {
+                chosen.add(WORKLOADS.stream().filter(x -> x.id().equalsIgnoreCase(id.trim())).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException("unknown workload '" + id + "'; choose among "
+                                + String.join(", ", WORKLOADS.stream().map(Workload::id).toList()))));
+            }
+            return chosen;
         }
+    }
+
+    /**
+     * Runs the bench; answers the exit code.
+     *
+     * @throws IllegalArgumentException a workload named does not exist (before anything runs)
+     */
+    public static int run(Settings settings, PrintStream out, PrintStream err) throws Exception {
+        List<Workload> chosen = settings.chosen();
+        boolean quick = settings.quick();
+        boolean json = settings.json();
+        boolean keep = settings.keep();
+        Path dir = settings.dir();
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("entente-bench");
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cores", Runtime.getRuntime().availableProcessors());
@@ -140,6 +114,9 @@ public final class Bench {
         }
         return failures == 0 ? 0 : 1;
     }
+
+    /** The command of the node process that {@link NodeHandle} starts. */
+    public static final String NODE_COMMAND = "bench-node";
 
     /** The {@code bench-node} process that {@link NodeHandle} starts. */
     public static int node(String[] args) throws Exception {

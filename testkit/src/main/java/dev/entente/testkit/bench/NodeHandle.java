@@ -68,7 +68,7 @@ final class NodeHandle implements AutoCloseable {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("dev.entente.testkit.Main");
-        cmd.add("bench-node");
+        cmd.add(Bench.NODE_COMMAND);
         cmd.add("--config");
         cmd.add(dir.resolve("node.yaml").toString());
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile())).start();

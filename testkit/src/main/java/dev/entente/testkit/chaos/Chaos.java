@@ -561,30 +561,11 @@ public final class Chaos {
 
     // ---- command line
 
-    /** {@code chaos [--seed S] [--nodes N] [--seconds N | --minutes N]}. */
-    public static int main(String[] args, PrintStream out) throws Exception {
-        long seed = System.nanoTime();
-        int n = 3;
-        long seconds = 60;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--seed" -> seed = Long.parseLong(args[++i]);
-                case "--nodes" -> n = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Long.parseLong(args[++i]);
-                case "--minutes" -> seconds = 60 * Long.parseLong(args[++i]);
-                default -> {
-                    out.println("usage: chaos [--seed S] [--nodes N (3)] [--seconds N | --minutes N (1 minute)]");
-                    return 2;
-                }
-            }
-        }
-        if (n < 3) {
-            out.println("chaos needs 3 nodes or more");
-            return 2;
-        }
+    /** {@code entente chaos}: one run in a temporary directory; answers the exit code. */
+    public static int run(Settings settings, PrintStream out) throws Exception {
         Path root = Files.createTempDirectory("entente-chaos");
         try {
-            run(new Settings(seed, n, Duration.ofSeconds(seconds)), root, out);
+            run(settings, root, out);
             return 0;
         } catch (AssertionError e) {
             out.println("FAIL " + e.getMessage());

@@ -26,7 +26,7 @@ class BenchQuickTest {
     void everyWorkloadCompletesOnRealNodesWithEqualDigests(@TempDir Path dir) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Bench.run(new String[] {"--quick", "--json", "--dir", dir.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = dev.entente.testkit.Main.execute(new String[] {"bench", "--quick", "--json", "--dir", dir.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, "bench --quick failed:\n" + text + "\n" + err.toString(StandardCharsets.UTF_8));
@@ -59,11 +59,11 @@ class BenchQuickTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        assertEquals(2, Bench.run(new String[] {"--workload", "W9"}, o, e));
+        assertEquals(2, dev.entente.testkit.Main.execute(new String[] {"bench", "--workload", "W9"}, o, e));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown workload 'W9'"), err.toString(StandardCharsets.UTF_8));
-        assertEquals(2, Bench.run(new String[] {"--fast"}, o, e));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown option '--fast'"));
-        assertEquals(0, Bench.run(new String[] {"--help"}, o, e));
+        assertEquals(2, dev.entente.testkit.Main.execute(new String[] {"bench", "--fast"}, o, e));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("Unknown option: '--fast'"), err.toString(StandardCharsets.UTF_8));
+        assertEquals(0, dev.entente.testkit.Main.execute(new String[] {"bench", "--help"}, o, e));
         for (String w : List.of("W1", "W2", "W3", "W4", "W5")) {
             assertTrue(out.toString(StandardCharsets.UTF_8).contains("  " + w + "  "), w);
         }
