@@ -92,6 +92,12 @@ final class AdminClient {
                     ever ? "last success " + a.get("lastSuccess").asText() + ", lag " + a.get("lagMillis").asLong() + " ms, "
                             + a.get("changesApplied").asLong() + " changes applied" : "never succeeded",
                     a.hasNonNull("lastError") ? "; last error: " + a.get("lastError").asText() : ""));
+            if (a.path("refresh").isObject()) {
+                sb.append("  ").append(" ".repeat(21)).append("refreshing: ").append(describe(progress(a.get("refresh")))).append('\n');
+            }
+        }
+        for (JsonNode b : s.path("backups")) {
+            sb.append("backup running: ").append(b.path("name").asText()).append(", ").append(describe(progress(b.get("progress")))).append('\n');
         }
         sb.append("consumers (pull from this node):").append(s.path("consumers").isEmpty() ? " none" : "").append('\n');
         for (JsonNode c : s.path("consumers")) {

@@ -67,7 +67,7 @@ class ProgressTest {
     }
 
     @Test
-    void theRefreshCommandDescribesTheAgreementsRefreshFromStatus() {
+    void theRefreshCommandAndStatusDescribeTheAgreementsRefreshAndStatusTheRunningBackups() {
         String status = """
                 {"agreements": [{"name": "from b", "state": "REFRESHING", "refresh": {"unit": "records", "done": 500, "total": 2000,
                  "bytes": 65536, "elapsedMillis": 1000, "perSecond": 500, "secondsLeft": 3}},
@@ -75,5 +75,9 @@ class ProgressTest {
         assertEquals("refreshing: 500 of about 2,000 records (25%), 64.0 KiB, 500 records/s, about 3 s left",
                 AdminClient.describeRefreshProgress(status, "from b"));
         assertEquals("agreement 'from c' is BACKOFF: connection refused", AdminClient.describeRefreshProgress(status, "from c"));
+        String full = status.replace("{\"agreements\"", "{\"node\": \"a\", \"origin\": \"o\", \"domain\": \"d\", \"backups\": [{\"name\": \"n.tar.gz\", "
+                + "\"progress\": {\"unit\": \"bytes\", \"done\": 1024, \"total\": 4096, \"bytes\": 1024, \"elapsedMillis\": 1000}}], \"agreements\"");
+        String text = AdminClient.describeStatus(full);
+        assertTrue(text.contains("refreshing: 500 of about 2,000 records (25%)") && text.contains("backup running: n.tar.gz, 1.0 KiB of 4.0 KiB (25%)"), text);
     }
 }

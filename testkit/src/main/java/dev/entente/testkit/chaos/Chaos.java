@@ -37,7 +37,7 @@ public final class Chaos {
     /** @param faultTime how long faults and writes run before everything heals */
     public record Settings(long seed, int nodes, Duration faultTime) {
         public String replay() {
-            return "java -jar testkit/target/entente-testkit.jar chaos --seed " + seed + " --nodes " + nodes + " --seconds " + faultTime.toSeconds();
+            return "bin/entente chaos --seed " + seed + " --nodes " + nodes + " --seconds " + faultTime.toSeconds();
         }
     }
 

@@ -46,7 +46,7 @@ public record Scenario(long seed, int nodes, Topology topology, boolean hub, int
 
     /** The one-line command that replays this scenario. */
     public String replayCommand() {
-        return "java -jar testkit/target/entente-testkit.jar simulate " + spec();
+        return "bin/entente simulate " + spec();
     }
 
     public static Scenario parse(String spec) {
