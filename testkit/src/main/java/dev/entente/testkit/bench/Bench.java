@@ -67,14 +67,15 @@ public final class Bench {
         machine.put("java", System.getProperty("java.version"));
         machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         machine.put("quick", quick);
+        machine.put("commit", commit());
         int failures = 0;
         try (SharedFixtures shared = new SharedFixtures(root.resolve("shared"))) {
             err.println("entente bench: measuring this machine's raw limits");
             Limits limits = Limits.measure(root.resolve("limits"), quick);
             machine.put("tls_provider", limits.tlsProvider());
             if (!json) {
-                out.printf(Locale.ROOT, "entente bench%s: %d cores, Java %s, TLS 1.3 via %s%n", quick ? " --quick (reduced sizes)" : "",
-                        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), limits.tlsProvider());
+                out.printf(Locale.ROOT, "entente bench%s: commit %s, %d cores, Java %s, TLS 1.3 via %s%n", quick ? " --quick (reduced sizes)" : "",
+                        machine.get("commit"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), limits.tlsProvider());
                 out.printf(Locale.ROOT, "limits, measured in this run: RocksDB raw %,.0f entries/s; TLS loopback %,.0f MB/s; TLS round trip %.3f ms%n",
                         limits.rocksDbEntriesPerSecond(), limits.tlsMegabytesPerSecond(), limits.tlsRoundTripMillis());
             }
@@ -121,6 +122,23 @@ public final class Bench {
     /** The {@code bench-node} process that {@link NodeHandle} starts. */
     public static int node(String[] args) throws Exception {
         return BenchNode.run(args);
+    }
+
+    /**
+     * The commit of the source checkout the bench runs from, so a figure can be traced to its code
+     * ("-dirty" when it has changes not committed); null outside a checkout or without git.
+     */
+    static String commit() {
+        try {
+            Process p = new ProcessBuilder("git", "describe", "--always", "--dirty", "--abbrev=12", "--exclude=*").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 && out.matches("[0-9a-f]{7,40}(-dirty)?") ? out : null;
+        } catch (java.io.IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     private static String describe(Map<String, Object> parameters) {
