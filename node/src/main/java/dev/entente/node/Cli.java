@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "entente", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, synopsisSubcommandLabel = "<command>",
         description = "A multi-master replication engine: every node writable, converging over TLS.",
-        exitCodeListHeading = "Exit status:%n",
+        exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:done", "1:failed: the message says why and what to do", "2:wrong usage: the message says what was wrong",
             "75:(entente node) stopped for its service manager to start it again: its store could not write"},
         footer = "%n'entente <command> --help' says more, with examples.",
@@ -135,8 +135,17 @@ public final class Cli implements Callable<Integer> {
         return cl.execute(args);
     }
 
+    /** Every command's help starts with "usage:" and ends with its exit codes (the common ones, unless it has its own). */
     private static void usageHeading(CommandLine c) {
-        c.getCommandSpec().usageMessage().synopsisHeading("usage: ");
+        CommandLine.Model.UsageMessageSpec usage = c.getCommandSpec().usageMessage();
+        usage.synopsisHeading("usage: ");
+        if (usage.exitCodeList().isEmpty()) {
+            Map<String, String> codes = new LinkedHashMap<>();
+            codes.put("0", "done");
+            codes.put("1", "failed: the message says why and what to do");
+            codes.put("2", "wrong usage: the message says what was wrong");
+            usage.exitCodeListHeading("%nExit status:%n").exitCodeList(codes);
+        }
         c.getSubcommands().values().forEach(Cli::usageHeading);
     }
 
@@ -298,9 +307,10 @@ public final class Cli implements Callable<Integer> {
     // ---- node
 
     @Command(name = "node", description = "Runs the node its configuration describes until SIGTERM or Ctrl-C, logging to stdout.",
-            footerHeading = "%nExamples:%n", footer = {"  entente node --config /var/lib/entente/site-a/node.yaml",
-                "%nIt exits 0 when stopped, 1 when it cannot start (the message names the setting), and 75 when its store",
-                "could not write for engine.stopAfterStoreFailure (a service manager starts it again)."})
+            footerHeading = "%nExamples:%n", footer = {"  entente node --config /var/lib/entente/site-a/node.yaml"},
+            exitCodeListHeading = "%nExit status:%n", exitCodeList = {"0:stopped by SIGTERM or Ctrl-C",
+                "1:could not start: the message names the setting or the file", "2:wrong usage",
+                "75:its store could not write for engine.stopAfterStoreFailure: a service manager starts it again"})
     static final class NodeCommand implements Callable<Integer> {
         @CommandLine.Mixin
         HelpOption help;

@@ -81,6 +81,7 @@ class CliTest {
             Run help = cli((c + " --help").split(" "));
             assertEquals(0, help.code(), c);
             assertTrue(help.out().startsWith("usage: entente " + c), help.out());
+            assertTrue(help.out().contains("Exit status:"), "every command's help lists its exit codes: " + help.out());
             if (!c.equals("cert") && !c.equals("config")) {
                 assertTrue(help.out().contains("Example"), "every command's help shows an example: " + help.out());
             }

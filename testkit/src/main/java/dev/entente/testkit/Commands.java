@@ -32,14 +32,13 @@ final class Commands {
                 "                           recording: -XX:StartFlightRecording=filename=node.jfr lands in each node's directory)",
                 "%nExamples:", "  entente bench                          # every workload, as a table (about 7 minutes)",
                 "  entente bench --workload W1,W2 --json   # one JSON object per workload",
-                "  entente bench --quick                  # reduced sizes: a smoke test, figures not comparable",
-                "%nExit status:", "  0   every workload ran and passed its checks", "  1   a workload failed (its line says why)",
-                "  2   wrong usage"));
+                "  entente bench --quick                  # reduced sizes: a smoke test, figures not comparable"));
         bench.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
         return List.of(bench, new BenchEngine(), new Simulate(), new ChaosCommand());
     }
 
-    @Command(name = "bench", description = {"The benchmark workloads on real node processes over TLS, with the machine's raw limits.",
+    @Command(name = "bench", exitCodeListHeading = "%nExit status:%n",
+            exitCodeList = {"0:every workload ran and passed its checks", "1:a workload failed (its line says why)", "2:wrong usage"}, description = {"The benchmark workloads on real node processes over TLS, with the machine's raw limits.",
         "One JVM per node, TLS 1.3 on loopback, each node with its own RocksDB directory. The machine's raw limits are "
             + "measured first, in the same run, and every figure is given with its ratio to them. Every workload checks its "
             + "result (equal digests) before it prints a figure."})
@@ -126,9 +125,9 @@ final class Commands {
                 "       entente simulate --explore COUNT [--seed S]",
                 "F: drop, duplicate, reorder, cut, partition, long_split, crash, clock_skew, trim"},
             footerHeading = "%nExamples:%n", footer = {"  entente simulate --explore 200 --seed 42",
-                "  entente simulate seed=-8308492 nodes=2 topology=chain hub=false writes=20 faults=partition",
-                "%nExit status:", "  0   every scenario held every invariant", "  1   a scenario broke one (its line says which, and how to replay it)",
-                "  2   wrong usage"})
+                "  entente simulate seed=-8308492 nodes=2 topology=chain hub=false writes=20 faults=partition"},
+            exitCodeListHeading = "%nExit status:%n", exitCodeList = {"0:every scenario held every invariant",
+                "1:a scenario broke one (its line says which, and how to replay it)", "2:wrong usage"})
     static final class Simulate implements Callable<Integer> {
         @CommandLine.Mixin
         Cli.HelpOption help;
@@ -166,8 +165,8 @@ final class Commands {
     @Command(name = "chaos", description = {"Node processes under kill -9, SIGSTOP, cut links, full disks and taken ports; then every check.",
         "N node processes take writes while faults are injected for the time given; then the faults stop and every "
             + "check runs: all digests equal, no acknowledged write lost, no deleted entry back. A failure prints its seed."},
-            footerHeading = "%nExamples:%n", footer = {"  entente chaos --minutes 10", "  entente chaos --seed 1234 --nodes 5 --seconds 90",
-                "%nExit status:", "  0   every check passed", "  1   a check failed (its line says which)", "  2   wrong usage"})
+            footerHeading = "%nExamples:%n", footer = {"  entente chaos --minutes 10", "  entente chaos --seed 1234 --nodes 5 --seconds 90"},
+            exitCodeListHeading = "%nExit status:%n", exitCodeList = {"0:every check passed", "1:a check failed (its line says which)", "2:wrong usage"})
     static final class ChaosCommand implements Callable<Integer> {
         @CommandLine.Mixin
         Cli.HelpOption help;

@@ -30,7 +30,7 @@ class CommandTreeTest {
         for (String c : List.of("bench", "bench-engine", "simulate", "chaos")) {
             Run r = run(c, "--help");
             assertEquals(0, r.code(), c);
-            assertTrue(r.out().startsWith("usage: entente " + c) && r.out().contains("Example"), r.out());
+            assertTrue(r.out().startsWith("usage: entente " + c) && r.out().contains("Example") && r.out().contains("Exit status:"), r.out());
         }
         Run status = run("status", "--help");
         assertTrue(status.out().startsWith("usage: entente status"), "the node's commands are the same here");
