@@ -784,8 +784,8 @@ public final class Cli implements Callable<Integer> {
             long size = archive.toFile().length();
             long start = System.nanoTime();
             java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
-            var origin = withProgress(cli.err, "entente restore", () -> "read " + AdminClient.describe(new dev.entente.engine.Progress("bytes", read.get(),
-                    size, read.get(), Duration.ofNanos(System.nanoTime() - start))) + " of the archive",
+            var origin = withProgress(cli.err, "entente restore", () -> "reading the archive: " + AdminClient.describe(new dev.entente.engine.Progress("bytes",
+                    read.get(), size, read.get(), Duration.ofNanos(System.nanoTime() - start))),
                     () -> Backup.restore(archive, dir, maxBytes, read::addAndGet));
             cli.out.println(json ? json(object("archive", archive.toString(), "dataDirectory", dir.toString(), "origin", origin.toString(),
                     "config", dir.resolve("node.yaml").toString()))
