@@ -64,6 +64,9 @@ final class CommitBatch implements AutoCloseable {
         EntryState offered;
         ChangeBytes record;
         int index;
+        /** The stored form of {@link #storedFor}, as a refresh received it; the commit stores it if the state is still that. */
+        byte[] stored;
+        EntryState storedFor;
 
         /** The entry's RocksDB key (entries and flags), built once for the prefetch and the commit. */
         private byte[] storeKey;
@@ -119,8 +122,20 @@ final class CommitBatch implements AutoCloseable {
     /** Namespaces whose unique index and flags were wiped in this batch: the store's are stale. */
     private final Set<String> rebuilt = new HashSet<>();
 
+    /** Where entry states go instead of the batch, when a refresh builds a store (see {@link #entriesTo}). */
+    private BulkLoad entrySink;
+
     CommitBatch(Store store) {
         this.store = store;
+    }
+
+    /**
+     * Sends entry states to {@code sink} rather than into the store, for a refresh's import: each
+     * entry arrives once, in key order, so none has a state in the store to read first, and
+     * states can only be set, never removed.
+     */
+    void entriesTo(BulkLoad sink) {
+        this.entrySink = sink;
     }
 
     // ---- entries
@@ -144,7 +159,7 @@ final class CommitBatch implements AutoCloseable {
     EntryState entry(String namespace, UUID id) {
         EntrySlot s = slot(namespace, id);
         if (!s.stateKnown) {
-            byte[] v = store.get(store.entries, s.storeKey());
+            byte[] v = entrySink != null ? null : store.get(store.entries, s.storeKey());
             s.state = v == null ? null : WireCodec.state(v);
             s.stateKnown = true;
         }
@@ -160,6 +175,16 @@ final class CommitBatch implements AutoCloseable {
             s.stateDirty = true;
             dirtyEntries.add(s);
         }
+    }
+
+    /**
+     * Offers the stored form of {@code state}, as a snapshot carried it: if the entry's final state
+     * in this batch is that state itself, the commit stores these bytes without encoding it again.
+     */
+    void offerStored(String namespace, UUID id, EntryState state, byte[] bytes) {
+        EntrySlot s = slot(namespace, id);
+        s.storedFor = state;
+        s.stored = bytes;
     }
 
     /**
@@ -415,7 +440,12 @@ final class CommitBatch implements AutoCloseable {
     void commit() {
         for (EntrySlot s : dirtyEntries) {
             byte[] key = s.storeKey();
-            if (s.state == null) {
+            if (entrySink != null) {
+                if (s.state == null) {
+                    throw new IllegalStateException("an import removed an entry it had set: " + s.key);
+                }
+                entrySink.put(key, s.state == s.storedFor ? s.stored : WireCodec.state(s.state));
+            } else if (s.state == null) {
                 delete(store.entries, key);
             } else if (s.offered != null && s.offered == s.state) {
                 put(store.entries, key, WireCodec.storedState(s.record.bytes(), s.record.versionStart(s.index),

@@ -871,6 +871,9 @@ public final class Engine implements AutoCloseable {
             next.feedFloor = resetSequence - 1;
             next.nextFeedSequence = resetSequence + 1;
             next.flushAll();
+            // Built without the write-ahead log (a refresh's import), and now durable: from here
+            // on the node's commits go through the log again.
+            next.unlogged(false);
             directory.activate(next.path);
             store = next;
             old.markForDeletion();

@@ -26,11 +26,46 @@ public final class SnapshotImport implements AutoCloseable {
     private long changes;
     private boolean trailerSeen;
     private boolean done;
+    /** The entries and the changelog, written into sorted files and ingested when the snapshot is complete. */
+    private BulkLoad entryFiles;
+    private BulkLoad changeFiles;
 
     SnapshotImport(Engine engine, String supplier, Path path) {
         this.engine = engine;
         this.supplier = supplier;
         this.path = path;
+    }
+
+    /**
+     * The changelog key of a change record: its origin and HLC, read from its top-level fields,
+     * the others skipped by their lengths. A refresh stores records as the supplier stored them
+     * (it applies the entries' states, not the records), so decoding every entry change of every
+     * record here, as parsing it whole did, cost as much as decoding the entries themselves; the
+     * record is decoded whole where it is applied, on any node that pulls it.
+     */
+    private byte[] changeKey(ByteString record) {
+        long hlc = 0;
+        ByteString origin = null;
+        try {
+            com.google.protobuf.CodedInputStream in = record.newCodedInput();
+            for (int tag; (tag = in.readTag()) != 0; ) {
+                switch (tag) {
+                    case (1 << 3) | com.google.protobuf.WireFormat.WIRETYPE_FIXED64 -> hlc = in.readFixed64();
+                    case (2 << 3) | com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED -> origin = in.readBytes();
+                    default -> {
+                        if (!in.skipField(tag)) {
+                            throw new InvalidProtocolBufferException("an end-group tag where none was opened");
+                        }
+                    }
+                }
+            }
+        } catch (java.io.IOException ex) {
+            throw new MalformedChangeException("refresh from '" + supplier + "' holds a change record that cannot be decoded: " + ex.getMessage(), ex);
+        }
+        if (origin == null || hlc == 0) {
+            throw new MalformedChangeException("refresh from '" + supplier + "' holds a change record without its origin or HLC");
+        }
+        return Keys.change(WireCodec.origin(origin), hlc);
     }
 
     /** Entries and changelog records imported so far. */
@@ -68,6 +103,9 @@ public final class SnapshotImport implements AutoCloseable {
             }
             engine.clock().checkSkew(header.getMaxHlc(), "the snapshot", supplier);
             aside = engine.openAside(path, Keys.uuid(header.getDomain().toByteArray()));
+            aside.unlogged(true);
+            entryFiles = new BulkLoad(aside, aside.entries, "entries of the snapshot from '" + supplier + "'", path.resolve("bulk-entries"));
+            changeFiles = new BulkLoad(aside, aside.changelog, "changelog records of the snapshot from '" + supplier + "'", path.resolve("bulk-changelog"));
         } else if (chunk.hasHeader()) {
             throw new MalformedChangeException("refresh from '" + supplier + "' sent a second snapshot header");
         }
@@ -85,22 +123,20 @@ public final class SnapshotImport implements AutoCloseable {
             }
         }
         try (CommitBatch b = new CommitBatch(aside)) {
+            b.entriesTo(entryFiles);
             EntryWriter writer = new EntryWriter(b, header.getReapedHorizon(), engine.options().validators(), false);
             for (Wire.StoredEntry e : chunk.getEntriesList()) {
                 String ns = Names.checkNamespace(e.getNamespace());
                 UUID id = Keys.uuid(e.getId().toByteArray());
-                EntryState state = WireCodec.state(e.getState().toByteArray());
+                byte[] stored = e.getState().toByteArray();
+                EntryState state = WireCodec.state(stored);
                 writer.apply(ns, id, state);
+                // Stored as received when the state needed no change here (the usual case).
+                b.offerStored(ns, id, state, stored);
                 entries++;
             }
             for (ByteString record : chunk.getChangesList()) {
-                Wire.ChangeRecord r;
-                try {
-                    r = Wire.ChangeRecord.parseFrom(record);
-                } catch (InvalidProtocolBufferException ex) {
-                    throw new MalformedChangeException("refresh from '" + supplier + "' holds a change record that cannot be decoded: " + ex.getMessage(), ex);
-                }
-                b.put(aside.changelog, Keys.change(WireCodec.origin(r.getOrigin()), r.getHlc()), record.toByteArray());
+                changeFiles.put(changeKey(record), record.toByteArray());
                 changes++;
             }
             b.commit();
@@ -129,6 +165,8 @@ public final class SnapshotImport implements AutoCloseable {
         if (!trailerSeen) {
             throw new IllegalStateException("refresh from '" + supplier + "' has not received its last chunk; nothing was changed");
         }
+        entryFiles.ingest();
+        changeFiles.ingest();
         Ruv ruv = Ruv.fromWire(header.getRuv());
         try (CommitBatch b = new CommitBatch(aside)) {
             ruv.origins().forEach((o, r) -> b.put(aside.meta, Keys.ruv(o), Store.ruvValue(r)));
@@ -153,6 +191,10 @@ public final class SnapshotImport implements AutoCloseable {
 
     @Override
     public void close() {
+        if (entryFiles != null) {
+            entryFiles.close();
+            changeFiles.close();
+        }
         if (!done) {
             done = true;
             try {

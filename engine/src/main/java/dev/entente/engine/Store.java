@@ -67,6 +67,11 @@ final class Store implements AutoCloseable {
     private final List<AutoCloseable> resources;
     private final AtomicInteger refs = new AtomicInteger(1);
     private final long writeBufferBytes;
+    /** The options of the column families, for sorted files written outside the store and ingested ({@link BulkLoad}). */
+    private final org.rocksdb.Options fileOptions;
+    /** Writes without the write-ahead log, for a store being built aside: see {@link #unlogged}. */
+    private final WriteOptions unloggedOptions;
+    private boolean unlogged;
 
     /** Changes only under the engine's commit lock (see {@link #takeNewOrigin}). */
     volatile OriginId origin;
@@ -88,9 +93,11 @@ final class Store implements AutoCloseable {
     }
 
     private Store(Path path, RocksDB db, List<ColumnFamilyHandle> handles, WriteOptions writeOptions, List<AutoCloseable> resources,
-                  long writeBufferBytes) {
+                  long writeBufferBytes, org.rocksdb.Options fileOptions, WriteOptions unloggedOptions) {
         this.path = path;
         this.writeBufferBytes = writeBufferBytes;
+        this.fileOptions = fileOptions;
+        this.unloggedOptions = unloggedOptions;
         this.db = db;
         this.meta = handles.get(0);
         this.entries = handles.get(1);
@@ -159,6 +166,8 @@ final class Store implements AutoCloseable {
                     .setMaxBackgroundJobs(2).setKeepLogFileNum(3).setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
                     .setBytesPerSync(1 << 20).setMaxOpenFiles(MAX_OPEN_FILES);
             resources.add(dbOptions);
+            org.rocksdb.Options fileOptions = new org.rocksdb.Options(dbOptions, cfOptions);
+            resources.add(fileOptions);
             List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
             descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
             for (String name : List.of("entries", "changelog", "namespaces", "unique", "flags", "reap", "feed")) {
@@ -176,7 +185,9 @@ final class Store implements AutoCloseable {
             if (db.get(handles.get(0), Keys.meta(Keys.Meta.FORMAT)) == null) {
                 initialise(db, handles.get(0), options.random(), domainForNewStore);
             }
-            return new Store(path, db, handles, wo, closeFirst, options.writeBufferBytes());
+            WriteOptions unlogged = new WriteOptions().setDisableWAL(true);
+            closeFirst.add(0, unlogged);
+            return new Store(path, db, handles, wo, closeFirst, options.writeBufferBytes(), fileOptions, unlogged);
         } catch (RocksDBException e) {
             closeAll(resources);
             throw fail(path, "opening the store", e);
@@ -267,9 +278,32 @@ final class Store implements AutoCloseable {
     /** Why commits fail, while they do (a full disk, say); null once one succeeds. */
     volatile StoreFailure writeFailure;
 
+    /**
+     * Writes from now on without the write-ahead log ({@code true}), or with it again. Only for a
+     * store built aside by a refresh: if the process dies, that store is deleted at the next
+     * start, and {@link #flushAll} makes what it holds durable before it becomes the node's.
+     */
+    void unlogged(boolean on) {
+        unlogged = on;
+    }
+
+    /** A writer of a sorted file with this store's table options (block size, bloom filter, compression). */
+    org.rocksdb.SstFileWriter sortedFileWriter(org.rocksdb.EnvOptions env) {
+        return new org.rocksdb.SstFileWriter(env, fileOptions);
+    }
+
+    /** Moves sorted files into a column family that holds none of their keys yet (they land on the last level). */
+    void ingest(ColumnFamilyHandle cf, List<Path> files) {
+        try (org.rocksdb.IngestExternalFileOptions o = new org.rocksdb.IngestExternalFileOptions().setMoveFiles(true)) {
+            db.ingestExternalFile(cf, files.stream().map(Path::toString).toList(), o);
+        } catch (RocksDBException e) {
+            throw fail("ingesting the sorted files of", e);
+        }
+    }
+
     void write(WriteBatch batch) {
         try {
-            db.write(writeOptions, batch);
+            db.write(unlogged ? unloggedOptions : writeOptions, batch);
             if (writeFailure != null) {
                 writeFailure = null;
             }
