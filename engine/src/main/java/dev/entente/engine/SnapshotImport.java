@@ -43,11 +43,11 @@ public final class SnapshotImport implements AutoCloseable {
      * record here, as parsing it whole did, cost as much as decoding the entries themselves; the
      * record is decoded whole where it is applied, on any node that pulls it.
      */
-    private byte[] changeKey(ByteString record) {
+    private byte[] changeKey(byte[] record) {
         long hlc = 0;
         ByteString origin = null;
         try {
-            com.google.protobuf.CodedInputStream in = record.newCodedInput();
+            com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(record);
             for (int tag; (tag = in.readTag()) != 0; ) {
                 switch (tag) {
                     case (1 << 3) | com.google.protobuf.WireFormat.WIRETYPE_FIXED64 -> hlc = in.readFixed64();
@@ -86,17 +86,17 @@ public final class SnapshotImport implements AutoCloseable {
         if (done || trailerSeen) {
             throw new IllegalStateException("refresh from '" + supplier + "' has already " + (done ? "ended" : "received its last chunk"));
         }
-        Wire.SnapshotChunk chunk;
+        SnapshotChunkReader chunk;
         try {
-            chunk = Wire.SnapshotChunk.parseFrom(chunkBytes);
+            chunk = SnapshotChunkReader.read(chunkBytes);
         } catch (InvalidProtocolBufferException e) {
             throw new MalformedChangeException("refresh chunk from '" + supplier + "' cannot be decoded: " + e.getMessage(), e);
         }
         if (header == null) {
-            if (!chunk.hasHeader()) {
+            if (chunk.header == null) {
                 throw new MalformedChangeException("refresh from '" + supplier + "' did not start with a snapshot header");
             }
-            header = chunk.getHeader();
+            header = chunk.header;
             if (header.getFormat() != SnapshotExport.FORMAT) {
                 throw new MalformedChangeException("refresh from '" + supplier + "' uses snapshot format " + header.getFormat()
                         + "; this node reads format " + SnapshotExport.FORMAT + ". Run the same Entente version on both nodes");
@@ -106,11 +106,11 @@ public final class SnapshotImport implements AutoCloseable {
             aside.unlogged(true);
             entryFiles = new BulkLoad(aside, aside.entries, "entries of the snapshot from '" + supplier + "'", path.resolve("bulk-entries"));
             changeFiles = new BulkLoad(aside, aside.changelog, "changelog records of the snapshot from '" + supplier + "'", path.resolve("bulk-changelog"));
-        } else if (chunk.hasHeader()) {
+        } else if (chunk.header != null) {
             throw new MalformedChangeException("refresh from '" + supplier + "' sent a second snapshot header");
         }
         try (CommitBatch b = new CommitBatch(aside)) {
-            for (Wire.NamespaceState ns : chunk.getNamespacesList()) {
+            for (Wire.NamespaceState ns : chunk.namespaces) {
                 b.putNamespace(WireCodec.namespace(ns, null));
                 namespaces++;
             }
@@ -125,24 +125,24 @@ public final class SnapshotImport implements AutoCloseable {
         try (CommitBatch b = new CommitBatch(aside)) {
             b.entriesTo(entryFiles);
             EntryWriter writer = new EntryWriter(b, header.getReapedHorizon(), engine.options().validators(), false);
-            for (Wire.StoredEntry e : chunk.getEntriesList()) {
-                String ns = Names.checkNamespace(e.getNamespace());
-                UUID id = Keys.uuid(e.getId().toByteArray());
-                byte[] stored = e.getState().toByteArray();
+            for (SnapshotChunkReader.StoredEntry e : chunk.entries) {
+                String ns = Names.checkNamespace(e.namespace());
+                UUID id = Keys.uuid(e.id());
+                byte[] stored = e.state();
                 EntryState state = WireCodec.state(stored);
                 writer.apply(ns, id, state);
                 // Stored as received when the state needed no change here (the usual case).
                 b.offerStored(ns, id, state, stored);
                 entries++;
             }
-            for (ByteString record : chunk.getChangesList()) {
-                changeFiles.put(changeKey(record), record.toByteArray());
+            for (byte[] record : chunk.changes) {
+                changeFiles.put(changeKey(record), record);
                 changes++;
             }
             b.commit();
         }
-        if (chunk.hasTrailer()) {
-            Wire.SnapshotTrailer t = chunk.getTrailer();
+        if (chunk.trailer != null) {
+            Wire.SnapshotTrailer t = chunk.trailer;
             if (t.getNamespaces() != namespaces || t.getEntries() != entries || t.getChanges() != changes) {
                 throw new MalformedChangeException("refresh from '" + supplier + "' ended with " + t.getNamespaces() + " namespaces, "
                         + t.getEntries() + " entries and " + t.getChanges() + " changes announced, but " + namespaces + ", " + entries

@@ -77,6 +77,8 @@ final class Commands {
         "  apply        applying remote batches of 100 records of 100 entries each",
         "  apply-pipelined  the same, each batch decoded on a second thread while the previous one commits, as a node does",
         "  apply-single applying remote batches of 100 single-entry records",
+        "  refresh      a refresh's import: a supplier's snapshot of N entries (written in transactions of 1,000), cut into",
+        "               1 MiB chunks beforehand, built aside and switched to (W5 without the network and the new JVM)",
         "  apply-cold   applying min(N, 100,000) entries, written in transactions of 1,000 and sent in 1 MiB batches,",
         "               decoded on a second thread, in a new JVM each round: the JIT's warm-up included (W1's cold",
         "               catch-up without the network)",

@@ -84,7 +84,7 @@ public final class EngineBench {
     private static List<Figure> runAll(Path root, int entries, int singles, int rounds) throws Exception {
         // Rounds interleave the workloads, so that the raw limit and the engine's figures are taken
         // under the same conditions (this machine's disk and background compactions are noisy).
-        Sample[][] samples = new Sample[6][rounds];
+        Sample[][] samples = new Sample[7][rounds];
         for (int r = 0; r < rounds; r++) {
             samples[0][r] = measure(entries, t -> rawRocksDb(root.resolve("raw"), entries, t));
             samples[1][r] = measure(singles, t -> singleCommits(root.resolve("single"), singles, t));
@@ -92,6 +92,7 @@ public final class EngineBench {
             samples[3][r] = measure(entries, t -> remoteApply(root.resolve("apply"), entries, 100, false, t));
             samples[4][r] = measure(entries, t -> remoteApply(root.resolve("apply-pipelined"), entries, 100, true, t));
             samples[5][r] = measure(singles, t -> remoteApply(root.resolve("apply-single"), singles, 1, false, t));
+            samples[6][r] = measure(entries, t -> refresh(root.resolve("refresh"), entries, t));
         }
         double raw = median(samples[0]);
         return List.of(
@@ -100,7 +101,8 @@ public final class EngineBench {
                 figure("batched", "local commits of 100 entries each", entries, samples[2], raw),
                 figure("apply", "remote apply, batches of up to 100 records (4 MiB) of 100 entries", entries, samples[3], raw),
                 figure("apply-pipelined", "the same, each batch decoded on a second thread while the previous one commits, as a node does", entries, samples[4], raw),
-                figure("apply-single", "remote apply, batches of 100 single-entry records", singles, samples[5], raw));
+                figure("apply-single", "remote apply, batches of 100 single-entry records", singles, samples[5], raw),
+                figure("refresh", "a refresh's import: the supplier's snapshot in 1 MiB chunks, built aside and switched to", entries, samples[6], raw));
     }
 
     /** R rounds of {@link ColdApply}, each in a new JVM with the options this one was started with. */
@@ -331,6 +333,38 @@ public final class EngineBench {
             timer.stop();
             if (!consumer.missingFrom(target).isEmpty() || !consumer.digest().equals(supplier.digest())) {
                 throw new IllegalStateException("remote apply did not converge: the figure would be meaningless");
+            }
+        } finally {
+            TempDirs.delete(dir);
+        }
+    }
+
+    /**
+     * A refresh's import on the consumer (W5 without the network and the new JVM): the supplier,
+     * holding {@code entries} written in transactions of 1,000, cuts its snapshot into 1 MiB
+     * chunks beforehand; the timed part builds the store aside from them and switches to it.
+     */
+    static void refresh(Path dir, int entries, Timer timer) throws Exception {
+        try (Engine supplier = open(dir.resolve("supplier")); Engine consumer = open(dir.resolve("consumer"))) {
+            supplier.transaction().defineNamespace(IdentityEntries.NAMESPACE, IdentityEntries.schema()).commit();
+            writeBatched(supplier, prepare(entries, "refresh-"), 1000);
+            List<ByteString> chunks = new ArrayList<>();
+            try (dev.entente.engine.SnapshotExport x = supplier.exportSnapshot("consumer")) {
+                for (ByteString c; (c = x.nextChunk(1 << 20)) != null; ) {
+                    chunks.add(c);
+                }
+            }
+            consumer.markRefreshRequired("a refresh is measured");
+            timer.start();
+            try (dev.entente.engine.SnapshotImport imp = consumer.beginRefresh("supplier")) {
+                for (ByteString c : chunks) {
+                    imp.accept(c);
+                }
+                imp.complete();
+            }
+            timer.stop();
+            if (!consumer.digest().equals(supplier.digest())) {
+                throw new IllegalStateException("the refresh did not make a clone of the supplier: the figure would be meaningless");
             }
         } finally {
             TempDirs.delete(dir);

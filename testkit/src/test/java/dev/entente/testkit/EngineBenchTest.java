@@ -35,7 +35,7 @@ class EngineBenchTest {
         String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, text);
         List<JsonNode> figures = text.lines().map(EngineBenchTest::json).toList();
-        assertEquals(List.of("raw", "single", "batched", "apply", "apply-pipelined", "apply-single", "apply-cold"),
+        assertEquals(List.of("raw", "single", "batched", "apply", "apply-pipelined", "apply-single", "refresh", "apply-cold"),
                 figures.stream().map(f -> f.get("workload").asText()).toList(), text);
         for (JsonNode f : figures) {
             assertEquals("-Xms256m -Xmx256m", f.get("jvm_options").asText(), f.toString());
