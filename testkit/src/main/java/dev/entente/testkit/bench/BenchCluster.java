@@ -38,6 +38,15 @@ final class BenchCluster implements AutoCloseable {
         this.root = Files.createDirectories(root);
     }
 
+    /** The memory of every node running now, by name. */
+    Map<String, NodeHandle.Memory> memory() throws InterruptedException {
+        Map<String, NodeHandle.Memory> m = new LinkedHashMap<>();
+        for (Map.Entry<String, NodeHandle> e : running.entrySet()) {
+            m.put(e.getKey(), e.getValue().memory());
+        }
+        return m;
+    }
+
     Path dir(String name) {
         return root.resolve(name);
     }

@@ -131,6 +131,7 @@ final class BulkConverge implements Workload {
                             warm.entries(), warm.seconds(), warm.perSecond(), warm.megabytesPerSecond(), 100 * warm.perSecond() / limits.rocksDbEntriesPerSecond(),
                             100 * warm.megabytesPerSecond() / limits.tlsMegabytesPerSecond())
                     .line("check", "digests equal, %,d entries on B, then %,d", entries, (WARM_ROUNDS + 1) * entries)
+                    .memory(c.memory())
                     .build();
         }
     }

@@ -98,6 +98,7 @@ final class ConflictingEdits implements Workload {
                             100 * rate / limits.rocksDbEntriesPerSecond())
                     .line("winners", "A's value on %,d entries, B's on %,d; %s conflict entries", winsA, entries - winsA, digest[3])
                     .line("check", "digests equal; on both nodes every entry holds the value with the higher CID")
+                    .memory(c.memory())
                     .build();
         }
     }

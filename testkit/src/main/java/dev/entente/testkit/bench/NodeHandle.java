@@ -102,6 +102,40 @@ final class NodeHandle implements AutoCloseable {
         return answer(command, timeout);
     }
 
+    /**
+     * A node process's memory.
+     *
+     * @param peakRssBytes the most resident memory the process has held since it started ({@code VmHWM}); -1 where
+     *                     {@code /proc} cannot tell (not Linux)
+     * @param rssBytes resident memory now ({@code VmRSS}); -1 likewise
+     * @param peakHeapBytes the most Java heap in use, sampled every few milliseconds, since start or the last {@code heap-reset}
+     */
+    record Memory(long peakRssBytes, long rssBytes, long peakHeapBytes) {
+    }
+
+    Memory memory() throws InterruptedException {
+        long peakHeap = Long.parseLong(call("heap", Duration.ofSeconds(10)));
+        long peakRss = -1;
+        long rss = -1;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    peakRss = kib(line);
+                } else if (line.startsWith("VmRSS:")) {
+                    rss = kib(line);
+                }
+            }
+        } catch (IOException e) {
+            // No /proc here: the figures say -1, "not measured", rather than fail the workload.
+            return new Memory(-1, -1, peakHeap);
+        }
+        return new Memory(peakRss, rss, peakHeap);
+    }
+
+    private static long kib(String statusLine) {
+        return 1024 * Long.parseLong(statusLine.replaceAll("[^0-9]", ""));
+    }
+
     /** Milliseconds the node's JIT compilers have worked since it started. */
     long jitMillis() throws InterruptedException {
         return Long.parseLong(call("jit", Duration.ofSeconds(10)));

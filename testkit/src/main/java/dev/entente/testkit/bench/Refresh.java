@@ -52,6 +52,7 @@ final class Refresh implements Workload {
                 .line("ratios", "%.1f%% of TLS, %.0f%% of RocksDB raw", 100 * mb / limits.tlsMegabytesPerSecond(),
                         100 * rate / limits.rocksDbEntriesPerSecond())
                 .line("check", "the new node's digest equals the member's")
+                .memory(db.cluster.memory())
                 .build();
     }
 }

@@ -14,7 +14,8 @@ import java.util.Map;
  * human table's text for it.
  */
 record Result(String workload, String title, Map<String, Object> parameters, Map<String, Object> figures,
-              Map<String, Object> limits, Map<String, Object> ratios, Map<String, Object> checks, List<String> lines) {
+              Map<String, Object> limits, Map<String, Object> ratios, Map<String, Object> checks, Map<String, Object> memory,
+              List<String> lines) {
 
     static Builder builder(String workload, String title) {
         return new Builder(workload, title);
@@ -29,6 +30,7 @@ record Result(String workload, String title, Map<String, Object> parameters, Map
         o.put("limits", limits);
         o.put("ratios", ratios);
         o.put("checks", checks);
+        o.put("memory", memory);
         o.put("machine", machine);
         try {
             return new ObjectMapper().writeValueAsString(o);
@@ -45,6 +47,7 @@ record Result(String workload, String title, Map<String, Object> parameters, Map
         private final Map<String, Object> limits = new LinkedHashMap<>();
         private final Map<String, Object> ratios = new LinkedHashMap<>();
         private final Map<String, Object> checks = new LinkedHashMap<>();
+        private final Map<String, Object> memory = new LinkedHashMap<>();
         private final List<String> lines = new ArrayList<>();
 
         private Builder(String workload, String title) {
@@ -77,6 +80,29 @@ record Result(String workload, String title, Map<String, Object> parameters, Map
             return this;
         }
 
+        /**
+         * Each node's memory at the end of the workload (MiB; -1: not measured here), in the JSON's
+         * {@code memory} and as a line of the table.
+         */
+        Builder memory(Map<String, NodeHandle.Memory> nodes) {
+            StringBuilder text = new StringBuilder();
+            nodes.forEach((name, m) -> {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("peak_rss_mib", mib(m.peakRssBytes()));
+                o.put("rss_mib", mib(m.rssBytes()));
+                o.put("peak_heap_mib", mib(m.peakHeapBytes()));
+                memory.put(name, o);
+                text.append(text.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT, "%s peak RSS %s, heap %s", name,
+                        m.peakRssBytes() < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f MiB", mib(m.peakRssBytes())),
+                        String.format(Locale.ROOT, "%.0f MiB", mib(m.peakHeapBytes()))));
+            });
+            return line("memory per node", "%s", text);
+        }
+
+        private static double mib(long bytes) {
+            return bytes < 0 ? -1 : Math.round(bytes / 1048576.0 * 10) / 10.0;
+        }
+
         /** A line of the human table, formatted with {@link Locale#ROOT}. */
         Builder line(String label, String format, Object... args) {
             lines.add(String.format(Locale.ROOT, "  %-22s %s", label, String.format(Locale.ROOT, format, args)));
@@ -86,7 +112,7 @@ record Result(String workload, String title, Map<String, Object> parameters, Map
         Result build() {
             return new Result(workload, title, new LinkedHashMap<>(parameters),
                     new LinkedHashMap<>(figures), new LinkedHashMap<>(limits), new LinkedHashMap<>(ratios), new LinkedHashMap<>(checks),
-                    List.copyOf(lines));
+                    new LinkedHashMap<>(memory), List.copyOf(lines));
         }
 
         private static double round(double v) {

@@ -52,6 +52,7 @@ final class SmallDelta implements Workload {
                         bigMedian / smallMedian)
                 .line("limit", "TLS round trip %.3f ms", limits.tlsRoundTripMillis())
                 .line("check", "digests equal after the rounds, on both sizes")
+                .memory(db.cluster.memory())
                 .build();
     }
 

@@ -132,6 +132,7 @@ final class SteadyLag implements Workload {
                             cpuTotal / wall, Runtime.getRuntime().availableProcessors(), cpu[0], cpu[1], cpu[2], jitDuring, lastRoundJit)
                     .line("limit", "TLS round trip %.3f ms", limits.tlsRoundTripMillis())
                     .line("check", "digests equal; each write seen once on both other nodes (%,d)", all.size())
+                    .memory(c.memory())
                     .build();
         }
     }

@@ -38,7 +38,12 @@ class BenchQuickTest {
             assertTrue(r.get("checks").get("digests_equal").asBoolean(), line);
             assertTrue(r.get("limits").size() > 0 && r.get("ratios").size() > 0 && r.get("figures").size() > 0, line);
             assertTrue(r.get("machine").get("quick").asBoolean(), line);
+            // every node of every workload reports its memory (this machine has /proc)
+            assertTrue(r.get("memory").size() >= 2, line);
+            r.get("memory").forEach(m -> assertTrue(m.get("peak_rss_mib").asDouble() > 0 && m.get("peak_heap_mib").asDouble() > 0
+                    && m.get("rss_mib").asDouble() <= m.get("peak_rss_mib").asDouble(), line));
         }
+        assertEquals(List.of("a", "b", "c"), iterator(json(lines.get(0)).get("memory").fieldNames()), "W1 reports each of its three nodes");
         assertTrue(json(lines.get(2)).get("checks").get("higher_cid_wins_everywhere").asBoolean());
         // W1's one-way catch-up ran, twice, and C ended with A's digest each time; C pulled every
         // entry in the catch-ups themselves (counted from its digest before), so the relay did cut
@@ -67,6 +72,12 @@ class BenchQuickTest {
         for (String w : List.of("W1", "W2", "W3", "W4", "W5")) {
             assertTrue(out.toString(StandardCharsets.UTF_8).contains("  " + w + "  "), w);
         }
+    }
+
+    private static List<String> iterator(java.util.Iterator<String> names) {
+        List<String> out = new java.util.ArrayList<>();
+        names.forEachRemaining(out::add);
+        return out;
     }
 
     private static JsonNode json(String line) {
