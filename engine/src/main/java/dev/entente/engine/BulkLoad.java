@@ -85,6 +85,13 @@ final class BulkLoad implements AutoCloseable {
         if (!files.isEmpty()) {
             store.ingest(family, files);
         }
+        try {
+            // The files were moved into the store: their directory is empty.
+            Files.deleteIfExists(dir);
+        } catch (java.io.IOException e) {
+            org.slf4j.LoggerFactory.getLogger(BulkLoad.class).warn("cannot delete the empty directory " + dir + " after ingesting the " + what
+                    + ": " + e.getMessage() + "; it is harmless and may be deleted by hand");
+        }
     }
 
     private void finishFile() throws RocksDBException {

@@ -29,6 +29,12 @@ public final class SnapshotImport implements AutoCloseable {
     /** The entries and the changelog, written into sorted files and ingested when the snapshot is complete. */
     private BulkLoad entryFiles;
     private BulkLoad changeFiles;
+    /** The header's RUV: no change record of the snapshot may lie beyond it. */
+    private Ruv headerRuv;
+    /** The key of the last entry received: entries arrive in strictly increasing key order. */
+    private byte[] lastEntryKey;
+    /** Why a chunk failed: half of it may be written, so the import can only be closed. */
+    private RuntimeException failure;
 
     SnapshotImport(Engine engine, String supplier, Path path) {
         this.engine = engine;
@@ -45,6 +51,7 @@ public final class SnapshotImport implements AutoCloseable {
      */
     private byte[] changeKey(byte[] record) {
         long hlc = 0;
+        long prevHlc = 0;
         ByteString origin = null;
         try {
             com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(record);
@@ -52,6 +59,7 @@ public final class SnapshotImport implements AutoCloseable {
                 switch (tag) {
                     case (1 << 3) | com.google.protobuf.WireFormat.WIRETYPE_FIXED64 -> hlc = in.readFixed64();
                     case (2 << 3) | com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED -> origin = in.readBytes();
+                    case (3 << 3) | com.google.protobuf.WireFormat.WIRETYPE_FIXED64 -> prevHlc = in.readFixed64();
                     default -> {
                         if (!in.skipField(tag)) {
                             throw new InvalidProtocolBufferException("an end-group tag where none was opened");
@@ -62,10 +70,19 @@ public final class SnapshotImport implements AutoCloseable {
         } catch (java.io.IOException ex) {
             throw new MalformedChangeException("refresh from '" + supplier + "' holds a change record that cannot be decoded: " + ex.getMessage(), ex);
         }
-        if (origin == null || hlc == 0) {
+        if (origin == null || hlc <= 0) {
             throw new MalformedChangeException("refresh from '" + supplier + "' holds a change record without its origin or HLC");
         }
-        return Keys.change(WireCodec.origin(origin), hlc);
+        OriginId o = WireCodec.origin(origin);
+        Ruv.Range held = headerRuv.origins().get(o);
+        // The cheap checks a record's top-level fields allow: it follows its predecessor, and the
+        // snapshot's RUV covers it (a record beyond it would be served to this node's consumers
+        // as a change no RUV accounts for).
+        if (prevHlc < 0 || prevHlc >= hlc || held == null || hlc > held.max()) {
+            throw new MalformedChangeException("refresh from '" + supplier + "' holds a change record of origin " + o + " at " + hlc
+                    + " that its own RUV does not cover or that does not follow its predecessor (" + prevHlc + ")");
+        }
+        return Keys.change(o, hlc);
     }
 
     /** Entries and changelog records imported so far. */
@@ -78,14 +95,32 @@ public final class SnapshotImport implements AutoCloseable {
      * header, or when it gave none): for progress only, as the supplier's word is never checked.
      */
     public long estimatedRecords() {
-        return header == null ? 0 : header.getEstimatedEntries() + header.getEstimatedChanges();
+        if (header == null) {
+            return 0;
+        }
+        // uint64 on the wire: a value past Long.MAX_VALUE reads negative here; either is no estimate.
+        long e = Math.max(0, header.getEstimatedEntries());
+        long c = Math.max(0, header.getEstimatedChanges());
+        return e > Long.MAX_VALUE - c ? Long.MAX_VALUE : e + c;
     }
 
     /** Adds one chunk, in the order the supplier produced them. */
     public void accept(ByteString chunkBytes) {
+        if (failure != null) {
+            throw new IllegalStateException("refresh from '" + supplier + "' failed earlier (" + failure.getMessage() + "); close it", failure);
+        }
         if (done || trailerSeen) {
             throw new IllegalStateException("refresh from '" + supplier + "' has already " + (done ? "ended" : "received its last chunk"));
         }
+        try {
+            acceptChunk(chunkBytes);
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private void acceptChunk(ByteString chunkBytes) {
         SnapshotChunkReader chunk;
         try {
             chunk = SnapshotChunkReader.read(chunkBytes);
@@ -102,6 +137,7 @@ public final class SnapshotImport implements AutoCloseable {
                         + "; this node reads format " + SnapshotExport.FORMAT + ". Run the same Entente version on both nodes");
             }
             engine.clock().checkSkew(header.getMaxHlc(), "the snapshot", supplier);
+            headerRuv = Ruv.fromWire(header.getRuv());
             aside = engine.openAside(path, Keys.uuid(header.getDomain().toByteArray()));
             aside.unlogged(true);
             entryFiles = new BulkLoad(aside, aside.entries, "entries of the snapshot from '" + supplier + "'", path.resolve("bulk-entries"));
@@ -128,6 +164,12 @@ public final class SnapshotImport implements AutoCloseable {
             for (SnapshotChunkReader.StoredEntry e : chunk.entries) {
                 String ns = Names.checkNamespace(e.namespace());
                 UUID id = Keys.uuid(e.id());
+                byte[] key = Keys.entry(ns, id);
+                if (lastEntryKey != null && java.util.Arrays.compareUnsigned(key, lastEntryKey) <= 0) {
+                    throw new MalformedChangeException("the entries of the snapshot from '" + supplier + "' arrived out of order (entry " + id
+                            + " of namespace " + ns + " repeats or goes back): the snapshot is malformed");
+                }
+                lastEntryKey = key;
                 byte[] stored = e.state();
                 EntryState state = WireCodec.state(stored);
                 writer.apply(ns, id, state);
@@ -162,7 +204,7 @@ public final class SnapshotImport implements AutoCloseable {
         if (done) {
             throw new IllegalStateException("refresh from '" + supplier + "' has already ended");
         }
-        if (!trailerSeen) {
+        if (!trailerSeen || failure != null) {
             throw new IllegalStateException("refresh from '" + supplier + "' has not received its last chunk; nothing was changed");
         }
         entryFiles.ingest();
