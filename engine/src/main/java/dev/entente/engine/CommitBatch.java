@@ -178,11 +178,16 @@ final class CommitBatch implements AutoCloseable {
     }
 
     /**
-     * Offers the stored form of {@code state}, as a snapshot carried it: if the entry's final state
-     * in this batch is that state itself, the commit stores these bytes without encoding it again.
+     * Offers the stored form of {@code state}, as a snapshot carried it, before the state is
+     * applied: if the entry's final state in this batch is that state itself, the commit stores
+     * these bytes without encoding it again. {@code key} is the entry's store key, which the
+     * caller already built.
      */
-    void offerStored(String namespace, UUID id, EntryState state, byte[] bytes) {
+    void offerStored(String namespace, UUID id, byte[] key, EntryState state, byte[] bytes) {
         EntrySlot s = slot(namespace, id);
+        if (s.storeKey == null) {
+            s.storeKey = key;
+        }
         s.storedFor = state;
         s.stored = bytes;
     }

@@ -33,6 +33,7 @@ public final class SnapshotImport implements AutoCloseable {
     private Ruv headerRuv;
     /** The key of the last entry received: entries arrive in strictly increasing key order. */
     private byte[] lastEntryKey;
+    private String lastNamespace;
     /** Why a chunk failed: half of it may be written, so the import can only be closed. */
     private RuntimeException failure;
 
@@ -162,7 +163,9 @@ public final class SnapshotImport implements AutoCloseable {
             b.entriesTo(entryFiles);
             EntryWriter writer = new EntryWriter(b, header.getReapedHorizon(), engine.options().validators(), false);
             for (SnapshotChunkReader.StoredEntry e : chunk.entries) {
-                String ns = Names.checkNamespace(e.namespace());
+                // A run of entries shares one namespace string (SnapshotChunkReader): checked once.
+                String ns = e.namespace() == lastNamespace ? lastNamespace : Names.checkNamespace(e.namespace());
+                lastNamespace = ns;
                 UUID id = Keys.uuid(e.id());
                 byte[] key = Keys.entry(ns, id);
                 if (lastEntryKey != null && java.util.Arrays.compareUnsigned(key, lastEntryKey) <= 0) {
@@ -172,9 +175,9 @@ public final class SnapshotImport implements AutoCloseable {
                 lastEntryKey = key;
                 byte[] stored = e.state();
                 EntryState state = WireCodec.state(stored);
-                writer.apply(ns, id, state);
                 // Stored as received when the state needed no change here (the usual case).
-                b.offerStored(ns, id, state, stored);
+                b.offerStored(ns, id, key, state, stored);
+                writer.apply(ns, id, state);
                 entries++;
             }
             for (byte[] record : chunk.changes) {

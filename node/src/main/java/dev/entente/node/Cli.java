@@ -70,14 +70,14 @@ public final class Cli implements Callable<Integer> {
      * The commands the testkit jar carries, and what each does. They belong to the same command
      * tree; in this jar each says where it runs.
      */
-    private static final Map<String, String> TESTKIT_COMMANDS = new LinkedHashMap<>();
-
-    static {
-        TESTKIT_COMMANDS.put("bench", "The benchmark workloads on real node processes over TLS, with the machine's raw limits.");
-        TESTKIT_COMMANDS.put("bench-engine", "The engine alone: RocksDB's raw rate, local commits and remote apply.");
-        TESTKIT_COMMANDS.put("simulate", "Replays a simulated scenario from its seed, or explores random ones.");
-        TESTKIT_COMMANDS.put("chaos", "Node processes under kill -9, SIGSTOP, cut links, full disks and taken ports; then every check.");
+    private record TestkitCommand(String name, String what) {
     }
+
+    private static final List<TestkitCommand> TESTKIT_COMMANDS = List.of(
+            new TestkitCommand("bench", "The benchmark workloads on real node processes over TLS, with the machine's raw limits."),
+            new TestkitCommand("bench-engine", "The engine alone: RocksDB's raw rate, local commits and remote apply."),
+            new TestkitCommand("simulate", "Replays a simulated scenario from its seed, or explores random ones."),
+            new TestkitCommand("chaos", "Node processes under kill -9, SIGSTOP, cut links, full disks and taken ports; then every check."));
 
     /**
      * Runs one command of the tree that has {@code more} in it: the testkit's commands (each an
@@ -107,7 +107,9 @@ public final class Cli implements Callable<Integer> {
             CommandLine c = o instanceof CommandLine line ? line : new CommandLine(o);
             given.put(c.getCommandName(), c);
         }
-        TESTKIT_COMMANDS.forEach((name, what) -> cl.addSubcommand(name, given.containsKey(name) ? given.remove(name) : elsewhere(what)));
+        for (TestkitCommand t : TESTKIT_COMMANDS) {
+            cl.addSubcommand(t.name(), given.containsKey(t.name()) ? given.remove(t.name()) : elsewhere(t.what()));
+        }
         given.forEach(cl::addSubcommand);
         // Wide enough for the examples and the tables in the help on one line each.
         cl.setUsageHelpWidth(120);

@@ -25,7 +25,7 @@ final class Commands {
 
     /** The commands, as the tree takes them. */
     static List<Object> all() {
-        CommandLine bench = new CommandLine(new Bench());
+        CommandLine bench = new CommandLine(new BenchCommand());
         List<String> footer = new ArrayList<>(List.of("%nWorkloads:"));
         footer.addAll(dev.entente.testkit.bench.Bench.workloadLines());
         footer.addAll(List.of("%nEnvironment:", "  ENTENTE_BENCH_NODE_OPTS  extra JVM options for every node process (say, to record a flight",
@@ -34,7 +34,7 @@ final class Commands {
                 "  entente bench --workload W1,W2 --json   # one JSON object per workload",
                 "  entente bench --quick                  # reduced sizes: a smoke test, figures not comparable"));
         bench.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
-        return List.of(bench, new BenchEngine(), new Simulate(), new ChaosCommand());
+        return List.of(bench, new BenchEngineCommand(), new SimulateCommand(), new ChaosCommand());
     }
 
     @Command(name = "bench", exitCodeListHeading = "%nExit status:%n",
@@ -42,7 +42,7 @@ final class Commands {
         "One JVM per node, TLS 1.3 on loopback, each node with its own RocksDB directory. The machine's raw limits are "
             + "measured first, in the same run, and every figure is given with its ratio to them. Every workload checks its "
             + "result (equal digests) before it prints a figure."})
-    static final class Bench implements Callable<Integer> {
+    static final class BenchCommand implements Callable<Integer> {
         @CommandLine.Mixin
         Cli.HelpOption help;
         @Spec
@@ -87,7 +87,7 @@ final class Commands {
             + "a JVM of its own with a fixed and pre-touched heap (--jvm); --in-process runs it in this JVM instead, with "
             + "whatever heap the launcher gave it."},
             footerHeading = "%nExamples:%n", footer = {"  entente bench-engine --json", "  entente bench-engine --entries 20000 --rounds 1 --jvm \"-Xms512m -Xmx512m\""})
-    static final class BenchEngine implements Callable<Integer> {
+    static final class BenchEngineCommand implements Callable<Integer> {
         @CommandLine.Mixin
         Cli.HelpOption help;
         @Spec
@@ -130,7 +130,7 @@ final class Commands {
                 "  entente simulate seed=-8308492 nodes=2 topology=chain hub=false writes=20 faults=partition"},
             exitCodeListHeading = "%nExit status:%n", exitCodeList = {"0:every scenario held every invariant",
                 "1:a scenario broke one (its line says which, and how to replay it)", "2:wrong usage"})
-    static final class Simulate implements Callable<Integer> {
+    static final class SimulateCommand implements Callable<Integer> {
         @CommandLine.Mixin
         Cli.HelpOption help;
         @Spec
@@ -148,7 +148,7 @@ final class Commands {
                 if (!scenario.isEmpty()) {
                     throw new ParameterException(spec.commandLine(), "give a scenario or --explore, not both");
                 }
-                return dev.entente.testkit.Simulate.explore(explore, seed != null ? seed : System.nanoTime(), Cli.out(spec));
+                return Simulate.explore(explore, seed != null ? seed : System.nanoTime(), Cli.out(spec));
             }
             if (scenario.isEmpty()) {
                 throw new ParameterException(spec.commandLine(), "simulate needs a scenario (seed=S nodes=N ...) or --explore COUNT");
@@ -157,7 +157,7 @@ final class Commands {
                 throw new ParameterException(spec.commandLine(), "--seed goes with --explore; a scenario gives its own seed=S");
             }
             try {
-                return dev.entente.testkit.Simulate.replay(String.join(" ", scenario), Cli.out(spec));
+                return Simulate.replay(String.join(" ", scenario), Cli.out(spec));
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
